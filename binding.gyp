@@ -1,0 +1,31 @@
+{
+  "targets": [
+    {
+      # The Node addon: small fd-level helpers only (spawn init, SCM_RIGHTS,
+      # pidfd, fifo, subreaper). No container logic lives here.
+      "target_name": "carton",
+      "sources": ["native/addon/addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"]
+    },
+    {
+      # carton-init: the single-threaded native executable that performs the
+      # kernel steps inside the container's namespaces. Static, no libstdc++
+      # runtime, no exceptions: it is copied into a sealed memfd per container,
+      # and its resident set is what a created container costs.
+      "target_name": "carton-init",
+      "type": "executable",
+      "sources": [
+        "<!@(ls -1 native/init/*.cc)"
+      ],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Os", "-fno-exceptions", "-fno-rtti",
+                    "-fno-asynchronous-unwind-tables", "-fno-stack-protector"],
+      "cflags_cc!": ["-fno-omit-frame-pointer"],
+      # -nodefaultlibs + explicit C libraries instead of -nostdlib++, which
+      # GCC 12 (Debian 12) does not know; libstdc++ stays out either way.
+      "ldflags": ["-static", "-nodefaultlibs", "-Wl,--gc-sections", "-s"],
+      "libraries": ["-lc", "-lgcc", "-lgcc_eh"]
+    }
+  ]
+}

@@ -1,0 +1,122 @@
+// Stage B: born from stage A's clone() inside the new namespaces, a direct
+// child of the carton CLI (CLONE_PARENT). It builds the container around
+// itself, tells the parent 'R', and waits for `carton start`.
+//
+// The order matters and differs from a naive reading of the plan:
+//  - sysctls are written before the read-only paths, since /proc/sys is
+//    normally one of them;
+//  - the cwd is created before pivot_root (and before "/" may become
+//    read-only) but entered only afterwards;
+//  - the executable is looked up while still root, before the user switch.
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "console.h"
+#include "fs.h"
+#include "protocol.h"
+#include "security.h"
+#include "util.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+static bool joins_user_ns(const plan* p) {
+  for (size_t i = 0; i < p->n_joins; i++)
+    if (p->joins[i].flag == CLONE_NEWUSER) return true;
+  return false;
+}
+
+static void set_names(const plan* p) {
+  if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
+    die(errno, "sethostname %s", p->hostname);
+  if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
+    die(errno, "setdomainname %s", p->domainname);
+}
+
+// Keys are dotted, so after '.' -> '/' there can be no ".." component; the
+// fstatfs check makes sure the write really lands in procfs.
+static void write_sysctls(const plan* p) {
+  for (size_t i = 0; i < p->n_sysctls; i++) {
+    const plan_sysctl* s = &p->sysctls[i];
+    char path[512];
+    fmt(path, sizeof path, "/proc/sys/%s", s->key);
+    for (char* c = path + 10; *c; c++)
+      if (*c == '.') *c = '/';
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) die(errno, "open sysctl %s", path);
+    struct statfs sf;
+    if (fstatfs(fd, &sf) < 0) die(errno, "fstatfs %s", path);
+    if (sf.f_type != PROC_SUPER_MAGIC) die(0, "sysctl %s: not on procfs", path);
+    size_t len = strlen(s->value);
+    ssize_t n = write(fd, s->value, len);
+    if (n < 0) die(errno, "write sysctl %s", path);
+    if ((size_t)n != len) die(0, "write sysctl %s: short write", path);
+    close(fd);
+  }
+}
+
+void stage_b(plan* p) {
+  // CLONE_PARENT made the CLI our parent, and main() armed PR_SET_PDEATHSIG:
+  // if the CLI dies mid-setup we go too.
+  if (p->ns_new & CLONE_NEWUSER) sync_expect(MSG_MAPPED);
+  if ((p->ns_new & CLONE_NEWUSER) || joins_user_ns(p)) {
+    // Become the namespace's root so that files we create are owned by the
+    // container's root, and so the later setresuid is a change of mapped ids.
+    if (setresgid(0, 0, 0) < 0) die(errno, "setresgid 0 in user namespace");
+    if (setresuid(0, 0, 0) < 0) die(errno, "setresuid 0 in user namespace");
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a credential change clears it
+  }
+
+  // Devices, mount points and the console get exactly the plan's modes.
+  umask(0);
+  int rootfd = -1;
+  if (p->rootfs) {
+    rootfd = rootfs_prepare(p);
+    apply_mounts(p, rootfd);
+    create_devices(p, rootfd);
+    create_symlinks(p, rootfd);
+    // Created now: after pivot "/" may be read-only. Errors surface at chdir.
+    int cfd = mkdir_all_in_root(rootfd, p->cwd, CREATE_DIR, 0);
+    if (cfd >= 0) close(cfd);
+    rootfd = rootfs_enter(p, rootfd);
+  } else if (plan_has_mount_ns(p)) {
+    rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) die(errno, "open /");
+  }
+
+  int tty = p->terminal ? console_setup(p, rootfd) : -1;
+  set_names(p);
+  write_sysctls(p);
+  if (rootfd >= 0) {
+    mask_paths(p, rootfd);
+    readonly_paths(p, rootfd);
+    if (p->root_readonly) root_readonly();
+    close(rootfd);
+  }
+  umask(022);
+
+  bool in_cwd = enter_cwd(p, false);
+  apply_rlimits(p);
+  char* exe = find_executable(p);
+  apply_user(p);
+  if (!in_cwd) enter_cwd(p, true);
+
+  // From here on the parent is expected to exit; B must outlive it.
+  prctl(PR_SET_PDEATHSIG, 0);
+  sync_send(MSG_READY, nullptr, 0);
+  int sync = get_sync_fd();
+  set_sync_fd(-1);
+  close(sync);
+  if (p->console_fd >= 0) close(p->console_fd);
+  wait_and_exec(p, exe, tty);
+}

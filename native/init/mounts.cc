@@ -1,0 +1,206 @@
+// The plan's mounts, device nodes, symlinks, masked and read-only paths.
+// Targets are resolved inside the root (rootfs.cc) and mounted on through the
+// resolved fd, never through a path string that could be re-resolved.
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "util.h"
+
+static const unsigned long PROPAGATION = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
+
+// After a mount, the fd we resolved still names the directory underneath
+// the new mount; propagation, remounts and attributes must address the new
+// mount, so the target is resolved again.
+static int reopen(int rootfd, int fd, const char* target) {
+  close(fd);
+  fd = open_in_root(rootfd, target);
+  if (fd < 0) die(errno, "reopen mount point %s", target);
+  return fd;
+}
+
+static void mount_one(const plan_mount* m, int rootfd) {
+  const char* src = m->source[0] ? m->source : m->fstype[0] ? m->fstype : "none";
+  const char* data = m->data[0] ? m->data : nullptr;
+  char b[32], sb[32];
+  int fd;
+  unsigned long extra = m->flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT | PROPAGATION);
+
+  switch (m->kind) {
+    case MOUNT_FS:
+      fd = mkdir_all_in_root(rootfd, m->target, CREATE_DIR, 0);
+      if (fd < 0) die(errno, "create mount point %s", m->target);
+      if (mount(src, fd_path(fd, b), m->fstype[0] ? m->fstype : nullptr, m->flags, data) < 0)
+        die(errno, "mount %s to %s", src, m->target);
+      break;
+    case MOUNT_BIND: {
+      struct stat st;
+      if (stat(m->source, &st) < 0) die(errno, "mount %s to %s: stat %s", m->source, m->target, m->source);
+      fd = mkdir_all_in_root(rootfd, m->target, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, 0644);
+      if (fd < 0) die(errno, "create mount point %s", m->target);
+      // The source is opened too, so what we stat()ed is what gets bound.
+      int sfd = open(m->source, O_PATH | O_CLOEXEC);
+      if (sfd < 0) die(errno, "mount %s to %s: open %s", m->source, m->target, m->source);
+      if (mount(fd_path(sfd, sb), fd_path(fd, b), nullptr, MS_BIND | (m->flags & MS_REC), nullptr) < 0)
+        die(errno, "mount %s to %s", m->source, m->target);
+      close(sfd);
+      if (extra) {
+        // A bind ignores flags; they take effect only through a remount.
+        fd = reopen(rootfd, fd, m->target);
+        if (remount(fd, m->target, MS_BIND | extra, nullptr) < 0)
+          die(errno, "remount %s to %s with flags 0x%lx", m->source, m->target, extra);
+      }
+      break;
+    }
+    default:  // MOUNT_REMOUNT
+      fd = open_in_root(rootfd, m->target);
+      if (fd < 0) die(errno, "remount %s", m->target);
+      if (remount(fd, m->target, m->flags & ~(unsigned long)MS_REMOUNT, data) < 0)
+        die(errno, "remount %s", m->target);
+      break;
+  }
+
+  if (m->propagation || m->attr_clr || m->attr_set) {
+    if (m->kind != MOUNT_REMOUNT) fd = reopen(rootfd, fd, m->target);
+    if (m->propagation && mount(nullptr, fd_path(fd, b), nullptr, m->propagation, nullptr) < 0)
+      die(errno, "set propagation 0x%x of %s", m->propagation, m->target);
+    if (m->attr_clr || m->attr_set) {
+      struct mount_attr attr;
+      memset(&attr, 0, sizeof attr);
+      attr.attr_set = m->attr_set;
+      attr.attr_clr = m->attr_clr;
+      if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        die(errno, "mount_setattr %s", m->target);
+    }
+  }
+  close(fd);
+}
+
+void apply_mounts(const plan* p, int rootfd) {
+  for (size_t i = 0; i < p->n_mounts; i++) mount_one(&p->mounts[i], rootfd);
+}
+
+// Binds the host's node at the same path over an empty file: what a user
+// namespace (which may not mknod) gets instead of a device node.
+static void bind_device(int dirfd, const char* name, const plan_device* d) {
+  if (mknodat(dirfd, name, S_IFREG | 0644, 0) < 0 && errno != EEXIST) die(errno, "create %s", d->path);
+  int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) die(errno, "open %s", d->path);
+  int sfd = open(d->path, O_PATH | O_CLOEXEC);
+  if (sfd < 0) die(errno, "mount %s to %s: open %s", d->path, d->path, d->path);
+  char b[32], sb[32];
+  if (mount(fd_path(sfd, sb), fd_path(fd, b), nullptr, MS_BIND, nullptr) < 0)
+    die(errno, "mount %s to %s", d->path, d->path);
+  close(sfd);
+  close(fd);
+}
+
+void create_devices(const plan* p, int rootfd) {
+  for (size_t i = 0; i < p->n_devices; i++) {
+    const plan_device* d = &p->devices[i];
+    char* parent;
+    const char* name;
+    if (!split_path(d->path, &parent, &name)) die(EINVAL, "mknod %s", d->path);
+    int dirfd = mkdir_all_in_root(rootfd, parent, CREATE_DIR, 0);
+    if (dirfd < 0) die(errno, "mkdir %s", parent);
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      // Whatever the image had there is replaced; a directory is left alone
+      // (as runc leaves any existing node).
+      if (S_ISDIR(st.st_mode)) goto next;
+      if (unlinkat(dirfd, name, 0) < 0) die(errno, "remove %s", d->path);
+    }
+    if (d->bind) {
+      bind_device(dirfd, name, d);
+    } else {
+      mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+      if (mknodat(dirfd, name, type | (d->mode & 07777), makedev(d->major, d->minor)) < 0) {
+        // Without CAP_MKNOD (user namespace) a bind of the host's node is the
+        // only way; a fifo has no host node to bind.
+        if (errno != EPERM || d->type == 'p') die(errno, "mknod %s", d->path);
+        bind_device(dirfd, name, d);
+      } else if (fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+        die(errno, "chown %s", d->path);
+      }
+    }
+  next:
+    close(dirfd);
+    free(parent);
+  }
+}
+
+void create_symlinks(const plan* p, int rootfd) {
+  for (size_t i = 0; i < p->n_symlinks; i++) {
+    const plan_symlink* s = &p->symlinks[i];
+    char* parent;
+    const char* name;
+    if (!split_path(s->path, &parent, &name)) die(EINVAL, "symlink %s %s", s->target, s->path);
+    int dirfd = mkdir_all_in_root(rootfd, parent, CREATE_DIR, 0);
+    if (dirfd < 0) die(errno, "mkdir %s", parent);
+    if (symlinkat(s->target, dirfd, name) < 0 && errno != EEXIST) die(errno, "symlink %s %s", s->target, s->path);
+    close(dirfd);
+    free(parent);
+  }
+}
+
+// The container's /dev/null is what masks files; if the image or a mount
+// made it something else, binding it would expose that instead
+// (CVE-2025-31133), so it must really be the 1:3 character device.
+static int open_dev_null(int rootfd) {
+  int fd = open_in_root(rootfd, "/dev/null");
+  if (fd < 0) die(errno, "open /dev/null");
+  struct stat st;
+  if (fstat(fd, &st) < 0) die(errno, "stat /dev/null");
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+    die(0, "mask paths: /dev/null is not the null device (char 1:3)");
+  return fd;
+}
+
+void mask_paths(const plan* p, int rootfd) {
+  int nullfd = -1;
+  for (size_t i = 0; i < p->n_masked; i++) {
+    const char* path = p->masked[i];
+    int fd = open_in_root(rootfd, path);
+    if (fd < 0 && errno == ENOENT) continue;
+    if (fd < 0) die(errno, "mask %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0) die(errno, "stat %s", path);
+    char b[32], nb[32];
+    if (S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", mount_point(fd, path, b), "tmpfs", MS_RDONLY, nullptr) < 0)
+        die(errno, "mount tmpfs to %s", path);
+    } else {
+      if (nullfd < 0) nullfd = open_dev_null(rootfd);
+      if (mount(mount_point(nullfd, "/dev/null", nb), mount_point(fd, path, b), nullptr, MS_BIND, nullptr) < 0)
+        die(errno, "mount /dev/null to %s", path);
+    }
+    close(fd);
+  }
+  if (nullfd >= 0) close(nullfd);
+}
+
+void readonly_paths(const plan* p, int rootfd) {
+  for (size_t i = 0; i < p->n_readonly; i++) {
+    const char* path = p->readonly[i];
+    int fd = open_in_root(rootfd, path);
+    if (fd < 0 && errno == ENOENT) continue;
+    if (fd < 0) die(errno, "readonly path %s", path);
+    char b[32];
+    const char* t = mount_point(fd, path, b);
+    if (mount(t, t, nullptr, MS_BIND | MS_REC, nullptr) < 0) die(errno, "bind %s onto itself", path);
+    fd = reopen(rootfd, fd, path);
+    // The remount must repeat nosuid/nodev/noexec, or a user namespace
+    // refuses it as an attempt to clear locked flags.
+    unsigned long keep = locked_flags(fd) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (mount(nullptr, mount_point(fd, path, b), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC | keep,
+              nullptr) < 0)
+      die(errno, "remount %s read-only", path);
+    close(fd);
+  }
+}

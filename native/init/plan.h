@@ -1,0 +1,87 @@
+// The plan: the one flat, fully resolved description of a container that the
+// TypeScript side (src/plan/encode.ts) hands to carton-init on an inherited fd.
+// TypeScript makes every decision; carton-init only carries the plan out, so
+// nothing here is optional "policy" — each record is an instruction.
+//
+// Binary format, version 1 (all integers little-endian, which is this host's
+// order; parent and init always run on the same machine):
+//
+//   header   : "CRTNPLAN" (8 bytes) | u32 version (=1) | u32 total_len (incl. header)
+//   records  : repeated until total_len:
+//              u16 tag | u16 zero | u32 len | payload[len]
+//
+// Strings are raw bytes without a terminating NUL (the encoder rejects NUL
+// bytes). A "lstr" is u32 len followed by that many bytes; the last string of a
+// record may instead take "the rest of the payload" — each tag below says which.
+// Repeated records keep their order (mounts are applied in plan order).
+// Unknown tags are a hard error: a newer parent must not silently lose a step.
+#pragma once
+#include <stdint.h>
+
+#define PLAN_MAGIC "CRTNPLAN"
+#define PLAN_VERSION 1u
+
+enum plan_tag : uint16_t {
+  // u32 clone flag (CLONE_NEWNS, ...) | rest: path of the namespace to join
+  T_NS_JOIN = 1,
+  // u32 clone flags for every namespace to create (CLONE_NEWTIME included)
+  T_NS_NEW = 2,
+  T_HOSTNAME = 3,    // rest: hostname
+  T_DOMAINNAME = 4,  // rest: domainname
+  T_ROOTFS = 5,      // rest: absolute host path of the rootfs
+  T_ROOT_READONLY = 6,  // no payload
+  // u32 MS_* flags applied to "/" first (e.g. MS_SLAVE|MS_REC); 0 or absent =
+  // MS_SLAVE|MS_REC as in runc ("leave as is" could let a shared host "/"
+  // carry the container's mounts back to the host)
+  T_ROOTFS_PROPAGATION = 7,
+  T_NO_PIVOT = 8,  // no payload: MS_MOVE + chroot instead of pivot_root
+  // u32 kind | u32 mount flags (MS_*) | u32 propagation flags (MS_SHARED|MS_SLAVE|
+  // MS_PRIVATE|MS_UNBINDABLE, maybe |MS_REC; 0 = none) | u32 attr_clr | u32 attr_set
+  // | lstr source | lstr target | lstr fstype | lstr data
+  //   kind 0 (MOUNT_FS):   mount(source, target, fstype, flags, data)
+  //   kind 1 (MOUNT_BIND): bind source (a host path) onto target
+  //                        (MS_REC in flags = rbind), then, if flags has any of
+  //                        RDONLY/NOSUID/NODEV/NOEXEC/NOATIME/..., remount the
+  //                        bind with MS_REMOUNT|MS_BIND|flags
+  //   kind 2 (MOUNT_REMOUNT): remount the existing mount at target with
+  //                        MS_REMOUNT|flags (used e.g. to make a tmpfs ro after
+  //                        filling it)
+  // target is an absolute path inside the container; init resolves it inside
+  // the rootfs without following symlinks out of it, creating missing
+  // directories (or an empty file when the bind source is not a directory).
+  // attr_clr/attr_set: MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) after the
+  // mount (recursive read-only etc.); 0/0 = none.
+  T_MOUNT = 9,
+  // u32 type ('c','b','p','u') | u32 major | u32 minor | u32 mode (perm bits)
+  // | u32 uid | u32 gid | u32 bind (1 = bind-mount the host's node of the same
+  // path instead of mknod, used in user namespaces) | rest: path in container
+  T_DEVICE = 10,
+  // lstr link target | rest: link path in the container (created if missing)
+  T_SYMLINK = 11,
+  T_MASKED_PATH = 12,    // rest: path
+  T_READONLY_PATH = 13,  // rest: path
+  T_SYSCTL = 14,         // lstr key (dotted, e.g. net.ipv4.ip_forward) | rest: value
+  T_CWD = 15,            // rest: absolute cwd inside the container
+  T_ARG = 16,            // rest: one argv element (repeated, in order)
+  T_ENV = 17,            // rest: one "KEY=value" (repeated, in order)
+  // u32 uid | u32 gid | u32 umask (0xffffffff = unset: keep 0022) | u32 n
+  // | n * u32 additional gids
+  T_USER = 18,
+  T_RLIMIT = 19,  // u32 resource | u64 soft | u64 hard
+  // u64 bounding | u64 effective | u64 inheritable | u64 permitted | u64 ambient
+  T_CAPS = 20,
+  T_NO_NEW_PRIVS = 21,  // no payload
+  T_OOM_SCORE_ADJ = 22,  // i32
+  T_TERMINAL = 23,  // u32 rows | u32 cols (0/0 = leave the pty's default)
+  // fd numbers in init's own table: u32 sync socket | u32 exec fifo (opened
+  // O_RDWR by the parent) | u32 console socket (0xffffffff = none)
+  // | u32 first fd that is init's own (every fd >= this is closed before exec;
+  // fds 3..this-1 are --preserve-fds / LISTEN_FDS and go to the process)
+  T_FDS = 24,
+  T_TIME_OFFSET = 25,  // u32 clock id (CLOCK_MONOTONIC|CLOCK_BOOTTIME) | i64 secs | u32 nsecs
+};
+
+enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };
+
+#define PLAN_NO_FD 0xffffffffu
+#define PLAN_NO_UMASK 0xffffffffu

@@ -1,0 +1,104 @@
+// The decoded plan (format: plan.h). Strings are copied out as NUL-terminated
+// C strings so every later step can hand them straight to syscalls; the
+// decoder rejects embedded NUL bytes so that copy can never truncate silently.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+struct plan_ns_join {
+  uint32_t flag;
+  char* path;
+};
+
+struct plan_mount {
+  uint32_t kind, flags, propagation, attr_clr, attr_set;
+  char *source, *target, *fstype, *data;
+};
+
+struct plan_device {
+  uint32_t type, major, minor, mode, uid, gid, bind;
+  char* path;
+};
+
+struct plan_symlink {
+  char *target, *path;
+};
+
+struct plan_sysctl {
+  char *key, *value;
+};
+
+struct plan_rlimit {
+  uint32_t resource;
+  uint64_t soft, hard;
+};
+
+struct plan_time_offset {
+  uint32_t clock;
+  int64_t secs;
+  uint32_t nsecs;
+};
+
+struct plan {
+  uint32_t ns_new;
+  plan_ns_join* joins;
+  size_t n_joins;
+
+  char* hostname;    // NULL = leave
+  char* domainname;  // NULL = leave
+  char* rootfs;      // NULL = no rootfs setup at all
+  bool root_readonly;
+  uint32_t rootfs_propagation;  // 0 = MS_SLAVE|MS_REC
+  bool no_pivot;
+
+  plan_mount* mounts;
+  size_t n_mounts;
+  plan_device* devices;
+  size_t n_devices;
+  plan_symlink* symlinks;
+  size_t n_symlinks;
+  char** masked;
+  size_t n_masked;
+  char** readonly;
+  size_t n_readonly;
+  plan_sysctl* sysctls;
+  size_t n_sysctls;
+
+  char* cwd;    // "/" when absent
+  char** args;  // NULL-terminated, n_args >= 1
+  size_t n_args;
+  char** env;   // NULL-terminated
+  size_t n_env;
+
+  uint32_t uid, gid, umask;  // 0/0/PLAN_NO_UMASK when T_USER is absent
+  uint32_t* groups;
+  size_t n_groups;
+
+  plan_rlimit* rlimits;
+  size_t n_rlimits;
+
+  bool has_caps;  // false: leave capabilities to the kernel's setuid rules
+  uint64_t cap_bounding, cap_effective, cap_inheritable, cap_permitted, cap_ambient;
+
+  bool no_new_privs;
+  bool has_oom;
+  int32_t oom_score_adj;
+  bool terminal;
+  uint32_t rows, cols;
+
+  bool has_fds;  // set as soon as T_FDS was decoded, even if a later record fails
+  int sync_fd, fifo_fd, console_fd, first_own;  // console_fd -1 = none
+
+  plan_time_offset* time_offsets;
+  size_t n_time_offsets;
+};
+
+// Decodes and validates buf. Returns NULL on success, else a static message
+// ("plan: ...") describing the first problem.
+const char* plan_decode(const uint8_t* buf, size_t len, plan* out);
+
+// True if the container gets a mount namespace of its own (new or joined);
+// only then may init touch mounts.
+bool plan_has_mount_ns(const plan* p);

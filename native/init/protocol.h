@@ -1,0 +1,43 @@
+// The parent <-> carton-init protocol. The parent is the carton CLI (Node);
+// "init" is this executable, started by the addon from a sealed memfd copy.
+// Messages travel on one SOCK_SEQPACKET socketpair (the T_FDS sync fd); each
+// message is one packet: a type byte followed by its payload.
+//
+//   carton (Node)                      init, stage A                 init, stage B (container pid 1)
+//   ─────────────                      ─────────────                 ───────────────────────────────
+//   spawn A from memfd, fds:
+//     3..k-1 preserved, k plan,
+//     then sync, fifo, console ──────▶ read + check plan
+//   write A's pid to every cgroup      wait for 'G'
+//   ─── 'G' ─────────────────────────▶ oom_score_adj, setns(joins),
+//                                      unshare(NEWTIME)+offsets,
+//                                      clone(CLONE_PARENT|NEW*) ──▶ (B is born, a child of
+//   ◀── 'P' u32 pid(B) ──────────────  exit(0)                       carton, in the cgroup)
+//   reap A                                                          if NEWUSER: wait for 'M'
+//   if NEWUSER: write B's
+//     uid_map/gid_map ─── 'M' ─────────────────────────────────────▶ setresuid(0)
+//                                                                   mounts, devices, pivot_root,
+//                                                                   console (pty master sent on
+//                                                                   the console socket), masked/
+//                                                                   readonly paths, hostname,
+//                                                                   sysctl, cwd, rlimits, user,
+//                                                                   caps, no_new_privs
+//   ◀── 'R' ───────────────────────────────────────────────────────  read(exec fifo) blocks
+//   write pid file + state, exit                                    ...
+//   `carton start`: write 1 byte to the exec fifo ─────────────────▶ close fds, execve(process)
+//
+// Any stage that fails sends 'E' + one line of text ("mount proc to /proc:
+// permission denied") and exits 1; the parent turns it into the CLI error and
+// cleans up. EOF on the sync socket without 'R' also means failure.
+// Ordering: A answers 'G' with 'P' or 'E' (a bad plan is reported only after
+// 'G'); nothing from B ever precedes 'P'. A plan whose T_FDS cannot be read
+// is reported on stderr only. If init exits with a message of ours unread,
+// Linux returns ECONNRESET once on the next recv(); recv again to get the
+// queued 'E'.
+#pragma once
+
+#define MSG_GO 'G'        // parent -> A: cgroups are set, go on
+#define MSG_PID 'P'       // A -> parent: u32 host pid of B
+#define MSG_MAPPED 'M'    // parent -> B: id maps are written
+#define MSG_READY 'R'     // B -> parent: set up, waiting on the exec fifo
+#define MSG_ERROR 'E'     // any -> parent: one-line error text follows

@@ -1,0 +1,15 @@
+// Process attributes that are set last (security.cc) and the exec (exec.cc).
+#pragma once
+#include "plan_decode.h"
+
+void apply_rlimits(const plan* p);
+// Bounding set, groups, uid/gid, capabilities, umask, no_new_privs.
+void apply_user(const plan* p);
+
+// exec.cc: PATH lookup with runc's error wording. Returns a malloc'ed path.
+char* find_executable(const plan* p);
+// exec.cc: chdir to the plan's cwd. Returns false (and does nothing) if it
+// failed with EACCES, so the caller can retry as the container user.
+bool enter_cwd(const plan* p, bool last_try);
+// exec.cc: blocks until `carton start` writes the exec fifo, then execs.
+[[noreturn]] void wait_and_exec(const plan* p, const char* path, int tty_slave);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One-time setup on a fresh Debian 12 machine (as root): system packages,
+# npm dependencies, the native addon and carton-init, the TypeScript bundle,
+# the busybox rootfs of the demo bundle, and `carton` on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+need=(busybox-static build-essential python3 runc hyperfine procps iproute2)
+missing=()
+for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node's headers for node-gyp come from the machine (nodedir), never a download.
+if [[ -z ${npm_config_nodedir:-} && -f /usr/include/node/node_api.h ]]; then export npm_config_nodedir=/usr; fi
+npm ci --no-audit --no-fund --loglevel=error
+npx node-gyp rebuild --loglevel=warn >/dev/null
+npm run --silent build:ts
+bash scripts/make-rootfs.sh
+ln -sf "$PWD/bin/carton" /usr/local/bin/carton
+echo "setup: done. carton is $(command -v carton) ($(carton --version | head -1))"

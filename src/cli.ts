@@ -1,0 +1,112 @@
+// carton's entry point: global options (which, as with runc, come before the
+// subcommand), then one file per subcommand in commands/. Subcommand bodies
+// are loaded only when run, so `state` never pays for the validator.
+import * as fs from 'fs';
+import yargs from 'yargs/yargs';
+import { CartonError, UsageError } from './errors';
+import { configureLog, fatal } from './log';
+import type { Args, Command } from './commands/types';
+
+declare const CARTON_COMMIT: string;
+const VERSION = '0.1.0';
+const SPEC_VERSION = '1.3.0';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const COMMANDS: Array<() => Command> = [
+  () => (require('./commands/create') as typeof import('./commands/create')).command,
+  () => (require('./commands/start') as typeof import('./commands/start')).command,
+  () => (require('./commands/run') as typeof import('./commands/run')).command,
+  () => (require('./commands/state') as typeof import('./commands/state')).command,
+  () => (require('./commands/kill') as typeof import('./commands/kill')).command,
+  () => (require('./commands/delete') as typeof import('./commands/delete')).command,
+  () => (require('./commands/list') as typeof import('./commands/list')).command,
+  () => (require('./commands/spec') as typeof import('./commands/spec')).command,
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function defaultRoot(): string {
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return process.geteuid?.() !== 0 && xdg ? `${xdg}/carton` : '/run/carton';
+}
+
+function versionText(): string {
+  const commit = typeof CARTON_COMMIT === 'string' ? CARTON_COMMIT : 'unknown';
+  return `carton version ${VERSION}\ncommit: ${commit}\nspec: ${SPEC_VERSION}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    fs.writeSync(1, versionText());
+    return 0;
+  }
+  let action: (() => number | Promise<number>) | undefined;
+  const y = yargs(argv)
+    .scriptName('carton')
+    .usage('carton [global options] <command> [command options] <container-id>')
+    .parserConfiguration({ 'camel-case-expansion': true, 'strip-aliased': true, 'halt-at-non-option': false, 'boolean-negation': false })
+    .option('root', { type: 'string', default: defaultRoot(), describe: 'root directory for storage of container state' })
+    .option('log', { type: 'string', describe: 'set the log file to write carton logs to (default is stderr)' })
+    .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' })
+    .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
+    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'enable systemd cgroup support' })
+    .option('rootless', { type: 'string', default: 'auto', describe: 'ignore cgroup permission errors (true, false, or auto)' })
+    .option('cgroup-manager', { type: 'string', hidden: true, describe: 'accepted for podman; only "cgroupfs" is meaningful' })
+    .version(false)
+    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
+    .help('help')
+    .alias('help', 'h')
+    .strictOptions()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+  for (const load of COMMANDS) {
+    const c = load();
+    y.command(c.command, c.describe, c.builder ?? ((b) => b), (a) => {
+      action = () => c.run({ ...(a as unknown as Args), rootExplicit: argv.some((x) => x === '--root' || x.startsWith('--root=')) });
+    });
+  }
+  y.command('help', 'shows a list of commands or help for one command', (b) => b, () => {
+    action = () => {
+      y.showHelp((s) => fs.writeSync(1, s + '\n'));
+      return 0;
+    };
+  });
+  const parsed = (await y.parseAsync()) as unknown as Args;
+  configureLog({ file: parsed.log, format: parsed.logFormat === 'json' ? 'json' : 'text', debug: Boolean(parsed.debug) });
+  if (parsed.version) {
+    fs.writeSync(1, versionText());
+    return 0;
+  }
+  if (parsed.help) return 0;
+  if (!action) {
+    if (parsed._.length === 0) {
+      y.showHelp((s) => fs.writeSync(1, s + '\n'));
+      return 0;
+    }
+    throw new UsageError(`No help topic for '${parsed._[0]}'`);
+  }
+  return action();
+}
+
+function logFromArgv(argv: string[]): void {
+  // Errors found while parsing still go to --log in the right format.
+  const get = (name: string) => {
+    const i = argv.findIndex((x) => x === name || x.startsWith(name + '='));
+    if (i < 0) return undefined;
+    return argv[i].includes('=') ? argv[i].slice(name.length + 1) : argv[i + 1];
+  };
+  configureLog({ file: get('--log'), format: get('--log-format') === 'json' ? 'json' : 'text', debug: argv.includes('--debug') });
+}
+
+export function run(argv: string[]): void {
+  logFromArgv(argv);
+  main(argv).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      const msg = e instanceof Error ? e.message : String(e);
+      fatal(msg.split('\n')[0]);
+      process.exit(e instanceof CartonError ? e.exitCode : 1);
+    },
+  );
+}

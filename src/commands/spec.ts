@@ -1,0 +1,26 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { CartonError } from '../errors';
+import type { Command } from './types';
+import { positionals } from './util';
+
+export const command: Command = {
+  command: 'spec',
+  describe: 'create a new specification file (config.json) in the bundle directory',
+  builder: (y) =>
+    y
+      .option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' })
+      .option('rootless', { type: 'boolean', default: false, describe: 'generate a configuration for a rootless container' }),
+  run(a) {
+    positionals(a, 'spec', 0);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { exampleSpec, toRootless } = require('../spec/defaults') as typeof import('../spec/defaults');
+    const dir = path.resolve((a.bundle as string) || '.');
+    const file = path.join(dir, 'config.json');
+    if (fs.existsSync(file)) throw new CartonError('File config.json exists. Remove it first');
+    let spec = exampleSpec();
+    if (a.rootless) spec = toRootless(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
+    fs.writeFileSync(file, JSON.stringify(spec, null, '\t'));
+    return 0;
+  },
+};

@@ -1,0 +1,170 @@
+// `create`: validate the bundle, build the plan, make the cgroup, start
+// carton-init and walk it through the handshake until the container waits on
+// its exec fifo. On any failure everything made so far is undone: no state
+// directory, cgroup, fifo or process is left behind.
+import * as fs from 'fs';
+import * as path from 'path';
+import { CartonError, SetupError, errText } from '../errors';
+import { phase } from '../log';
+import { addon } from '../native';
+import { initPath } from '../paths';
+import * as cgroups from '../cgroups/manager';
+import type { CgroupRecord } from '../cgroups/types';
+import { buildPlan } from '../plan/build';
+import { encodePlan } from '../plan/encode';
+import { CLONE, NAMESPACES } from '../plan/linux';
+import { loadBundle } from '../spec/load';
+import type { IdMap } from '../spec/types';
+import { atomicWrite, type StoredState, type Store } from '../state/store';
+import { procStat } from '../state/status';
+import { InitChannel, MSG } from './init-channel';
+
+export interface CreateOptions {
+  id: string;
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  preserveFds: number;
+  systemdCgroup: boolean;
+  /** false only for a foreground `run`, which may use a terminal without a socket */
+  detach: boolean;
+}
+
+function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined): void {
+  const text = (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n') + '\n';
+  try {
+    fs.writeFileSync(`/proc/${pid}/${file}`, text);
+  } catch (e) {
+    throw new SetupError(`write /proc/${pid}/${file}: ${errText(e)}`);
+  }
+}
+
+export function writePidFile(file: string, pid: number): void {
+  // Bare digits, no newline, via rename: go-runc's ReadPidFile is strconv.Atoi.
+  atomicWrite(path.resolve(file), String(pid));
+}
+
+/** LISTEN_FDS meant for us (systemd socket activation) pass through like --preserve-fds. */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  const forUs = process.env.LISTEN_PID === undefined || Number(process.env.LISTEN_PID) === process.pid;
+  return Number.isInteger(n) && n > 0 && forUs ? n : 0;
+}
+
+export interface Created {
+  state: StoredState;
+  /** foreground run with a terminal: our end of the console socketpair, the pty master arrives on it */
+  console?: number;
+}
+
+export function create(store: Store, o: CreateOptions): Created {
+  const bundle = loadBundle(o.bundle);
+  const proc = bundle.spec.process!;
+  if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty');
+  if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket');
+  if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`);
+  cgroups.checkSupported(bundle.spec.linux?.resources);
+  const cgPath = cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id, o.systemdCgroup);
+
+  const lock = store.reserve(o.id);
+  const fds: number[] = [];
+  let rec: CgroupRecord | undefined;
+  let initB = 0;
+  let chan: InitChannel | undefined;
+  let ours: number | undefined;
+  try {
+    const layout = cgroups.hostLayout();
+    rec = cgroups.plan(layout, cgPath);
+    cgroups.create(rec, layout, bundle.spec.linux?.resources);
+    phase('cgroup');
+
+    const fifo = store.fifo(o.id);
+    addon().mkfifo(fifo, 0o622);
+    // O_RDWR on a fifo never blocks; init keeps it and blocks reading it.
+    const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
+    fds.push(fifoFd);
+    let consoleFd: number | undefined;
+    if (proc.terminal && !o.detach && !o.consoleSocket) {
+      const pair = addon().socketPair(false);
+      fds.push(pair[1]);
+      consoleFd = pair[1];
+      ours = pair[0];
+    } else if (o.consoleSocket) {
+      try {
+        consoleFd = addon().connectUnix(o.consoleSocket);
+      } catch (e) {
+        throw new CartonError(`--console-socket ${o.consoleSocket}: ${errText(e)}`);
+      }
+      fds.push(consoleFd);
+    }
+    const preserved = o.preserveFds + listenFds();
+    const plan = buildPlan(bundle, { noPivot: o.noPivot, preserved, console: consoleFd !== undefined, cgroup: rec, layout });
+    const bytes = encodePlan(plan);
+    phase('plan');
+
+    const table = [...Array.from({ length: preserved }, (_, i) => 3 + i), fifoFd, ...(consoleFd !== undefined ? [consoleFd] : [])];
+    const spawned = addon().spawnInit(initPath, bytes, table);
+    chan = new InitChannel(spawned.sync);
+    phase('spawn init');
+    try {
+      cgroups.addProcess(rec, spawned.pid);
+      chan.send(MSG.GO);
+      const m = chan.expect(MSG.PID, 'the container process was created');
+      initB = m.body.readUInt32LE(0);
+    } finally {
+      addon().waitPid(spawned.pid, false);
+    }
+    if (plan.nsNew & CLONE.NEWUSER) {
+      writeIdMap(initB, 'uid_map', bundle.spec.linux?.uidMappings);
+      writeIdMap(initB, 'gid_map', bundle.spec.linux?.gidMappings);
+      chan.send(MSG.MAPPED);
+    }
+    phase('namespaces');
+    chan.expect(MSG.READY, 'the container was set up');
+    phase('init ready');
+
+    const stat = procStat(initB);
+    if (!stat) throw new SetupError('container init exited during create');
+    const state: StoredState = {
+      ociVersion: bundle.spec.ociVersion,
+      id: o.id,
+      pid: initB,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z'),
+      annotations: bundle.spec.annotations,
+      startTime: stat.startTime,
+      cgroup: rec,
+      namespaces: Object.entries(NAMESPACES).filter(([, f]) => plan.nsNew & f).map(([n]) => n),
+    };
+    fs.writeFileSync(path.join(store.dir(o.id), 'config.json'), JSON.stringify(bundle.spec));
+    store.write(state);
+    if (o.pidFile) writePidFile(o.pidFile, initB);
+    phase('state written');
+    return { state, console: ours };
+  } catch (e) {
+    if (initB > 0) {
+      try {
+        process.kill(initB, 'SIGKILL');
+        addon().waitPid(initB, false);
+      } catch {
+        // already gone
+      }
+    }
+    if (rec) {
+      try {
+        cgroups.destroy(rec);
+      } catch {
+        // the original error matters more; destroy retried already
+      }
+    }
+    store.remove(o.id);
+    if (ours !== undefined) fs.closeSync(ours);
+    throw e;
+  } finally {
+    chan?.close();
+    for (const fd of fds) fs.closeSync(fd);
+    lock.release();
+  }
+}

@@ -1,0 +1,51 @@
+// `kill`: signal the container's init through a pidfd opened only after the
+// pid's start time matched, so a recycled pid is never signalled. --all
+// signals every process in the container's cgroup.
+import { CartonError, errCode } from '../errors';
+import { addon } from '../native';
+import * as cgroups from '../cgroups/manager';
+import type { StoredState, Store } from '../state/store';
+import { isAlive, procStat, statusOf } from '../state/status';
+
+/** Signal the init if it is still the same process. Returns false if it is gone. */
+export function signalInit(s: StoredState, sig: number): boolean {
+  let pidfd: number;
+  try {
+    pidfd = addon().pidfdOpen(s.pid);
+  } catch (e) {
+    if (errCode(e) === 'ESRCH') return false;
+    throw e;
+  }
+  try {
+    if (!isAlive(s)) return false;
+    addon().pidfdSendSignal(pidfd, sig);
+    return true;
+  } catch (e) {
+    if (errCode(e) === 'ESRCH') return false;
+    throw e;
+  } finally {
+    addon().close(pidfd);
+  }
+}
+
+export function signalAll(s: StoredState, sig: number): void {
+  for (const pid of cgroups.processes(s.cgroup)) {
+    try {
+      if (procStat(pid)) process.kill(pid, sig);
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
+export function kill(store: Store, id: string, sig: number, all: boolean): void {
+  const lock = store.lock(id, false);
+  try {
+    const s = store.read(id);
+    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running');
+    if (all) signalAll(s, sig);
+    if (!signalInit(s, sig) && !all) throw new CartonError('container not running');
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,82 @@
+// `run` = create + start. Detached it returns at once; in the foreground
+// carton stays the parent: it forwards signals, relays the terminal, reaps
+// the container's init (a direct child thanks to CLONE_PARENT in
+// carton-init), deletes the container and exits with its status.
+import * as fs from 'fs';
+import * as tty from 'tty';
+import { addon } from '../native';
+import type { Store } from '../state/store';
+import { create, type CreateOptions } from './create';
+import { destroy } from './delete';
+import { start } from './start';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
+
+export interface RunOptions extends CreateOptions {
+  noSubreaper: boolean;
+}
+
+export async function run(store: Store, o: RunOptions): Promise<number> {
+  if (o.detach) {
+    const { state: s } = create(store, o);
+    try {
+      start(store, o.id);
+    } catch (e) {
+      destroy(store, s);
+      throw e;
+    }
+    return 0;
+  }
+  const a = addon();
+  if (!o.noSubreaper) a.setSubreaper(true);
+  const { state: s, console: consoleSock } = create(store, o);
+  // With a terminal and no --console-socket, the pty master comes back to us.
+  let master: number | undefined;
+  if (consoleSock !== undefined) {
+    try {
+      master = a.recvFd(consoleSock);
+    } finally {
+      a.close(consoleSock);
+    }
+  }
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(s.pid, sig);
+    } catch {
+      // already exited
+    }
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  let relay: Promise<void> = Promise.resolve();
+  try {
+    start(store, o.id);
+    if (master !== undefined) relay = relayTerminal(master);
+    const st = await a.waitPidAsync(s.pid);
+    await Promise.race([relay, new Promise((r) => setTimeout(r, 200))]);
+    return st.code;
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    process.stdin.pause();
+    destroy(store, store.read(o.id));
+  }
+}
+
+/** Copy stdin to the pty master and the master to stdout, in raw mode, until the pty closes. */
+function relayTerminal(master: number): Promise<void> {
+  if (process.stdin.isTTY) process.stdin.setRawMode(true);
+  process.stdin.on('data', (d: Buffer) => {
+    try {
+      fs.writeSync(master, d);
+    } catch {
+      // the container is gone
+    }
+  });
+  const out = new tty.ReadStream(master);
+  return new Promise((resolve) => {
+    out.on('data', (d: Buffer) => fs.writeSync(1, d));
+    out.on('error', () => resolve()); // EIO once the last slave fd closes
+    out.on('end', () => resolve());
+    out.on('close', () => resolve());
+  });
+}

@@ -1,0 +1,34 @@
+// The addon's surface. Loaded lazily: state, list and kill never pay for it
+// unless they need a pidfd.
+import * as path from 'path';
+import { nativeDir } from './paths';
+
+export interface WaitStatus {
+  /** exit code, or 128+signal for a signal death (runc's convention) */
+  code: number;
+  signal: number;
+}
+
+export interface Addon {
+  spawnInit(initPath: string, plan: Buffer, fds: number[]): { pid: number; sync: number };
+  socketPair(seqpacket: boolean): [number, number];
+  connectUnix(path: string): number;
+  recvFd(sock: number): number;
+  mkfifo(path: string, mode: number): void;
+  flock(fd: number, exclusive: boolean, nonblocking: boolean): boolean;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, sig: number): void;
+  pollIn(fd: number, timeoutMs: number): boolean;
+  waitPid(pid: number, nohang: boolean): WaitStatus | null;
+  waitPidAsync(pid: number): Promise<WaitStatus>;
+  setSubreaper(on: boolean): void;
+  close(fd: number): void;
+}
+
+let loaded: Addon | undefined;
+
+export function addon(): Addon {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (!loaded) loaded = require(path.join(nativeDir, 'carton.node')) as Addon;
+  return loaded;
+}

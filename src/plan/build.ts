@@ -1,0 +1,124 @@
+// config.json (validated) + command-line options -> the Plan. Every default
+// and every path is resolved here, in TypeScript; carton-init decides nothing.
+import * as fs from 'fs';
+import * as path from 'path';
+import { CartonError, errText } from '../errors';
+import type { CgroupLayout } from '../cgroups/mounts';
+import type { CgroupRecord } from '../cgroups/types';
+import type { Bundle } from '../spec/load';
+import type { Mount } from '../spec/types';
+import { capsFromSpec } from './caps';
+import { cgroupMounts } from './cgroup-mount';
+import { defaultSymlinks, planDevices } from './devices';
+import { NO_FD } from './encode';
+import { CLOCKS, CLONE, MS, NAMESPACES, RLIMITS } from './linux';
+import { parseOptions } from './mount-options';
+import { MountKind, type Plan, type PlanMount } from './types';
+
+export interface BuildOptions {
+  noPivot: boolean;
+  /** fds 3..3+preserved-1 go to the process (--preserve-fds, LISTEN_FDS) */
+  preserved: number;
+  console: boolean;
+  cgroup: CgroupRecord;
+  layout: CgroupLayout;
+}
+
+const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE | MS.REC, shared: MS.SHARED | MS.REC, slave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE | MS.REC,
+};
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+/** JSON numbers above 2^53 are not exact; anything at 2^64-1 means "infinity". */
+function rlim(v: number): bigint {
+  return v >= 18446744073709551615 ? RLIM_INFINITY : BigInt(Math.trunc(v));
+}
+
+/** A mount destination, made absolute and clean (".." cannot climb above /). */
+function dest(d: string): string {
+  return path.posix.normalize('/' + d);
+}
+
+function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: boolean): PlanMount[] {
+  const where = `config.json: /mounts/${i} (${mnt.destination})`;
+  const opts = parseOptions(mnt.options, where);
+  const target = dest(mnt.destination);
+  const type = mnt.type ?? '';
+  if (mnt.uidMappings || mnt.gidMappings) throw new CartonError(`${where}: id-mapped mounts are not supported by this version of carton`);
+  if (type === 'cgroup') return cgroupMounts(target, opts.flags, o.layout, o.cgroup, cgroupNs);
+  const base = { target, propagation: opts.propagation, attrClr: opts.attrClr, attrSet: opts.attrSet, data: opts.data.join(',') };
+  if (type === 'bind' || opts.bind) {
+    if (!mnt.source) throw new CartonError(`${where}: a bind mount needs a source`);
+    const source = path.resolve(b.dir, mnt.source);
+    try {
+      fs.statSync(source);
+    } catch (e) {
+      throw new CartonError(`${where}: source ${source}: ${errText(e)}`);
+    }
+    return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND }];
+  }
+  if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`);
+  return [{ ...base, kind: MountKind.Fs, source: mnt.source ?? type, fstype: type, flags: opts.flags }];
+}
+
+export function buildPlan(b: Bundle, o: BuildOptions): Plan {
+  const { spec } = b;
+  const proc = spec.process!;
+  const linux = spec.linux ?? {};
+  const nsJoin: Plan['nsJoin'] = [];
+  let nsNew = 0;
+  for (const ns of linux.namespaces ?? []) {
+    const flag = NAMESPACES[ns.type];
+    if (ns.path) nsJoin.push({ flag, path: ns.path });
+    else nsNew |= flag;
+  }
+  if (!(nsNew & CLONE.NEWNS)) throw new CartonError('config.json: /linux/namespaces must include a new "mount" namespace (carton pivots into the rootfs)');
+  if (spec.hostname !== undefined && !(nsNew & CLONE.NEWUTS)) throw new CartonError('config.json: /hostname needs a new "uts" namespace');
+  if (spec.domainname !== undefined && !(nsNew & CLONE.NEWUTS)) throw new CartonError('config.json: /domainname needs a new "uts" namespace');
+  const userNs = Boolean(nsNew & CLONE.NEWUSER);
+  const cgroupNs = Boolean(nsNew & CLONE.NEWCGROUP);
+
+  const mounts = (spec.mounts ?? []).flatMap((m, i) => planMount(m, i, b, o, cgroupNs));
+  const devMount = (spec.mounts ?? []).find((m) => dest(m.destination) === '/dev');
+  const setupDev = devMount !== undefined && devMount.type !== 'bind' && !(devMount.options ?? []).some((x) => x === 'bind' || x === 'rbind');
+
+  const rlimits = (proc.rlimits ?? []).map((r) => {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw new CartonError(`config.json: /process/rlimits: unknown rlimit type "${r.type}"`);
+    return { resource, soft: rlim(r.soft), hard: rlim(r.hard) };
+  });
+
+  const first = 3 + o.preserved;
+  return {
+    nsJoin,
+    nsNew,
+    hostname: spec.hostname,
+    domainname: spec.domainname,
+    rootfs: b.rootfs,
+    rootReadonly: Boolean(spec.root?.readonly),
+    rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
+    noPivot: o.noPivot,
+    mounts,
+    devices: setupDev ? planDevices(linux.devices, userNs) : [],
+    symlinks: setupDev ? defaultSymlinks() : [],
+    maskedPaths: linux.maskedPaths ?? [],
+    readonlyPaths: linux.readonlyPaths ?? [],
+    sysctl: Object.entries(linux.sysctl ?? {}),
+    cwd: proc.cwd,
+    args: proc.args ?? [],
+    env: proc.env ?? [],
+    user: { uid: proc.user?.uid ?? 0, gid: proc.user?.gid ?? 0, umask: proc.user?.umask, additionalGids: proc.user?.additionalGids ?? [] },
+    rlimits,
+    caps: capsFromSpec(proc.capabilities),
+    noNewPrivileges: Boolean(proc.noNewPrivileges),
+    oomScoreAdj: proc.oomScoreAdj,
+    terminal: proc.terminal ? { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 } : undefined,
+    // init's table: preserved fds, then the exec fifo, the console socket
+    // (when any), the plan and the sync socket (see addon spawnInit).
+    fds: { fifo: first, console: o.console ? first + 1 : NO_FD, sync: first + (o.console ? 3 : 2), firstOwn: first },
+    timeOffsets: Object.entries(linux.timeOffsets ?? {}).map(([clock, v]) => {
+      if (CLOCKS[clock] === undefined) throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`);
+      return { clock: CLOCKS[clock], secs: BigInt(v.secs ?? 0), nsecs: v.nanosecs ?? 0 };
+    }),
+  };
+}

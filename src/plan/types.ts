@@ -1,0 +1,67 @@
+// The resolved plan carton-init carries out (see native/init/plan.h for the
+// wire format). Everything here is final: no defaults left to init.
+
+export const enum MountKind {
+  Fs = 0,
+  Bind = 1,
+  Remount = 2,
+}
+
+export interface PlanMount {
+  kind: MountKind;
+  source: string;
+  target: string;
+  fstype: string;
+  flags: number;
+  propagation: number;
+  attrClr: number;
+  attrSet: number;
+  data: string;
+}
+
+export interface PlanDevice {
+  path: string;
+  type: 'c' | 'b' | 'p' | 'u';
+  major: number;
+  minor: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  bind: boolean;
+}
+
+export interface Caps {
+  bounding: bigint;
+  effective: bigint;
+  inheritable: bigint;
+  permitted: bigint;
+  ambient: bigint;
+}
+
+export interface Plan {
+  nsJoin: Array<{ flag: number; path: string }>;
+  nsNew: number;
+  hostname?: string;
+  domainname?: string;
+  rootfs: string;
+  rootReadonly: boolean;
+  rootfsPropagation: number;
+  noPivot: boolean;
+  mounts: PlanMount[];
+  devices: PlanDevice[];
+  symlinks: Array<{ target: string; path: string }>;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  sysctl: Array<[string, string]>;
+  cwd: string;
+  args: string[];
+  env: string[];
+  user: { uid: number; gid: number; umask?: number; additionalGids: number[] };
+  rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
+  caps: Caps;
+  noNewPrivileges: boolean;
+  oomScoreAdj?: number;
+  terminal?: { rows: number; cols: number };
+  fds: { sync: number; fifo: number; console: number; firstOwn: number };
+  timeOffsets: Array<{ clock: number; secs: bigint; nsecs: number }>;
+}

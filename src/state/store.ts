@@ -1,0 +1,121 @@
+// Container state on disk: one directory per container under --root, holding
+// state.json (written atomically by rename), exec.fifo while the container is
+// in "created", and config.json as it was at create time. A per-container
+// flock on the directory serialises commands on the same id.
+import * as fs from 'fs';
+import * as path from 'path';
+import { CartonError, NotExistError, errCode, errText } from '../errors';
+import { addon } from '../native';
+import type { CgroupRecord } from '../cgroups/types';
+
+export interface StoredState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  /** /proc/<pid>/stat starttime of the init, so a recycled pid is never mistaken for it */
+  startTime: string;
+  cgroup: CgroupRecord;
+  /** namespaces the container created (for exec and delete) */
+  namespaces: string[];
+}
+
+const ID_RE = /^[\w+\-.]+$/;
+
+export function checkId(id: string): void {
+  if (!id || !ID_RE.test(id) || id === '.' || id === '..') throw new CartonError(`invalid container id format: ${id}`);
+}
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  fifo(id: string): string {
+    return path.join(this.dir(id), 'exec.fifo');
+  }
+
+  /** Reserve the id: mkdir is the atomic "create if absent". Returns a locked handle. */
+  reserve(id: string): Lock {
+    checkId(id);
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    try {
+      fs.mkdirSync(this.dir(id), { mode: 0o711 });
+    } catch (e) {
+      if (errCode(e) === 'EEXIST') throw new CartonError(`container with id exists: ${id}`);
+      throw new CartonError(`create state directory ${this.dir(id)}: ${errText(e)}`);
+    }
+    return Lock.take(this.dir(id), true);
+  }
+
+  /** Lock an existing container; throws NotExistError when there is none. */
+  lock(id: string, exclusive: boolean): Lock {
+    checkId(id);
+    let l: Lock;
+    try {
+      l = Lock.take(this.dir(id), exclusive);
+    } catch (e) {
+      if (errCode(e) === 'ENOENT') throw new NotExistError(id);
+      throw e;
+    }
+    // A create that failed removes the directory after we opened it.
+    if (!fs.existsSync(path.join(this.dir(id), 'state.json'))) {
+      l.release();
+      throw new NotExistError(id);
+    }
+    return l;
+  }
+
+  read(id: string): StoredState {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8')) as StoredState;
+    } catch (e) {
+      if (errCode(e) === 'ENOENT') throw new NotExistError(id);
+      throw new CartonError(`read state of ${id}: ${errText(e)}`);
+    }
+  }
+
+  write(s: StoredState): void {
+    atomicWrite(path.join(this.dir(s.id), 'state.json'), JSON.stringify(s));
+  }
+
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  ids(): string[] {
+    try {
+      return fs.readdirSync(this.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    } catch (e) {
+      if (errCode(e) === 'ENOENT') return [];
+      throw e;
+    }
+  }
+}
+
+/** Write via a temp file and rename, so readers see the old or the new file, never half of one. */
+export function atomicWrite(file: string, data: string, mode = 0o644): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data, { mode });
+  fs.renameSync(tmp, file);
+}
+
+export class Lock {
+  private constructor(private fd: number) {}
+
+  static take(dir: string, exclusive: boolean): Lock {
+    const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    addon().flock(fd, exclusive, false);
+    return new Lock(fd);
+  }
+
+  release(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}

@@ -1,0 +1,23 @@
+// Runs once after the whole suite (tap's `after`): the host must be as
+// clean as before. Any carton cgroup, container mount or carton-init process
+// left over fails the run.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const leaks: string[] = [];
+for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+  const d = path.join('/sys/fs/cgroup', h, 'carton');
+  if (fs.existsSync(d)) leaks.push(`cgroup dir left: ${d}`);
+}
+const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => /carton-|\/rootfs/.test(l));
+if (mounts.length) leaks.push(`mounts left: ${mounts.join(' | ')}`);
+const ps = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' }).split('\n').filter((l) => /carton-init/.test(l) && !/ Z/.test(l));
+if (ps.length) leaks.push(`processes left: ${ps.join(' | ')}`);
+const st = fs.statSync('/dev/null');
+if (!st.isCharacterDevice() || st.uid !== 0 || st.gid !== 0 || st.rdev !== ((1 << 8) | 3)) leaks.push('host /dev/null changed');
+if (leaks.length) {
+  console.error(`host leak check FAILED:\n  ${leaks.join('\n  ')}`);
+  process.exit(1);
+}
+console.log('# host leak check: clean (no carton cgroups, mounts or processes; /dev/null intact)');

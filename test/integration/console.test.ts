@@ -1,0 +1,74 @@
+// process.terminal: the pty master goes over --console-socket exactly as
+// runc sends it (one message, non-empty payload, one SCM_RIGHTS fd), and a
+// foreground run with a terminal relays it.
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import t from 'tap';
+import { addon } from '../../src/native';
+import { Env, testSpec } from '../helpers';
+
+const env = new Env('tty');
+t.teardown(() => {
+  const leaks = env.cleanup();
+  if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
+});
+
+function readUntil(fd: number, re: RegExp, ms = 5000): string {
+  let text = '';
+  const buf = Buffer.alloc(4096);
+  const end = Date.now() + ms;
+  while (!re.test(text) && Date.now() < end) {
+    if (!addon().pollIn(fd, 100)) continue;
+    let n = 0;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch {
+      break; // EIO: the slave side closed
+    }
+    if (n === 0) break;
+    text += buf.subarray(0, n).toString('utf8');
+  }
+  return text;
+}
+
+t.test('create --console-socket sends the pty master; the container has a controlling tty', async (t) => {
+  const sock = path.join(env.dir, 'console.sock');
+  const got = new Promise<number>((resolve, reject) => {
+    const server = net.createServer({ pauseOnConnect: true }, (conn) => {
+      const fd = (conn as unknown as { _handle: { fd: number } })._handle.fd;
+      if (!addon().pollIn(fd, 5000)) reject(new Error('nothing received'));
+      resolve(addon().recvFd(fd));
+      conn.destroy();
+      server.close();
+    });
+    server.listen(sock);
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  const id = env.id();
+  const b = env.bundle(testSpec(['sh'], (s) => {
+    s.process!.terminal = true;
+    s.process!.consoleSize = { height: 33, width: 111 };
+  }));
+  const c = env.detached(['create', '--console-socket', sock, '--bundle', b, id]);
+  t.equal(c.code, 0, c.stderr);
+  const master = await got;
+  t.ok(master > 0, 'received an fd');
+  t.equal(fs.readlinkSync(`/proc/self/fd/${master}`), '/dev/pts/ptmx', 'it is a pty master');
+  t.equal(env.carton(['start', id]).code, 0);
+  fs.writeSync(master, 'tty; stty size; readlink /proc/self/fd/0; exit 3\n');
+  const out = readUntil(master, /33 111[\s\S]*\/dev\/pts\/0/);
+  t.match(out, /\/dev\/pts\/0/, 'stdin is the pty slave');
+  t.match(out, /33 111/, 'consoleSize applied');
+  fs.closeSync(master);
+  for (let i = 0; i < 100 && env.state(id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(env.state(id).status, 'stopped', 'shell exited');
+  t.equal(env.carton(['delete', id]).code, 0);
+});
+
+t.test('run with a terminal in the foreground relays input and output and returns the status', async (t) => {
+  const b = env.bundle(testSpec(['sh'], (s) => (s.process!.terminal = true)));
+  const r = env.carton(['run', '--bundle', b, env.id()], { input: 'echo hello-$((6*7))\nexit 5\n' });
+  t.equal(r.code, 5, r.stderr);
+  t.match(r.stdout, /hello-42/);
+});

@@ -1,0 +1,113 @@
+// Pure parts of the plan: the binary encoding, mount options, signals,
+// capabilities, mountinfo parsing.
+import t from 'tap';
+import { parseMountinfo } from '../../src/cgroups/mounts';
+import { sharesToWeight } from '../../src/cgroups/v2';
+import { parseSignal } from '../../src/container/signals';
+import { capsFromSpec, capNames } from '../../src/plan/caps';
+import { encodePlan, NO_FD } from '../../src/plan/encode';
+import { MS, MOUNT_ATTR } from '../../src/plan/linux';
+import { parseOptions } from '../../src/plan/mount-options';
+import { MountKind, type Plan } from '../../src/plan/types';
+
+function minimalPlan(): Plan {
+  return {
+    nsJoin: [], nsNew: 0x20000, rootfs: '/r', rootReadonly: false, rootfsPropagation: 0, noPivot: false, mounts: [], devices: [],
+    symlinks: [], maskedPaths: [], readonlyPaths: [], sysctl: [], cwd: '/', args: ['sh'], env: [],
+    user: { uid: 0, gid: 0, additionalGids: [] }, rlimits: [], caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
+    noNewPrivileges: false, fds: { sync: 6, fifo: 3, console: NO_FD, firstOwn: 3 }, timeOffsets: [],
+  };
+}
+
+/** Walk the records of an encoded plan: [tag, payload][] */
+function records(b: Buffer): Array<[number, Buffer]> {
+  const out: Array<[number, Buffer]> = [];
+  for (let off = 16; off < b.length; ) {
+    const tag = b.readUInt16LE(off);
+    const len = b.readUInt32LE(off + 4);
+    out.push([tag, b.subarray(off + 8, off + 8 + len)]);
+    off += 8 + len;
+  }
+  return out;
+}
+
+t.test('plan header and records', async (t) => {
+  const p = minimalPlan();
+  p.mounts.push({ kind: MountKind.Bind, source: '/src', target: '/dst', fstype: '', flags: MS.BIND | MS.RDONLY, propagation: 0, attrClr: 0, attrSet: MOUNT_ATTR.RDONLY, data: '' });
+  p.rlimits.push({ resource: 7, soft: 1024n, hard: 0xffffffffffffffffn });
+  const b = encodePlan(p);
+  t.equal(b.subarray(0, 8).toString('latin1'), 'CRTNPLAN');
+  t.equal(b.readUInt32LE(8), 1, 'version 1');
+  t.equal(b.readUInt32LE(12), b.length, 'total length');
+  const recs = records(b);
+  t.same(recs[0][0], 24, 'T_FDS first');
+  t.same([...recs[0][1]], [6, 0, 0, 0, 3, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 3, 0, 0, 0]);
+  const mount = recs.find(([tag]) => tag === 9)![1];
+  t.equal(mount.readUInt32LE(0), 1, 'kind bind');
+  t.equal(mount.readUInt32LE(4), MS.BIND | MS.RDONLY);
+  t.equal(mount.readUInt32LE(16), MOUNT_ATTR.RDONLY, 'attr_set');
+  t.equal(mount.readUInt32LE(20), 4);
+  t.equal(mount.subarray(24, 28).toString(), '/src');
+  const rl = recs.find(([tag]) => tag === 19)![1];
+  t.equal(rl.readBigUInt64LE(12), 0xffffffffffffffffn, 'RLIM_INFINITY survives');
+  t.same(records(encodePlan(p)), recs, 'deterministic');
+});
+
+t.test('a NUL byte in a string is refused with the field named', async (t) => {
+  const p = minimalPlan();
+  p.args = ['a\0b'];
+  t.throws(() => encodePlan(p), /process\.args: contains a NUL byte/);
+});
+
+t.test('mount options', async (t) => {
+  const o = parseOptions(['nosuid', 'noexec', 'ro', 'rw', 'rprivate', 'mode=755', 'size=65536k', 'rro', 'rbind'], 'm');
+  t.equal(o.flags, MS.NOSUID | MS.NOEXEC | MS.BIND | MS.REC, 'rw clears ro');
+  t.equal(o.propagation, MS.PRIVATE | MS.REC);
+  t.equal(o.attrSet, MOUNT_ATTR.RDONLY);
+  t.same(o.data, ['mode=755', 'size=65536k']);
+  t.ok(o.bind);
+  t.throws(() => parseOptions(['idmap'], 'config.json: /mounts/3'), /\/mounts\/3: mount option "idmap" is not supported/);
+});
+
+t.test('signals: numbers, names, SIG-names, realtime', async (t) => {
+  t.equal(parseSignal('9'), 9);
+  t.equal(parseSignal('KILL'), 9);
+  t.equal(parseSignal('SIGKILL'), 9);
+  t.equal(parseSignal('sigterm'), 15);
+  t.equal(parseSignal(undefined), 15);
+  t.equal(parseSignal('SIGRTMIN+2'), 36);
+  t.equal(parseSignal('RTMAX'), 64);
+  t.throws(() => parseSignal('0'), /invalid signal/);
+  t.throws(() => parseSignal('NOPE'), /unknown signal "NOPE"/);
+});
+
+t.test('capabilities', async (t) => {
+  const c = capsFromSpec({ bounding: ['CAP_CHOWN', 'CAP_KILL'], ambient: ['CAP_CHECKPOINT_RESTORE'] });
+  t.equal(c.bounding, 1n | (1n << 5n));
+  t.equal(c.ambient, 1n << 40n);
+  t.same(capNames(c.bounding), ['CAP_CHOWN', 'CAP_KILL']);
+  t.throws(() => capsFromSpec({ effective: ['CAP_BOGUS'] }), /\/process\/capabilities\/effective: unknown capability "CAP_BOGUS"/);
+});
+
+t.test('cgroup mode from mountinfo', async (t) => {
+  const hybrid = [
+    '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
+    '32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu',
+    '35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory',
+    '40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd',
+    '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+  ].join('\n');
+  const h = parseMountinfo(hybrid);
+  t.equal(h.mode, 'hybrid');
+  t.same(h.v1.map((x) => x.controllers), [['cpu'], ['memory'], ['name=systemd']]);
+  t.equal(h.unified?.mountPoint, '/sys/fs/cgroup/unified');
+  t.equal(parseMountinfo('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate').mode, 'v2');
+  t.equal(parseMountinfo('32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct').mode, 'v1');
+  t.equal(parseMountinfo('32 31 0:29 /x /mnt/with\\040space rw - cgroup cgroup rw,pids').v1[0].mountPoint, '/mnt/with space');
+});
+
+t.test('cpu shares to v2 weight, as runc converts', async (t) => {
+  t.equal(sharesToWeight(2), 1);
+  t.equal(sharesToWeight(1024), 39);
+  t.equal(sharesToWeight(262144), 10000);
+});
