@@ -53,13 +53,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('cgroup-manager', { type: 'string', hidden: true, describe: 'accepted for podman; only "cgroupfs" is meaningful' })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
-    .help('help')
-    .alias('help', 'h')
     .strictOptions()
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
+  // yargs renders and caches the whole help text on every command it runs
+  // when help is enabled; only enable it when help is asked for.
+  const wantsHelp = argv.some((x) => x === '--help' || x === '-h') || argv[0] === 'help';
+  if (wantsHelp) y.help('help').alias('help', 'h');
+  else y.help(false);
   for (const load of COMMANDS) {
     const c = load();
     y.command(c.command, c.describe, c.builder ?? ((b) => b), (a) => {
@@ -104,6 +107,9 @@ export function run(argv: string[]): void {
   main(argv).then(
     (code) => process.exit(code),
     (e: unknown) => {
+      // stdout closed under us (`carton list | head -1`): end as a process
+      // with the default SIGPIPE disposition would, without an error line.
+      if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') process.exit(128 + 13);
       const msg = e instanceof Error ? e.message : String(e);
       fatal(msg.split('\n')[0]);
       process.exit(e instanceof CartonError ? e.exitCode : 1);

@@ -4,6 +4,7 @@
 // carton-init), deletes the container and exits with its status.
 import * as fs from 'fs';
 import * as tty from 'tty';
+import { phase } from '../log';
 import { addon } from '../native';
 import type { Store } from '../state/store';
 import { create, type CreateOptions } from './create';
@@ -50,8 +51,10 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
   let relay: Promise<void> = Promise.resolve();
   try {
     start(store, o.id);
+    phase('started');
     if (master !== undefined) relay = relayTerminal(master);
     const st = await a.waitPidAsync(s.pid);
+    phase('exited');
     await Promise.race([relay, new Promise((r) => setTimeout(r, 200))]);
     return st.code;
   } finally {
@@ -59,6 +62,7 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
     if (process.stdin.isTTY) process.stdin.setRawMode(false);
     process.stdin.pause();
     destroy(store, store.read(o.id));
+    phase('deleted');
   }
 }
 
