@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' })
     .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
     .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'enable systemd cgroup support' })
-    .option('rootless', { type: 'string', default: 'auto', describe: 'ignore cgroup permission errors (true, false, or auto)' })
+    .option('rootless', { type: 'string', default: 'auto', describe: 'ignore cgroup permission errors (true, false, or auto); after `spec`: generate a rootless config' })
     .option('cgroup-manager', { type: 'string', hidden: true, describe: 'accepted for podman; only "cgroupfs" is meaningful' })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const load of COMMANDS) {
     const c = load();
     y.command(c.command, c.describe, c.builder ?? ((b) => b), (a) => {
-      action = () => c.run({ ...(a as unknown as Args), rootExplicit: argv.some((x) => x === '--root' || x.startsWith('--root=')) });
+      action = () => c.run({ ...(a as unknown as Args), rawArgv: argv, rootExplicit: argv.some((x) => x === '--root' || x.startsWith('--root=')) });
     });
   }
   y.command('help', 'shows a list of commands or help for one command', (b) => b, () => {

@@ -106,6 +106,7 @@ void stage_b(plan* p) {
   umask(022);
 
   bool in_cwd = enter_cwd(p, false);
+  join_session_keyring(p);
   apply_rlimits(p);
   char* exe = find_executable(p);
   apply_user(p);

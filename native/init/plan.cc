@@ -170,6 +170,7 @@ const char* record(plan* o, uint16_t tag, reader& r) {
       o->cap_ambient = r.u64();
       break;
     case T_NO_NEW_PRIVS: o->no_new_privs = true; break;
+    case T_SESSION_KEYRING: o->session_keyring = r.rest(); break;
     case T_OOM_SCORE_ADJ: o->has_oom = true, o->oom_score_adj = (int32_t)r.u32(); break;
     case T_TERMINAL:
       o->terminal = true;

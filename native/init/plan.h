@@ -79,6 +79,9 @@ enum plan_tag : uint16_t {
   // fds 3..this-1 are --preserve-fds / LISTEN_FDS and go to the process)
   T_FDS = 24,
   T_TIME_OFFSET = 25,  // u32 clock id (CLOCK_MONOTONIC|CLOCK_BOOTTIME) | i64 secs | u32 nsecs
+  // rest: name of a new session keyring to join (runc's "_ses.<id>"), so the
+  // container does not share the caller's keys; absent with --no-new-keyring
+  T_SESSION_KEYRING = 26,
 };
 
 enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };

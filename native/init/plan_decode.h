@@ -93,6 +93,8 @@ struct plan {
 
   plan_time_offset* time_offsets;
   size_t n_time_offsets;
+
+  char* session_keyring;  // NULL = keep the inherited session keyring
 };
 
 // Decodes and validates buf. Returns NULL on success, else a static message

@@ -37,6 +37,14 @@ static const char* cap_name(int cap, char* buf) {
   return buf;
 }
 
+void join_session_keyring(const plan* p) {
+  if (!p->session_keyring) return;
+  const long KEYCTL_JOIN_SESSION_KEYRING = 1;
+  // ENOSYS: a kernel without keys; nothing to isolate then.
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->session_keyring) < 0 && errno != ENOSYS)
+    die(errno, "join session keyring %s", p->session_keyring);
+}
+
 void apply_rlimits(const plan* p) {
   for (size_t i = 0; i < p->n_rlimits; i++) {
     const plan_rlimit* l = &p->rlimits[i];

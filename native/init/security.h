@@ -3,6 +3,8 @@
 #include "plan_decode.h"
 
 void apply_rlimits(const plan* p);
+// A fresh session keyring, so keys of the caller's session stay out.
+void join_session_keyring(const plan* p);
 // Bounding set, groups, uid/gid, capabilities, umask, no_new_privs.
 void apply_user(const plan* p);
 

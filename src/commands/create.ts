@@ -25,6 +25,7 @@ export const command: Command = {
       pidFile: a.pidFile as string | undefined,
       consoleSocket: a.consoleSocket as string | undefined,
       noPivot: a.noPivot as boolean,
+      noNewKeyring: a.noNewKeyring as boolean,
       preserveFds: a.preserveFds as number,
       systemdCgroup: a.systemdCgroup,
       detach: true,

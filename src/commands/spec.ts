@@ -9,8 +9,9 @@ export const command: Command = {
   describe: 'create a new specification file (config.json) in the bundle directory',
   builder: (y) =>
     y
-      .option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' })
-      .option('rootless', { type: 'boolean', default: false, describe: 'generate a configuration for a rootless container' }),
+      // `spec --rootless` shares its name with the global string flag
+      // --rootless[=true|false|auto]; yargs keeps one option, read below.
+      .option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' }),
   run(a) {
     positionals(a, 'spec', 0);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -19,7 +20,8 @@ export const command: Command = {
     const file = path.join(dir, 'config.json');
     if (fs.existsSync(file)) throw new CartonError('File config.json exists. Remove it first');
     let spec = exampleSpec();
-    if (a.rootless) spec = toRootless(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
+    const after = (a.rawArgv as string[]).slice((a.rawArgv as string[]).indexOf('spec') + 1);
+    if (after.some((x) => x === '--rootless' || x === '--rootless=true')) spec = toRootless(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
     fs.writeFileSync(file, JSON.stringify(spec, null, '\t'));
     return 0;
   },

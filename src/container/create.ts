@@ -25,6 +25,7 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   noPivot: boolean;
+  noNewKeyring: boolean;
   preserveFds: number;
   systemdCgroup: boolean;
   /** false only for a foreground `run`, which may use a terminal without a socket */
@@ -99,7 +100,7 @@ export function create(store: Store, o: CreateOptions): Created {
       fds.push(consoleFd);
     }
     const preserved = o.preserveFds + listenFds();
-    const plan = buildPlan(bundle, { noPivot: o.noPivot, preserved, console: consoleFd !== undefined, cgroup: rec, layout });
+    const plan = buildPlan(bundle, { id: o.id, noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserved, console: consoleFd !== undefined, cgroup: rec, layout });
     const bytes = encodePlan(plan);
     phase('plan');
 

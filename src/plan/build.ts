@@ -16,7 +16,9 @@ import { parseOptions } from './mount-options';
 import { MountKind, type Plan, type PlanMount } from './types';
 
 export interface BuildOptions {
+  id: string;
   noPivot: boolean;
+  noNewKeyring: boolean;
   /** fds 3..3+preserved-1 go to the process (--preserve-fds, LISTEN_FDS) */
   preserved: number;
   console: boolean;
@@ -116,6 +118,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     // init's table: preserved fds, then the exec fifo, the console socket
     // (when any), the plan and the sync socket (see addon spawnInit).
     fds: { fifo: first, console: o.console ? first + 1 : NO_FD, sync: first + (o.console ? 3 : 2), firstOwn: first },
+    sessionKeyring: o.noNewKeyring ? undefined : `_ses.${o.id}`,
     timeOffsets: Object.entries(linux.timeOffsets ?? {}).map(([clock, v]) => {
       if (CLOCKS[clock] === undefined) throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`);
       return { clock: CLOCKS[clock], secs: BigInt(v.secs ?? 0), nsecs: v.nanosecs ?? 0 };

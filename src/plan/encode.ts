@@ -11,7 +11,7 @@ const T = {
   NS_JOIN: 1, NS_NEW: 2, HOSTNAME: 3, DOMAINNAME: 4, ROOTFS: 5, ROOT_READONLY: 6, ROOTFS_PROPAGATION: 7,
   NO_PIVOT: 8, MOUNT: 9, DEVICE: 10, SYMLINK: 11, MASKED_PATH: 12, READONLY_PATH: 13, SYSCTL: 14, CWD: 15,
   ARG: 16, ENV: 17, USER: 18, RLIMIT: 19, CAPS: 20, NO_NEW_PRIVS: 21, OOM_SCORE_ADJ: 22, TERMINAL: 23, FDS: 24,
-  TIME_OFFSET: 25,
+  TIME_OFFSET: 25, SESSION_KEYRING: 26,
 } as const;
 
 /** Builds one record's payload from u32/i32/u64/string pieces. */
@@ -104,6 +104,7 @@ export function encodePlan(p: Plan): Buffer {
   for (const r of p.rlimits) rec(T.RLIMIT, P().u32(r.resource).u64(r.soft).u64(r.hard));
   rec(T.CAPS, P().u64(p.caps.bounding).u64(p.caps.effective).u64(p.caps.inheritable).u64(p.caps.permitted).u64(p.caps.ambient));
   if (p.noNewPrivileges) rec(T.NO_NEW_PRIVS);
+  if (p.sessionKeyring !== undefined) rec(T.SESSION_KEYRING, P().str(p.sessionKeyring, 'session keyring'));
   if (p.rootReadonly) rec(T.ROOT_READONLY);
 
   const body = Buffer.concat(records);

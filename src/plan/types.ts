@@ -64,4 +64,6 @@ export interface Plan {
   terminal?: { rows: number; cols: number };
   fds: { sync: number; fifo: number; console: number; firstOwn: number };
   timeOffsets: Array<{ clock: number; secs: bigint; nsecs: number }>;
+  /** undefined with --no-new-keyring */
+  sessionKeyring?: string;
 }
