@@ -22,6 +22,7 @@ export interface Addon {
   waitPid(pid: number, nohang: boolean): WaitStatus | null;
   waitPidAsync(pid: number): Promise<WaitStatus>;
   setSubreaper(on: boolean): void;
+  setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
 }
 

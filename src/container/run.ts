@@ -66,8 +66,23 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
   }
 }
 
+/** Give the pty our terminal's size now and whenever it changes (SIGWINCH). */
+function followWindowSize(master: number): void {
+  if (!process.stdout.isTTY) return;
+  const apply = () => {
+    try {
+      addon().setWinsize(master, process.stdout.rows, process.stdout.columns);
+    } catch {
+      // the pty is gone
+    }
+  };
+  apply();
+  process.on('SIGWINCH', apply);
+}
+
 /** Copy stdin to the pty master and the master to stdout, in raw mode, until the pty closes. */
 function relayTerminal(master: number): Promise<void> {
+  followWindowSize(master);
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
   process.stdin.on('data', (d: Buffer) => {
     try {

@@ -72,3 +72,33 @@ t.test('run with a terminal in the foreground relays input and output and return
   t.equal(r.code, 5, r.stderr);
   t.match(r.stdout, /hello-42/);
 });
+
+t.test('run with a terminal is interactive in a real terminal (tmux): raw keys, window size and resizes', async (t) => {
+  const { execFileSync } = await import('child_process');
+  const sock = `carton-test-${process.pid}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', sock, ...args], { encoding: 'utf8' });
+  const b = env.bundle(testSpec(['sh'], (s) => (s.process!.terminal = true)));
+  const { CARTON } = await import('../helpers');
+  tmux('new-session', '-d', '-s', 'c', '-x', '100', '-y', '30', `${CARTON} --root ${env.root} run --bundle ${b} ${env.id()}; echo EXIT=$?; sleep 30`);
+  t.teardown(() => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  });
+  const screen = () => tmux('capture-pane', '-t', 'c', '-p');
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 100 && !re.test(screen()); i++) await new Promise((r) => setTimeout(r, 50));
+    return screen();
+  };
+  await waitFor(/\/ # $/m);
+  tmux('send-keys', '-t', 'c', 'stty size; echo $((6*7))', 'Enter');
+  t.match(await waitFor(/^42$/m), /^30 100$/m, 'the pty has the terminal\'s size');
+  tmux('resize-window', '-t', 'c', '-x', '90', '-y', '25');
+  await new Promise((r) => setTimeout(r, 200));
+  tmux('send-keys', '-t', 'c', 'stty size; exit 4', 'Enter');
+  const out = await waitFor(/EXIT=/);
+  t.match(out, /^25 90$/m, 'a resize reaches the container');
+  t.match(out, /EXIT=4/, 'the exit status comes back');
+});

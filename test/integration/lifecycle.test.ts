@@ -180,3 +180,28 @@ t.test('--version and usage errors', async (t) => {
   t.match(f.stderr, /Unknown argument/);
   t.equal(env.carton(['--rootless=false', 'list']).code, 0, '--rootless=false is accepted');
 });
+
+t.test('kill --all signals every process in the container\'s cgroup', async (t) => {
+  // The init ignores TERM; its child does not. --all reaches both.
+  const b = env.bundle(testSpec(['sh', '-c', 'trap "" TERM; sleep 1000 & echo child=$!; wait; wait']));
+  const id = env.id();
+  const c = env.detached(['run', '-d', '--bundle', b, id]);
+  t.equal(c.code, 0, c.stderr);
+  await new Promise((r) => setTimeout(r, 300));
+  const pid = env.state(id).pid;
+  const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+  t.equal(kids.length, 1, 'one child (sleep)');
+  t.equal(env.carton(['kill', '--all', id, 'KILL']).code, 0);
+  for (let i = 0; i < 100 && env.state(id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(env.state(id).status, 'stopped', 'the init got SIGKILL too');
+  t.notOk(fs.existsSync(`/proc/${kids[0]}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${kids[0]}/stat`, 'utf8')), 'the child is gone');
+  t.equal(env.carton(['delete', id]).code, 0);
+});
+
+t.test('--debug prints a per-phase timing trace', async (t) => {
+  const r = env.carton(['run', '--bundle', env.bundle(testSpec(['true'])), env.id()], { globals: ['--root', env.root, '--debug'] });
+  t.equal(r.code, 0, r.stderr);
+  for (const p of ['validate', 'cgroup', 'plan', 'spawn init', 'namespaces', 'init ready', 'started', 'exited', 'deleted']) {
+    t.match(r.stderr, new RegExp(`level=debug msg="phase ${p} at \\d+\\.\\dms"`), p);
+  }
+});
