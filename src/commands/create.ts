@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import type { Command } from './types';
+import type { CreateOptions } from '../container/create';
+import type { Args, Command } from './types';
 import { positionals, store } from './util';
 
 export const createFlags = (y: Argv): Argv =>
@@ -11,6 +12,21 @@ export const createFlags = (y: Argv): Argv =>
     .option('no-new-keyring', { type: 'boolean', default: false, describe: 'do not create a new session keyring' })
     .option('preserve-fds', { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container' });
 
+/** The options create and run share, from their parsed flags. */
+export function createOptions(a: Args, id: string, detach: boolean): CreateOptions {
+  return {
+    id,
+    bundle: a.bundle as string,
+    pidFile: a.pidFile as string | undefined,
+    consoleSocket: a.consoleSocket as string | undefined,
+    noPivot: a.noPivot as boolean,
+    noNewKeyring: a.noNewKeyring as boolean,
+    preserveFds: a.preserveFds as number,
+    systemdCgroup: a.systemdCgroup,
+    detach,
+  };
+}
+
 export const command: Command = {
   command: 'create',
   describe: 'create a container',
@@ -19,17 +35,7 @@ export const command: Command = {
     const [id] = positionals(a, 'create', 1);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { create } = require('../container/create') as typeof import('../container/create');
-    create(store(a), {
-      id,
-      bundle: a.bundle as string,
-      pidFile: a.pidFile as string | undefined,
-      consoleSocket: a.consoleSocket as string | undefined,
-      noPivot: a.noPivot as boolean,
-      noNewKeyring: a.noNewKeyring as boolean,
-      preserveFds: a.preserveFds as number,
-      systemdCgroup: a.systemdCgroup,
-      detach: true,
-    });
+    create(store(a), createOptions(a, id, true));
     return 0;
   },
 };

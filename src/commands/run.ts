@@ -1,5 +1,5 @@
 import type { Command } from './types';
-import { createFlags } from './create';
+import { createFlags, createOptions } from './create';
 import { positionals, store } from './util';
 
 export const command: Command = {
@@ -14,17 +14,6 @@ export const command: Command = {
     const [id] = positionals(a, 'run', 1);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { run } = require('../container/run') as typeof import('../container/run');
-    return run(store(a), {
-      id,
-      bundle: a.bundle as string,
-      pidFile: a.pidFile as string | undefined,
-      consoleSocket: a.consoleSocket as string | undefined,
-      noPivot: a.noPivot as boolean,
-      noNewKeyring: a.noNewKeyring as boolean,
-      preserveFds: a.preserveFds as number,
-      systemdCgroup: a.systemdCgroup,
-      detach: a.detach as boolean,
-      noSubreaper: a.noSubreaper as boolean,
-    });
+    return run(store(a), { ...createOptions(a, id, a.detach as boolean), noSubreaper: a.noSubreaper as boolean, keep: a.keep as boolean });
   },
 };

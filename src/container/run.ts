@@ -15,6 +15,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 export interface RunOptions extends CreateOptions {
   noSubreaper: boolean;
+  /** keep the stopped container instead of deleting it (runc run --keep) */
+  keep: boolean;
 }
 
 export async function run(store: Store, o: RunOptions): Promise<number> {
@@ -61,8 +63,10 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
     for (const sig of FORWARDED) process.off(sig, forward);
     if (process.stdin.isTTY) process.stdin.setRawMode(false);
     process.stdin.pause();
-    destroy(store, store.read(o.id));
-    phase('deleted');
+    if (!o.keep) {
+      destroy(store, store.read(o.id));
+      phase('deleted');
+    }
   }
 }
 

@@ -129,6 +129,10 @@ t.test('run in the foreground returns the exit status, 128+N for a signal', asyn
   t.equal(env.carton(['kill', id, 'KILL']).code, 0);
   t.equal(await exited, 137, '128 + SIGKILL');
   t.equal(fs.readdirSync(env.root).length, 0, 'foreground run deletes the container');
+  const kept = env.id();
+  t.equal(env.carton(['run', '--keep', '--bundle', env.bundle(testSpec(['true'])), kept]).code, 0);
+  t.equal(env.state(kept).status, 'stopped', '--keep leaves the stopped container');
+  t.equal(env.carton(['delete', kept]).code, 0);
 });
 
 t.test('list: table, json, -q, and null when empty', async (t) => {
