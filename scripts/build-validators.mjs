@@ -5,7 +5,8 @@
 //
 // Output (git-ignored, regenerate with `npm run build:schemas`):
 //   src/generated/validators.js    CommonJS; validateConfig, validateState,
-//                                  validateFeatures, validateResources, patternHints
+//                                  validateFeatures, validateResources,
+//                                  validateProcess, patternHints
 //   src/generated/validators.d.ts  types for the above
 //
 // Deterministic: schema files are loaded in sorted order and ajv's code
@@ -30,6 +31,7 @@ const ENTRY_POINTS = {
   validateState: 'state.schema.json',
   validateFeatures: 'features.schema.json',
   validateResources: 'config-linux-resources.json',
+  validateProcess: 'process.schema.json',
 };
 
 // Annotation keyword: a human phrase replacing ajv's "must match pattern /…/"

@@ -6,6 +6,7 @@ import yargs from 'yargs/yargs';
 import { CartonError, UsageError } from './errors';
 import { configureLog, fatal } from './log';
 import type { Args, Command } from './commands/types';
+import { splitExecArgv } from './commands/exec';
 
 declare const CARTON_COMMIT: string;
 const VERSION = '0.1.0';
@@ -21,6 +22,10 @@ const COMMANDS: Array<() => Command> = [
   () => (require('./commands/delete') as typeof import('./commands/delete')).command,
   () => (require('./commands/list') as typeof import('./commands/list')).command,
   () => (require('./commands/spec') as typeof import('./commands/spec')).command,
+  () => (require('./commands/exec') as typeof import('./commands/exec')).command,
+  () => (require('./commands/features') as typeof import('./commands/features')).command,
+  () => (require('./commands/checkpoint') as typeof import('./commands/checkpoint')).command,
+  () => (require('./commands/restore') as typeof import('./commands/restore')).command,
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -35,12 +40,15 @@ function versionText(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // go-runc spells restore's flag "-no-subreaper" (one dash).
+  argv = argv.map((x) => (x === '-no-subreaper' ? '--no-subreaper' : x));
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     fs.writeSync(1, versionText());
     return 0;
   }
   let action: (() => number | Promise<number>) | undefined;
-  const y = yargs(argv)
+  // exec's command after the container id is not ours to parse (commands/exec.ts).
+  const y = yargs(splitExecArgv(argv)?.head ?? argv)
     .scriptName('carton')
     .usage('carton [global options] <command> [command options] <container-id>')
     .parserConfiguration({ 'camel-case-expansion': true, 'strip-aliased': true, 'halt-at-non-option': false, 'boolean-negation': false })
@@ -51,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'enable systemd cgroup support' })
     .option('rootless', { type: 'string', default: 'auto', describe: 'ignore cgroup permission errors (true, false, or auto); after `spec`: generate a rootless config' })
     .option('cgroup-manager', { type: 'string', hidden: true, describe: 'accepted for podman; only "cgroupfs" is meaningful' })
+    .option('criu', { type: 'string', default: 'criu', describe: 'path to the criu binary used for checkpoint and restore' })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .strictOptions()

@@ -19,6 +19,7 @@ export interface Addon {
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
   pollIn(fd: number, timeoutMs: number): boolean;
+  pollEvents(fd: number, events: number, timeoutMs: number): number;
   waitPid(pid: number, nohang: boolean): WaitStatus | null;
   waitPidAsync(pid: number): Promise<WaitStatus>;
   setSubreaper(on: boolean): void;

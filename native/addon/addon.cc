@@ -269,6 +269,19 @@ Napi::Value PollIn(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, r > 0);
 }
 
+// pollEvents(fd, events, timeoutMs) -> revents (0 on timeout). `start`
+// waits for POLLERR on its write end of the exec fifo: no reader is left
+// once the container's init has exec'd or exited.
+Napi::Value PollEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct pollfd p = {info[0].As<Napi::Number>().Int32Value(), (short)info[1].As<Napi::Number>().Int32Value(), 0};
+  int timeout = info[2].As<Napi::Number>().Int32Value();
+  int r;
+  do r = poll(&p, 1, timeout); while (r < 0 && errno == EINTR);
+  if (r < 0) return Fail(env, "poll", errno);
+  return Napi::Number::New(env, r > 0 ? p.revents : 0);
+}
+
 Napi::Object Status(Napi::Env env, int status) {
   Napi::Object o = Napi::Object::New(env);
   if (WIFEXITED(status)) {
@@ -357,6 +370,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("pollIn", Napi::Function::New(env, PollIn));
+  exports.Set("pollEvents", Napi::Function::New(env, PollEvents));
   exports.Set("waitPid", Napi::Function::New(env, WaitPid));
   exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync));
   exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper));

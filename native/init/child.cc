@@ -22,6 +22,7 @@
 #include "child.h"
 #include "console.h"
 #include "fs.h"
+#include "hooks.h"
 #include "protocol.h"
 #include "security.h"
 #include "util.h"
@@ -85,6 +86,11 @@ void stage_b(plan* p) {
     apply_mounts(p, rootfd);
     create_devices(p, rootfd);
     create_symlinks(p, rootfd);
+    if (p->hooks_pause) {
+      hooks_pause(p);
+      // Still before pivot_root: the host's paths resolve, as the spec says.
+      if (const char* e = run_hooks(p, HOOK_CREATE_CONTAINER, p->state_create)) die(0, "%s", e);
+    }
     // Created now: after pivot "/" may be read-only. Errors surface at chdir.
     int cfd = mkdir_all_in_root(rootfd, p->cwd, CREATE_DIR, 0);
     if (cfd >= 0) close(cfd);

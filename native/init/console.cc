@@ -51,12 +51,16 @@ int console_setup(const plan* p, int rootfd) {
   if (slave < 0) slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) die(errno, "open %s", slave_path);
 
-  int cfd = mkdir_all_in_root(rootfd, "/dev/console", CREATE_FILE, 0666);
-  if (cfd < 0) die(errno, "create /dev/console");
-  char b[32], sb[32];
-  if (mount(fd_path(slave, sb), mount_point(cfd, "/dev/console", b), nullptr, MS_BIND, nullptr) < 0)
-    die(errno, "mount %s to /dev/console", slave_path);
-  close(cfd);
+  // An exec'd process gets a terminal of its own; /dev/console stays the
+  // container init's.
+  if (!p->exec_now) {
+    int cfd = mkdir_all_in_root(rootfd, "/dev/console", CREATE_FILE, 0666);
+    if (cfd < 0) die(errno, "create /dev/console");
+    char b[32], sb[32];
+    if (mount(fd_path(slave, sb), mount_point(cfd, "/dev/console", b), nullptr, MS_BIND, nullptr) < 0)
+      die(errno, "mount %s to /dev/console", slave_path);
+    close(cfd);
+  }
 
   // As runc does for a console: the container user must be able to reopen
   // its terminal (/dev/tty, /proc/self/fd/0). Ids the namespace cannot map,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "hooks.h"
 #include "security.h"
 #include "util.h"
 
@@ -20,7 +21,8 @@ bool enter_cwd(const plan* p, bool last_try) {
     // The cwd may be reachable only by the container user (e.g. a 0700 home
     // on a root-squashed mount): retry after the user switch.
     if (e == EACCES && !last_try) return false;
-    if (e == ENOENT && !last_try) {
+    // An exec'd process must find its cwd in the container as it is.
+    if (e == ENOENT && !last_try && !p->exec_now) {
       // Without a rootfs of ours nothing created it yet (mkdir -p).
       char* buf = strdup(p->cwd);
       for (char* s = buf + 1; buf && *s; s++)
@@ -87,11 +89,24 @@ char* find_executable(const plan* p) {
 }
 
 void wait_and_exec(const plan* p, const char* path, int tty_slave) {
-  char b;
-  ssize_t n;
-  do n = read(p->fifo_fd, &b, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) die(n < 0 ? errno : 0, "read exec fifo%s", n == 0 ? ": unexpected end of file" : "");
+  if (!p->exec_now) {
+    char b;
+    ssize_t n;
+    do n = read(p->fifo_fd, &b, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) die(n < 0 ? errno : 0, "read exec fifo%s", n == 0 ? ": unexpected end of file" : "");
+    if (const char* e = run_hooks(p, HOOK_START_CONTAINER, p->state_start)) {
+      // `carton start` waits for the fifo to lose its last reader and then
+      // reads why from it; the container's stderr gets it too.
+      size_t len = strlen(e);
+      ssize_t w = write(p->fifo_fd, e, len);
+      w = write(2, "carton: ", 8);
+      w = write(2, e, len);
+      w = write(2, "\n", 1);
+      (void)w;
+      _exit(1);
+    }
+  }
   if (tty_slave >= 0) {
     console_attach(tty_slave);
   } else if (setsid() < 0) {

@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
     die(0, "%s", perr);
   }
   cloexec_from(p.first_own);
-  if (fcntl(p.fifo_fd, F_GETFD) < 0) die(errno, "exec fifo fd %d", p.fifo_fd);
+  if (p.fifo_fd >= 0 && fcntl(p.fifo_fd, F_GETFD) < 0) die(errno, "exec fifo fd %d", p.fifo_fd);
   if (p.console_fd >= 0 && fcntl(p.console_fd, F_GETFD) < 0) die(errno, "console socket fd %d", p.console_fd);
 
   // If the CLI dies while we are being set up, nothing must linger.

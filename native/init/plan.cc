@@ -77,7 +77,7 @@ bool single(uint16_t tag) {
   switch (tag) {
     case T_NS_JOIN: case T_MOUNT: case T_DEVICE: case T_SYMLINK: case T_MASKED_PATH:
     case T_READONLY_PATH: case T_SYSCTL: case T_ARG: case T_ENV: case T_RLIMIT:
-    case T_TIME_OFFSET:
+    case T_TIME_OFFSET: case T_HOOK:
       return false;
     default:
       return true;
@@ -180,13 +180,14 @@ const char* record(plan* o, uint16_t tag, reader& r) {
     case T_FDS: {
       uint32_t s = r.u32(), f = r.u32(), c = r.u32(), first = r.u32();
       if (r.bad) break;
+      // The fifo may be absent (T_EXEC); validate() checks it matches.
       if (first < 3 || first > 1u << 20 || s < first || f < first || s == f ||
           (c != PLAN_NO_FD && (c < first || c == s || c == f)) || s > 1u << 20 ||
-          f > 1u << 20 || (c != PLAN_NO_FD && c > 1u << 20))
+          (f != PLAN_NO_FD && f > 1u << 20) || (c != PLAN_NO_FD && c > 1u << 20))
         return "plan: inconsistent T_FDS";
       o->has_fds = true;
       o->sync_fd = (int)s;
-      o->fifo_fd = (int)f;
+      o->fifo_fd = f == PLAN_NO_FD ? -1 : (int)f;
       o->console_fd = c == PLAN_NO_FD ? -1 : (int)c;
       o->first_own = (int)first;
       break;
@@ -198,6 +199,24 @@ const char* record(plan* o, uint16_t tag, reader& r) {
       t->nsecs = r.u32();
       if (!r.bad && t->clock != CLOCK_MONOTONIC && t->clock != CLOCK_BOOTTIME)
         return err("plan: unsupported time offset clock %u", t->clock);
+      break;
+    }
+    case T_EXEC: o->exec_now = true; break;
+    case T_HOOKS_PAUSE: o->hooks_pause = true; break;
+    case T_HOOK: {
+      plan_hook* h = PUSH(o->hooks, o->n_hooks);
+      h->kind = r.u32();
+      h->timeout = r.u32();
+      uint32_t na = r.u32(), ne = r.u32();
+      if (!r.bad && (h->kind > HOOK_START_CONTAINER || na > 4096 || ne > 4096)) return "plan: bad T_HOOK";
+      h->path = r.lstr();
+      size_t n = 0;
+      for (uint32_t i = 0; i < na && !r.bad; i++) *PUSH(h->args, n) = r.lstr();
+      if (!na) *PUSH(h->args, n) = h->path;
+      *PUSH(h->args, n) = nullptr;
+      n = 0;
+      for (uint32_t i = 0; i < ne && !r.bad; i++) *PUSH(h->env, n) = r.lstr();
+      *PUSH(h->env, n) = nullptr;
       break;
     }
     default:
@@ -238,6 +257,13 @@ const char* validate(const plan* p) {
   if ((p->hostname || p->domainname) && !uts) return "plan: hostname without a UTS namespace";
   if (p->terminal && p->console_fd < 0) return "plan: T_TERMINAL without a console socket";
   if (p->rootfs && p->rootfs[0] != '/') return "plan: rootfs is not an absolute path";
+  if (p->exec_now != (p->fifo_fd < 0)) return "plan: an exec fifo is required exactly when T_EXEC is absent";
+  if (p->exec_now && (p->rootfs || p->ns_new || p->hooks_pause || p->n_hooks || p->hostname || p->domainname ||
+                      p->n_sysctls || p->n_masked || p->n_readonly || p->root_readonly))
+    return "plan: T_EXEC with container setup records";
+  for (size_t i = 0; i < p->n_hooks; i++)
+    if (p->hooks[i].kind == HOOK_CREATE_CONTAINER && !p->rootfs) return "plan: createContainer hook without T_ROOTFS";
+  if (p->n_hooks && !p->hooks_pause) return "plan: T_HOOK without T_HOOKS_PAUSE";
   return nullptr;
 }
 

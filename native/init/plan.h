@@ -82,7 +82,26 @@ enum plan_tag : uint16_t {
   // rest: name of a new session keyring to join (runc's "_ses.<id>"), so the
   // container does not share the caller's keys; absent with --no-new-keyring
   T_SESSION_KEYRING = 26,
+
+  // 40-49: exec and hooks.
+  // No payload. `carton exec`: the process joins a running container, so
+  // there is no exec fifo (T_FDS fifo = PLAN_NO_FD) and B execs right after
+  // 'R'; there is no T_ROOTFS, no /dev/console bind, and the cwd is never
+  // created (it must already exist inside the container).
+  T_EXEC = 40,
+  // No payload. After the mounts and before pivot_root, B sends 'H' and
+  // waits for 'C', whose payload is lstr state JSON for createContainer
+  // hooks | rest: state JSON for startContainer hooks (protocol.h). The
+  // parent runs the prestart and createRuntime hooks in between.
+  T_HOOKS_PAUSE = 41,
+  // One hook that init runs itself, in the container's namespaces:
+  // u32 kind (HOOK_CREATE_CONTAINER | HOOK_START_CONTAINER) | u32 timeout in
+  // seconds (0 = none) | u32 nargs | u32 nenv | lstr path | nargs * lstr arg
+  // | nenv * lstr env. Repeated, in the order they run.
+  T_HOOK = 42,
 };
+
+enum hook_kind : uint32_t { HOOK_CREATE_CONTAINER = 0, HOOK_START_CONTAINER = 1 };
 
 enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };
 

@@ -41,6 +41,13 @@ struct plan_time_offset {
   uint32_t nsecs;
 };
 
+struct plan_hook {
+  uint32_t kind, timeout;
+  char* path;
+  char** args;  // NULL-terminated; {path} when the hook has no args
+  char** env;   // NULL-terminated
+};
+
 struct plan {
   uint32_t ns_new;
   plan_ns_join* joins;
@@ -95,6 +102,14 @@ struct plan {
   size_t n_time_offsets;
 
   char* session_keyring;  // NULL = keep the inherited session keyring
+
+  bool exec_now;      // T_EXEC: no fifo wait, no container setup
+  bool hooks_pause;   // T_HOOKS_PAUSE
+  plan_hook* hooks;
+  size_t n_hooks;
+  // Filled in from the parent's 'C' (hooks.cc), not from the plan.
+  char* state_create;
+  char* state_start;
 };
 
 // Decodes and validates buf. Returns NULL on success, else a static message

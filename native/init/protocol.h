@@ -16,7 +16,13 @@
 //   reap A                                                          if NEWUSER: wait for 'M'
 //   if NEWUSER: write B's
 //     uid_map/gid_map ─── 'M' ─────────────────────────────────────▶ setresuid(0)
-//                                                                   mounts, devices, pivot_root,
+//                                                                   mounts, devices
+//                                                                   if T_HOOKS_PAUSE:
+//   ◀── 'H' ───────────────────────────────────────────────────────  wait for 'C'
+//   run prestart, createRuntime
+//   hooks (runtime namespace)
+//   ─── 'C' lstr state | state ────────────────────────────────────▶ run createContainer hooks
+//                                                                   pivot_root,
 //                                                                   console (pty master sent on
 //                                                                   the console socket), masked/
 //                                                                   readonly paths, hostname,
@@ -24,7 +30,22 @@
 //                                                                   caps, no_new_privs
 //   ◀── 'R' ───────────────────────────────────────────────────────  read(exec fifo) blocks
 //   write pid file + state, exit                                    ...
-//   `carton start`: write 1 byte to the exec fifo ─────────────────▶ close fds, execve(process)
+//   `carton start`: write 1 byte to the exec fifo ─────────────────▶ startContainer hooks,
+//                                                                   close fds, execve(process)
+//   (with startContainer/poststart hooks, start waits for POLLERR on its
+//   write end of the fifo: B closed it by exec or exit; a failed
+//   startContainer hook leaves its error text in the fifo for start to read)
+//
+// The exec variant (`carton exec`, plan has T_EXEC): A joins every namespace
+// of the container's init (/proc/<pid>/ns/*, user first, mnt last) and
+// creates none; the parent has put A into the container's cgroups before
+// 'G'. B does no rootfs work, no hooks, has no fifo: after cwd (verified
+// inside the container), rlimits, user, caps and no_new_privs it sends 'R'
+// and execs at once. B is the CLI's child, so a foreground exec waits for it.
+//
+//   carton exec ─── 'G' ──▶ A: setns(all), clone ──▶ B
+//               ◀── 'P' ──  exit
+//               ◀── 'R' ─────────────────────────────  execve(process)
 //
 // Any stage that fails sends 'E' + one line of text ("mount proc to /proc:
 // permission denied") and exits 1; the parent turns it into the CLI error and
@@ -41,3 +62,5 @@
 #define MSG_MAPPED 'M'    // parent -> B: id maps are written
 #define MSG_READY 'R'     // B -> parent: set up, waiting on the exec fifo
 #define MSG_ERROR 'E'     // any -> parent: one-line error text follows
+#define MSG_HOOKS 'H'     // B -> parent: mounts done, run the runtime hooks
+#define MSG_CONTINUE 'C'  // parent -> B: hooks ran; u32 len + state JSON | state JSON

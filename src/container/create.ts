@@ -17,6 +17,7 @@ import { loadBundle } from '../spec/load';
 import type { IdMap } from '../spec/types';
 import { atomicWrite, type StoredState, type Store } from '../state/store';
 import { procStat } from '../state/status';
+import { hookState, nsPid, planHooks, runHooks, runPoststop } from './hooks';
 import { InitChannel, MSG } from './init-channel';
 
 export interface CreateOptions {
@@ -101,6 +102,7 @@ export function create(store: Store, o: CreateOptions): Created {
     }
     const preserved = o.preserveFds + listenFds();
     const plan = buildPlan(bundle, { id: o.id, noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserved, console: consoleFd !== undefined, cgroup: rec, layout });
+    Object.assign(plan, planHooks(bundle.spec));
     const bytes = encodePlan(plan);
     phase('plan');
 
@@ -122,6 +124,19 @@ export function create(store: Store, o: CreateOptions): Created {
       chan.send(MSG.MAPPED);
     }
     phase('namespaces');
+    if (plan.hooksPause) {
+      // init waits after its mounts, before pivot_root (protocol.h).
+      chan.expect(MSG.HOOKS, 'the container\'s mounts were set up');
+      const st = (pid: number) => hookState(bundle.spec, o.id, bundle.dir, 'creating', pid);
+      runHooks(bundle.spec, 'prestart', st(initB));
+      runHooks(bundle.spec, 'createRuntime', st(initB));
+      phase('runtime hooks');
+      const inner = nsPid(initB);
+      const created = Buffer.from(JSON.stringify(st(inner)));
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(created.length);
+      chan.send(MSG.CONTINUE, Buffer.concat([len, created, Buffer.from(JSON.stringify(hookState(bundle.spec, o.id, bundle.dir, 'created', inner)))]));
+    }
     chan.expect(MSG.READY, 'the container was set up');
     phase('init ready');
 
@@ -162,6 +177,8 @@ export function create(store: Store, o: CreateOptions): Created {
     }
     store.remove(o.id);
     if (ours !== undefined) fs.closeSync(ours);
+    // The container existed: destroying it ends with the poststop hooks (runtime.md steps 12-13).
+    if (initB > 0) runPoststop(bundle.spec, hookState(bundle.spec, o.id, bundle.dir, 'stopped'));
     throw e;
   } finally {
     chan?.close();

@@ -5,6 +5,7 @@ import { addon } from '../native';
 import * as cgroups from '../cgroups/manager';
 import type { StoredState, Store } from '../state/store';
 import { isAlive, statusOf } from '../state/status';
+import { hookState, runPoststop, savedSpec } from './hooks';
 import { signalAll, signalInit } from './kill';
 
 const SIGKILL = 9;
@@ -26,6 +27,7 @@ function waitGone(s: StoredState): void {
 }
 
 export function destroy(store: Store, s: StoredState): void {
+  const spec = savedSpec(store, s.id);
   if (isAlive(s)) {
     signalAll(s, SIGKILL);
     signalInit(s, SIGKILL);
@@ -35,6 +37,8 @@ export function destroy(store: Store, s: StoredState): void {
   signalAll(s, SIGKILL);
   cgroups.destroy(s.cgroup);
   store.remove(s.id);
+  // After the container is gone, before delete returns (config.md, Poststop).
+  if (spec) runPoststop(spec, { ...hookState(spec, s.id, s.bundle, 'stopped'), ociVersion: s.ociVersion });
 }
 
 export function del(store: Store, id: string, force: boolean): void {

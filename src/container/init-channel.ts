@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import { SetupError } from '../errors';
 
-export const MSG = { GO: 'G', PID: 'P', MAPPED: 'M', READY: 'R', ERROR: 'E' } as const;
+export const MSG = { GO: 'G', PID: 'P', MAPPED: 'M', READY: 'R', ERROR: 'E', HOOKS: 'H', CONTINUE: 'C' } as const;
 
 export interface Message {
   type: string;

@@ -85,7 +85,7 @@ function followWindowSize(master: number): void {
 }
 
 /** Copy stdin to the pty master and the master to stdout, in raw mode, until the pty closes. */
-function relayTerminal(master: number): Promise<void> {
+export function relayTerminal(master: number): Promise<void> {
   followWindowSize(master);
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
   process.stdin.on('data', (d: Buffer) => {

@@ -1,9 +1,42 @@
 // `start`: release a created container by writing one byte to its exec fifo,
 // which its init blocks reading; then the fifo goes, and with it "created".
+// With startContainer or poststart hooks, start also waits until the init
+// has exec'd (or died in a startContainer hook), then runs poststart.
 import * as fs from 'fs';
 import { CartonError, errCode } from '../errors';
-import type { Store } from '../state/store';
-import { statusOf } from '../state/status';
+import { addon } from '../native';
+import type { StoredState, Store } from '../state/store';
+import { isAlive, statusOf } from '../state/status';
+import { hasHooks, hookState, runHooks, savedSpec } from './hooks';
+import { signalInit } from './kill';
+
+const POLLERR = 0x8;
+
+/**
+ * Wait until no reader is left on the fifo: init closes it by exec
+ * (close-on-exec) or by exiting. A failed startContainer hook leaves its
+ * error text in the fifo, which we still hold open for writing, so the pipe
+ * and its data live on and can be read back through /proc/self/fd.
+ */
+function awaitExec(fd: number, s: StoredState): void {
+  while (!(addon().pollEvents(fd, 0, -1) & POLLERR)) {
+    // spurious wake-up; keep waiting
+  }
+  if (isAlive(s)) return;
+  let text = '';
+  try {
+    const rd = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const buf = Buffer.alloc(4096);
+      text = buf.subarray(0, fs.readSync(rd, buf, 0, buf.length, null)).toString('utf8');
+    } finally {
+      fs.closeSync(rd);
+    }
+  } catch {
+    // nothing left to read
+  }
+  throw new CartonError(text.trim() || 'container init exited before executing the process');
+}
 
 export function start(store: Store, id: string): void {
   const lock = store.lock(id, true);
@@ -13,6 +46,7 @@ export function start(store: Store, id: string): void {
     const status = statusOf(s, fifo);
     if (status === 'running' || status === 'paused') throw new CartonError('cannot start an already running container');
     if (status === 'stopped') throw new CartonError('cannot start a container that has stopped');
+    const spec = savedSpec(store, id);
     let fd: number;
     try {
       // Non-blocking: if init is gone there is no reader and open fails (ENXIO).
@@ -23,10 +57,20 @@ export function start(store: Store, id: string): void {
     }
     try {
       fs.writeSync(fd, Buffer.from([0]));
+      if (hasHooks(spec, 'startContainer', 'poststart')) awaitExec(fd, s);
     } finally {
       fs.closeSync(fd);
+      fs.unlinkSync(fifo);
     }
-    fs.unlinkSync(fifo);
+    if (spec && hasHooks(spec, 'poststart')) {
+      try {
+        runHooks(spec, 'poststart', hookState(spec, id, s.bundle, 'running', s.pid));
+      } catch (e) {
+        // runtime.md step 9: a failed poststart hook stops the container.
+        signalInit(s, 9);
+        throw e;
+      }
+    }
   } finally {
     lock.release();
   }

@@ -11,7 +11,7 @@ const T = {
   NS_JOIN: 1, NS_NEW: 2, HOSTNAME: 3, DOMAINNAME: 4, ROOTFS: 5, ROOT_READONLY: 6, ROOTFS_PROPAGATION: 7,
   NO_PIVOT: 8, MOUNT: 9, DEVICE: 10, SYMLINK: 11, MASKED_PATH: 12, READONLY_PATH: 13, SYSCTL: 14, CWD: 15,
   ARG: 16, ENV: 17, USER: 18, RLIMIT: 19, CAPS: 20, NO_NEW_PRIVS: 21, OOM_SCORE_ADJ: 22, TERMINAL: 23, FDS: 24,
-  TIME_OFFSET: 25, SESSION_KEYRING: 26,
+  TIME_OFFSET: 25, SESSION_KEYRING: 26, EXEC: 40, HOOKS_PAUSE: 41, HOOK: 42,
 } as const;
 
 /** Builds one record's payload from u32/i32/u64/string pieces. */
@@ -77,8 +77,18 @@ export function encodePlan(p: Plan): Buffer {
   if (p.oomScoreAdj !== undefined) rec(T.OOM_SCORE_ADJ, P().i32(p.oomScoreAdj));
   if (p.hostname !== undefined) rec(T.HOSTNAME, P().str(p.hostname, 'hostname'));
   if (p.domainname !== undefined) rec(T.DOMAINNAME, P().str(p.domainname, 'domainname'));
-  rec(T.ROOTFS, P().str(p.rootfs, 'root.path'));
-  rec(T.ROOTFS_PROPAGATION, P().u32(p.rootfsPropagation));
+  if (p.exec) rec(T.EXEC);
+  else {
+    rec(T.ROOTFS, P().str(p.rootfs, 'root.path'));
+    rec(T.ROOTFS_PROPAGATION, P().u32(p.rootfsPropagation));
+  }
+  if (p.hooksPause) rec(T.HOOKS_PAUSE);
+  for (const h of p.hooks ?? []) {
+    const b = P().u32(h.kind).u32(h.timeout).u32(h.args.length).u32(h.env.length).lstr(h.path, 'hooks path');
+    for (const a of h.args) b.lstr(a, 'hooks args');
+    for (const e of h.env) b.lstr(e, 'hooks env');
+    rec(T.HOOK, b);
+  }
   if (p.noPivot) rec(T.NO_PIVOT);
   for (const m of p.mounts) {
     rec(

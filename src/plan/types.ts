@@ -66,4 +66,24 @@ export interface Plan {
   timeOffsets: Array<{ clock: number; secs: bigint; nsecs: number }>;
   /** undefined with --no-new-keyring */
   sessionKeyring?: string;
+  /** `carton exec`: join a running container, no fifo, no rootfs setup (T_EXEC) */
+  exec?: boolean;
+  /** pause after the mounts for the runtime hooks (T_HOOKS_PAUSE) */
+  hooksPause?: boolean;
+  /** createContainer/startContainer hooks, run by init (T_HOOK) */
+  hooks?: PlanHook[];
+}
+
+export const enum HookKind {
+  CreateContainer = 0,
+  StartContainer = 1,
+}
+
+export interface PlanHook {
+  kind: HookKind;
+  /** seconds, 0 = none */
+  timeout: number;
+  path: string;
+  args: string[];
+  env: string[];
 }

@@ -63,7 +63,9 @@ function checkSemantics(spec: Spec): void {
     if (get(spec) !== undefined) throw new CartonError(`config.json: ${ptr} is not supported by this version of carton`);
   }
   for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {
-    if (hooks && hooks.length) throw new CartonError(`config.json: /hooks/${kind} is not supported by this version of carton`);
+    for (const [i, h] of (hooks ?? []).entries()) {
+      if (!h.path.startsWith('/')) throw new CartonError(`config.json: /hooks/${kind}/${i}/path must be an absolute path, got "${h.path}"`);
+    }
   }
   const p = spec.process;
   if (!p) throw new CartonError('config.json: / must have required property \'process\' to create a container');

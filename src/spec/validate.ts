@@ -32,6 +32,7 @@ interface Generated {
   validateState: Validator;
   validateFeatures: Validator;
   validateResources: Validator;
+  validateProcess: Validator;
   patternHints: Readonly<Record<string, string>>;
 }
 
@@ -96,6 +97,11 @@ export function validateFeatures(obj: unknown, file = 'features.json'): void {
 /** Throws ConfigError unless `obj` is a valid linux.resources object (as taken by `update --resources`). */
 export function validateResources(obj: unknown, file = 'resources.json'): void {
   check(load().validateResources, obj, file);
+}
+
+/** Throws ConfigError unless `obj` is a valid process object (as taken by `exec --process`). */
+export function validateProcess(obj: unknown, file = 'process.json'): void {
+  check(load().validateProcess, obj, file);
 }
 
 function check(validate: Validator, obj: unknown, file: string): void {

@@ -1,0 +1,263 @@
+// `exec`: start one more process in a running container. carton-init joins
+// every namespace of the container's init (T_NS_JOIN by /proc/<pid>/ns/*,
+// plan T_EXEC), is put into the container's cgroups before 'G', and the
+// process execs as soon as it is set up: no exec fifo. The process is our
+// direct child (CLONE_PARENT), so a foreground exec waits for it and exits
+// with its status; -d writes the pid file and returns.
+import * as fs from 'fs';
+import * as path from 'path';
+import { CartonError, SetupError, errText } from '../errors';
+import { phase } from '../log';
+import { addon } from '../native';
+import { initPath } from '../paths';
+import * as cgroups from '../cgroups/manager';
+import type { CgroupRecord } from '../cgroups/types';
+import { encodePlan } from '../plan/encode';
+import { buildExecPlan } from '../plan/exec';
+import type { Process, Spec } from '../spec/types';
+import { parseConfig, validateProcess } from '../spec/validate';
+import type { Store } from '../state/store';
+import { isAlive, statusOf } from '../state/status';
+import { writePidFile } from './create';
+import { savedSpec } from './hooks';
+import { InitChannel, MSG } from './init-channel';
+import { relayTerminal } from './run';
+
+export interface ExecOptions {
+  id: string;
+  /** --process FILE: a runtime-spec process object */
+  processFile?: string;
+  /** the command after the container id */
+  args: string[];
+  tty: boolean;
+  consoleSocket?: string;
+  detach: boolean;
+  pidFile?: string;
+  cwd?: string;
+  env: string[];
+  /** "uid[:gid]" */
+  user?: string;
+  additionalGids: string[];
+  caps: string[];
+  noNewPrivs: boolean;
+  apparmor?: string;
+  processLabel?: string;
+  preserveFds: number;
+  ignorePaused: boolean;
+  /** --cgroup "[controller:]path", repeatable */
+  cgroups: string[];
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
+
+/** Fields carton refuses rather than ignores (as for config.json). */
+const UNSUPPORTED: Array<[keyof Process, string]> = [
+  ['apparmorProfile', '/apparmorProfile'],
+  ['selinuxLabel', '/selinuxLabel'],
+  ['scheduler', '/scheduler'],
+  ['ioPriority', '/ioPriority'],
+  ['execCPUAffinity', '/execCPUAffinity'],
+];
+
+function intOf(v: string, what: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new CartonError(`parsing ${v} as int for ${what} failed`);
+  return Number(v);
+}
+
+/** The process to run: --process FILE, or the container's own process with the command-line's changes. */
+export function resolveProcess(o: ExecOptions, saved: Spec): { proc: Process; where: string } {
+  const base = saved.process ?? { cwd: '/' };
+  let proc: Process;
+  let where: string;
+  if (o.processFile) {
+    where = path.basename(o.processFile);
+    let text: string;
+    try {
+      text = fs.readFileSync(o.processFile, 'utf8');
+    } catch (e) {
+      throw new CartonError(`open ${o.processFile}: ${errText(e)}`);
+    }
+    const obj = parseConfig(text, where);
+    validateProcess(obj, where);
+    proc = obj as Process;
+    // What a process file leaves out comes from the container, as in runc.
+    proc.capabilities ??= base.capabilities;
+    proc.rlimits ??= base.rlimits;
+    proc.noNewPrivileges ??= base.noNewPrivileges;
+    proc.user ??= base.user;
+    proc.env ??= base.env;
+  } else {
+    where = 'exec';
+    // The container's process minus what an exec must not inherit: its
+    // terminal and command come from the flags, and oomScoreAdj stays with the init.
+    const { oomScoreAdj: _oom, apparmorProfile: _aa, selinuxLabel: _se, ...rest } = structuredClone(base);
+    proc = { ...rest, args: o.args, terminal: o.tty };
+    if (o.cwd !== undefined) proc.cwd = o.cwd;
+    proc.env = [...(proc.env ?? []), ...o.env];
+    const user = { ...(proc.user ?? {}) };
+    if (o.user !== undefined) {
+      const [u, g] = o.user.split(':', 2);
+      user.uid = intOf(u, 'uid');
+      if (g !== undefined) user.gid = intOf(g, 'gid');
+    }
+    if (o.additionalGids.length) user.additionalGids = [...(user.additionalGids ?? []), ...o.additionalGids.map((g) => intOf(g, 'additional-gids'))];
+    proc.user = user;
+    if (o.caps.length) {
+      // Never into the inheritable or ambient sets: an exec'd process must not
+      // pass caps on through execve of a non-setcap binary (CVE-2022-29162).
+      const c = { ...(proc.capabilities ?? {}) };
+      c.bounding = [...(c.bounding ?? []), ...o.caps];
+      c.effective = [...(c.effective ?? []), ...o.caps];
+      c.permitted = [...(c.permitted ?? []), ...o.caps];
+      proc.capabilities = c;
+    }
+    if (o.noNewPrivs) proc.noNewPrivileges = true;
+    if (o.apparmor) proc.apparmorProfile = o.apparmor;
+    if (o.processLabel) proc.selinuxLabel = o.processLabel;
+  }
+  for (const [key, ptr] of UNSUPPORTED) {
+    if (proc[key] !== undefined && proc[key] !== '') throw new CartonError(`${where}: ${ptr} is not supported by this version of carton`);
+  }
+  if (!proc.args || proc.args.length === 0) throw new CartonError(o.processFile ? `${where}: /args must not be empty` : 'exec args cannot be empty');
+  if (!proc.cwd.startsWith('/')) throw new CartonError(`${where}: cwd must be an absolute path, got "${proc.cwd}"`);
+  return { proc, where };
+}
+
+/** The container's cgroups, or sub-cgroups of them with --cgroup. */
+function execCgroups(rec: CgroupRecord, specs: string[]): CgroupRecord {
+  const dirs = { ...rec.dirs };
+  for (const spec of specs) {
+    const i = spec.indexOf(':');
+    const [ctrl, sub] = i >= 0 ? [spec.slice(0, i), spec.slice(i + 1)] : ['', spec];
+    const keys = Object.keys(dirs).filter((k) => (ctrl ? k.split(',').includes(ctrl) || (ctrl === 'unified' && k === '') : true));
+    if (!keys.length) throw new CartonError(`--cgroup ${spec}: the container has no cgroup for controller "${ctrl}"`);
+    for (const k of keys) {
+      const d = path.join(rec.dirs[k], sub);
+      if (d !== rec.dirs[k] && !d.startsWith(rec.dirs[k] + '/')) throw new CartonError(`--cgroup ${spec}: path escapes the container's cgroup`);
+      if (!fs.existsSync(d)) throw new CartonError(`--cgroup ${spec}: ${d}: no such file or directory`);
+      dirs[k] = d;
+    }
+  }
+  return { ...rec, dirs };
+}
+
+interface Started {
+  pid: number;
+  /** foreground with a terminal: our end of the console socketpair */
+  console?: number;
+}
+
+function startProcess(store: Store, o: ExecOptions): Started {
+  const lock = store.lock(o.id, false);
+  try {
+    const s = store.read(o.id);
+    const status = statusOf(s, store.fifo(o.id));
+    if (status === 'stopped') throw new CartonError('cannot exec in a stopped container');
+    if (status === 'paused' && !o.ignorePaused) throw new CartonError('cannot exec in a paused container (use --ignore-paused to override)');
+    const saved = savedSpec(store, o.id);
+    if (!saved) throw new CartonError(`container ${o.id}: its saved config.json is missing`);
+    const { proc, where } = resolveProcess(o, saved);
+    if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty');
+    if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket');
+    if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`);
+    const rec = execCgroups(s.cgroup, o.cgroups);
+    return spawnExec(s.pid, s.startTime, rec, proc, where, saved, o);
+  } finally {
+    lock.release();
+  }
+}
+
+function spawnExec(initPid: number, startTime: string, rec: CgroupRecord, proc: Process, where: string, saved: Spec, o: ExecOptions): Started {
+  const fds: number[] = [];
+  let ours: number | undefined;
+  let chan: InitChannel | undefined;
+  let pid = 0;
+  try {
+    let consoleFd: number | undefined;
+    if (proc.terminal && !o.consoleSocket) {
+      const pair = addon().socketPair(false);
+      fds.push(pair[1]);
+      consoleFd = pair[1];
+      ours = pair[0];
+    } else if (o.consoleSocket) {
+      try {
+        consoleFd = addon().connectUnix(o.consoleSocket);
+      } catch (e) {
+        throw new CartonError(`--console-socket ${o.consoleSocket}: ${errText(e)}`);
+      }
+      fds.push(consoleFd);
+    }
+    const namespaces = (saved.linux?.namespaces ?? []).map((n) => n.type);
+    const plan = buildExecPlan(proc, { id: o.id, initPid, namespaces, preserved: o.preserveFds, console: consoleFd !== undefined, where });
+    const bytes = encodePlan(plan);
+    phase('plan');
+    const table = [...Array.from({ length: o.preserveFds }, (_, i) => 3 + i), ...(consoleFd !== undefined ? [consoleFd] : [])];
+    const spawned = addon().spawnInit(initPath, bytes, table);
+    chan = new InitChannel(spawned.sync);
+    phase('spawn init');
+    try {
+      cgroups.addProcess(rec, spawned.pid);
+      // The namespaces are joined by path: make sure the pid is still the
+      // container's init (same start time) before init opens them.
+      if (!isAlive({ pid: initPid, startTime } as Parameters<typeof isAlive>[0])) throw new CartonError('cannot exec in a stopped container');
+      chan.send(MSG.GO);
+      pid = chan.expect(MSG.PID, 'the process was created').body.readUInt32LE(0);
+    } finally {
+      addon().waitPid(spawned.pid, false);
+    }
+    phase('namespaces');
+    chan.expect(MSG.READY, 'the process was set up');
+    phase('exec');
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+    return { pid, console: ours };
+  } catch (e) {
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        addon().waitPid(pid, false);
+      } catch {
+        // already gone
+      }
+    }
+    if (ours !== undefined) fs.closeSync(ours);
+    // init's own errors are runc's "unable to start container process: ..."
+    if (e instanceof SetupError) throw new SetupError(`unable to start container process: ${e.message}`);
+    throw e;
+  } finally {
+    chan?.close();
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+export async function exec(store: Store, o: ExecOptions): Promise<number> {
+  const { pid, console: consoleSock } = startProcess(store, o);
+  if (o.detach) return 0;
+  const a = addon();
+  let master: number | undefined;
+  if (consoleSock !== undefined) {
+    try {
+      master = a.recvFd(consoleSock);
+    } finally {
+      a.close(consoleSock);
+    }
+  }
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already exited
+    }
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    const relay = master !== undefined ? relayTerminal(master) : Promise.resolve();
+    const st = await a.waitPidAsync(pid);
+    phase('exited');
+    await Promise.race([relay, new Promise((r) => setTimeout(r, 200))]);
+    return st.code;
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    process.stdin.pause();
+  }
+}
