@@ -73,7 +73,9 @@ function runOne(h: Hook, state: HookState): string | undefined {
     encoding: 'utf8',
     maxBuffer: 16 << 20,
   });
-  const err = r.error as NodeJS.ErrnoException | undefined;
+  let err = r.error as NodeJS.ErrnoException | undefined;
+  // A hook that exits without reading its stdin is fine (Go's exec ignores EPIPE too).
+  if (err?.code === 'EPIPE' && r.status !== null) err = undefined;
   if (err?.code === 'ETIMEDOUT') return `hook ran past specified timeout of ${h.timeout!.toFixed(1)}s`;
   if (err) {
     const why = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.message;

@@ -38,7 +38,7 @@ const cases: Array<[string, Spec | string, RegExp | string]> = [
   ['hostname without uts ns', testSpec(['x'], (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'))), /\/hostname needs a new "uts" namespace/],
   ['user ns without mappings', testSpec(['x'], (s) => s.linux!.namespaces!.push({ type: 'user' })), /uidMappings and \/linux\/gidMappings are required/],
   ['unsupported field (seccomp)', testSpec(['x'], (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })), /\/linux\/seccomp is not supported by this version of carton/],
-  ['unsupported hook', testSpec(['x'], (s) => (s.hooks = { prestart: [{ path: '/bin/true' }] })), /\/hooks\/prestart is not supported/],
+  ['relative hook path', testSpec(['x'], (s) => (s.hooks = { prestart: [{ path: 'true' }] })), /\/hooks\/prestart\/0\/path must be an absolute path/],
   ['unsupported resource', testSpec(['x'], (s) => (s.linux!.resources = { blockIO: { weight: 100 } })), /\/linux\/resources\/blockIO is not supported/],
   ['executable not in PATH', testSpec(['no-such-binary']), 'exec: "no-such-binary": executable file not found in $PATH'],
   ['absolute executable missing', testSpec(['/nonexistent']), 'exec: "/nonexistent": stat /nonexistent: no such file or directory'],
