@@ -47,10 +47,14 @@ export function writePidFile(file: string, pid: number): void {
   atomicWrite(path.resolve(file), String(pid));
 }
 
-/** LISTEN_FDS meant for us (systemd socket activation) pass through like --preserve-fds. */
+/**
+ * LISTEN_FDS meant for us (systemd socket activation) pass through ahead of
+ * --preserve-fds. As runc (go-systemd's activation.Files), only when
+ * LISTEN_PID names this very process.
+ */
 function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS ?? 0);
-  const forUs = process.env.LISTEN_PID === undefined || Number(process.env.LISTEN_PID) === process.pid;
+  const forUs = Number(process.env.LISTEN_PID) === process.pid;
   return Number.isInteger(n) && n > 0 && forUs ? n : 0;
 }
 
@@ -100,9 +104,12 @@ export function create(store: Store, o: CreateOptions): Created {
       }
       fds.push(consoleFd);
     }
-    const preserved = o.preserveFds + listenFds();
+    const listening = listenFds();
+    const preserved = o.preserveFds + listening;
     const plan = buildPlan(bundle, { id: o.id, noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserved, console: consoleFd !== undefined, cgroup: rec, layout });
     Object.assign(plan, planHooks(bundle.spec));
+    // runc tells the process about them as its own: fds from 3, LISTEN_PID=1.
+    if (listening) plan.env = [...plan.env, `LISTEN_FDS=${listening}`, 'LISTEN_PID=1'];
     const bytes = encodePlan(plan);
     phase('plan');
 
