@@ -47,6 +47,10 @@ function record(level: Level, msg: string): void {
   else process.stderr.write(render(level, msg, cfg.format));
 }
 
+export function debugEnabled(): boolean {
+  return cfg.debug;
+}
+
 export function debug(msg: string): void {
   if (cfg.debug) record('debug', msg);
 }

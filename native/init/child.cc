@@ -86,6 +86,7 @@ void stage_b(plan* p) {
     apply_mounts(p, rootfd);
     create_devices(p, rootfd);
     create_symlinks(p, rootfd);
+    if (p->trace) sync_send(MSG_TRACE, "mounts", 6);
     if (p->hooks_pause) {
       hooks_pause(p);
       // Still before pivot_root: the host's paths resolve, as the spec says.
@@ -95,6 +96,7 @@ void stage_b(plan* p) {
     int cfd = mkdir_all_in_root(rootfd, p->cwd, CREATE_DIR, 0);
     if (cfd >= 0) close(cfd);
     rootfd = rootfs_enter(p, rootfd);
+    if (p->trace) sync_send(MSG_TRACE, "pivot", 5);
   } else if (plan_has_mount_ns(p)) {
     rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) die(errno, "open /");

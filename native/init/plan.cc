@@ -203,6 +203,7 @@ const char* record(plan* o, uint16_t tag, reader& r) {
     }
     case T_EXEC: o->exec_now = true; break;
     case T_HOOKS_PAUSE: o->hooks_pause = true; break;
+    case T_TRACE: o->trace = true; break;
     case T_HOOK: {
       plan_hook* h = PUSH(o->hooks, o->n_hooks);
       h->kind = r.u32();

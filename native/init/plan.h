@@ -99,6 +99,9 @@ enum plan_tag : uint16_t {
   // seconds (0 = none) | u32 nargs | u32 nenv | lstr path | nargs * lstr arg
   // | nenv * lstr env. Repeated, in the order they run.
   T_HOOK = 42,
+  // No payload (--debug): B reports 'T' + phase name ("mounts", "pivot") as
+  // it passes them, for the CLI's per-phase timing trace.
+  T_TRACE = 43,
 };
 
 enum hook_kind : uint32_t { HOOK_CREATE_CONTAINER = 0, HOOK_START_CONTAINER = 1 };

@@ -105,6 +105,7 @@ struct plan {
 
   bool exec_now;      // T_EXEC: no fifo wait, no container setup
   bool hooks_pause;   // T_HOOKS_PAUSE
+  bool trace;         // T_TRACE
   plan_hook* hooks;
   size_t n_hooks;
   // Filled in from the parent's 'C' (hooks.cc), not from the plan.

@@ -64,3 +64,4 @@
 #define MSG_ERROR 'E'     // any -> parent: one-line error text follows
 #define MSG_HOOKS 'H'     // B -> parent: mounts done, run the runtime hooks
 #define MSG_CONTINUE 'C'  // parent -> B: hooks ran; u32 len + state JSON | state JSON
+#define MSG_TRACE 'T'     // B -> parent (T_TRACE only): phase name; may precede 'H' or 'R'

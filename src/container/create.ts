@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CartonError, SetupError, errText } from '../errors';
-import { phase } from '../log';
+import { debugEnabled, phase } from '../log';
 import { addon } from '../native';
 import { initPath } from '../paths';
 import * as cgroups from '../cgroups/manager';
@@ -107,7 +107,7 @@ export function create(store: Store, o: CreateOptions): Created {
     const listening = listenFds();
     const preserved = o.preserveFds + listening;
     const plan = buildPlan(bundle, { id: o.id, noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserved, console: consoleFd !== undefined, cgroup: rec, layout });
-    Object.assign(plan, planHooks(bundle.spec));
+    Object.assign(plan, planHooks(bundle.spec), { trace: debugEnabled() });
     // runc tells the process about them as its own: fds from 3, LISTEN_PID=1.
     if (listening) plan.env = [...plan.env, `LISTEN_FDS=${listening}`, 'LISTEN_PID=1'];
     const bytes = encodePlan(plan);

@@ -3,8 +3,9 @@
 // sequential conversation, and a blocked event loop costs nothing.
 import * as fs from 'fs';
 import { SetupError } from '../errors';
+import { phase } from '../log';
 
-export const MSG = { GO: 'G', PID: 'P', MAPPED: 'M', READY: 'R', ERROR: 'E', HOOKS: 'H', CONTINUE: 'C' } as const;
+export const MSG = { GO: 'G', PID: 'P', MAPPED: 'M', READY: 'R', ERROR: 'E', HOOKS: 'H', CONTINUE: 'C', TRACE: 'T' } as const;
 
 export interface Message {
   type: string;
@@ -38,7 +39,12 @@ export class InitChannel {
 
   /** Wait for `type`; an 'E' from init becomes the error it carries. */
   expect(type: string, what: string): Message {
-    const m = this.recv();
+    let m = this.recv();
+    // init's own phases (--debug) go into the timing trace as they arrive.
+    while (m?.type === MSG.TRACE) {
+      phase(m.body.toString('utf8'));
+      m = this.recv();
+    }
     if (!m) throw new SetupError(`carton-init exited before ${what}`);
     if (m.type === MSG.ERROR) throw new SetupError(m.body.toString('utf8').trim());
     if (m.type !== type) throw new SetupError(`carton-init: unexpected message '${m.type}' while waiting for ${what}`);

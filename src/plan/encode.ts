@@ -11,7 +11,7 @@ const T = {
   NS_JOIN: 1, NS_NEW: 2, HOSTNAME: 3, DOMAINNAME: 4, ROOTFS: 5, ROOT_READONLY: 6, ROOTFS_PROPAGATION: 7,
   NO_PIVOT: 8, MOUNT: 9, DEVICE: 10, SYMLINK: 11, MASKED_PATH: 12, READONLY_PATH: 13, SYSCTL: 14, CWD: 15,
   ARG: 16, ENV: 17, USER: 18, RLIMIT: 19, CAPS: 20, NO_NEW_PRIVS: 21, OOM_SCORE_ADJ: 22, TERMINAL: 23, FDS: 24,
-  TIME_OFFSET: 25, SESSION_KEYRING: 26, EXEC: 40, HOOKS_PAUSE: 41, HOOK: 42,
+  TIME_OFFSET: 25, SESSION_KEYRING: 26, EXEC: 40, HOOKS_PAUSE: 41, HOOK: 42, TRACE: 43,
 } as const;
 
 /** Builds one record's payload from u32/i32/u64/string pieces. */
@@ -83,6 +83,7 @@ export function encodePlan(p: Plan): Buffer {
     rec(T.ROOTFS_PROPAGATION, P().u32(p.rootfsPropagation));
   }
   if (p.hooksPause) rec(T.HOOKS_PAUSE);
+  if (p.trace) rec(T.TRACE);
   for (const h of p.hooks ?? []) {
     const b = P().u32(h.kind).u32(h.timeout).u32(h.args.length).u32(h.env.length).lstr(h.path, 'hooks path');
     for (const a of h.args) b.lstr(a, 'hooks args');

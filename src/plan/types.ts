@@ -72,6 +72,8 @@ export interface Plan {
   hooksPause?: boolean;
   /** createContainer/startContainer hooks, run by init (T_HOOK) */
   hooks?: PlanHook[];
+  /** --debug: init reports its phases ('T', T_TRACE) */
+  trace?: boolean;
 }
 
 export const enum HookKind {
