@@ -48,7 +48,9 @@ export interface ExecOptions {
   cgroups: string[];
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
+// Not SIGPIPE: carton only ever gets it from its own writes (a hook that
+// does not read its stdin), and handling it at all would un-ignore it.
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
 
 /** Fields carton refuses rather than ignores (as for config.json). */
 const UNSUPPORTED: Array<[keyof Process, string]> = [

@@ -11,7 +11,9 @@ import { create, type CreateOptions } from './create';
 import { destroy } from './delete';
 import { start } from './start';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
+// Not SIGPIPE: carton only ever gets it from its own writes (a hook that
+// does not read its stdin), and handling it at all would un-ignore it.
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
 
 export interface RunOptions extends CreateOptions {
   noSubreaper: boolean;

@@ -5,8 +5,8 @@
 import * as fs from 'fs';
 import { CartonError, errCode } from '../errors';
 import { addon } from '../native';
-import type { StoredState, Store } from '../state/store';
-import { isAlive, statusOf } from '../state/status';
+import type { Store } from '../state/store';
+import { statusOf } from '../state/status';
 import { hasHooks, hookState, runHooks, savedSpec } from './hooks';
 import { signalInit } from './kill';
 
@@ -18,11 +18,11 @@ const POLLERR = 0x8;
  * error text in the fifo, which we still hold open for writing, so the pipe
  * and its data live on and can be read back through /proc/self/fd.
  */
-function awaitExec(fd: number, s: StoredState): void {
+function awaitExec(fd: number): void {
   while (!(addon().pollEvents(fd, 0, -1) & POLLERR)) {
     // spurious wake-up; keep waiting
   }
-  if (isAlive(s)) return;
+  // Empty: init exec'd (the process may even have exited by now).
   let text = '';
   try {
     const rd = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -33,9 +33,9 @@ function awaitExec(fd: number, s: StoredState): void {
       fs.closeSync(rd);
     }
   } catch {
-    // nothing left to read
+    // nothing to read
   }
-  throw new CartonError(text.trim() || 'container init exited before executing the process');
+  if (text.trim()) throw new CartonError(text.trim());
 }
 
 export function start(store: Store, id: string): void {
@@ -57,7 +57,7 @@ export function start(store: Store, id: string): void {
     }
     try {
       fs.writeSync(fd, Buffer.from([0]));
-      if (hasHooks(spec, 'startContainer', 'poststart')) awaitExec(fd, s);
+      if (hasHooks(spec, 'startContainer', 'poststart')) awaitExec(fd);
     } finally {
       fs.closeSync(fd);
       fs.unlinkSync(fifo);

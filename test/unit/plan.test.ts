@@ -111,3 +111,28 @@ t.test('cpu shares to v2 weight, as runc converts', async (t) => {
   t.equal(sharesToWeight(1024), 39);
   t.equal(sharesToWeight(262144), 10000);
 });
+
+t.test('exec plan: joins the init\'s namespaces, T_EXEC instead of a rootfs, no fifo', async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildExecPlan } = require('../../src/plan/exec') as typeof import('../../src/plan/exec');
+  const p = buildExecPlan({ cwd: '/w', args: ['sh'], env: ['A=1'], capabilities: { inheritable: [] } }, { id: 'c1', initPid: 42, namespaces: ['user', 'mount', 'pid'], preserved: 1, console: true, where: 'exec' });
+  t.same(p.nsJoin.map((j) => j.path), ['/proc/42/ns/user', '/proc/42/ns/mnt', '/proc/42/ns/pid']);
+  t.equal(p.nsNew, 0, 'creates no namespace');
+  t.same(p.fds, { fifo: NO_FD, console: 4, sync: 6, firstOwn: 4 }, 'preserved 3, console 4, plan 5, sync 6');
+  const recs = records(encodePlan(p));
+  const tags = recs.map(([tag]) => tag);
+  t.ok(tags.includes(40), 'T_EXEC');
+  t.notOk(tags.includes(5) || tags.includes(7), 'no T_ROOTFS / T_ROOTFS_PROPAGATION');
+  t.notOk(tags.includes(41) || tags.includes(42), 'no hooks');
+});
+
+t.test('hook records', async (t) => {
+  const p = minimalPlan();
+  p.hooksPause = true;
+  p.hooks = [{ kind: 1, timeout: 5, path: '/h', args: ['h', 'x'], env: ['K=V'] }];
+  const recs = records(encodePlan(p));
+  t.ok(recs.some(([tag, b]) => tag === 41 && b.length === 0), 'T_HOOKS_PAUSE');
+  const h = recs.find(([tag]) => tag === 42)![1];
+  t.same([h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)], [1, 5, 2, 1], 'kind, timeout, nargs, nenv');
+  t.equal(h.subarray(16).toString('latin1'), '\x02\x00\x00\x00/h\x01\x00\x00\x00h\x01\x00\x00\x00x\x03\x00\x00\x00K=V');
+});
