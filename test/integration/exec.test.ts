@@ -5,8 +5,10 @@
 // Also the foreground-run/exec behaviour: signal forwarding and LISTEN_FDS.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import t from 'tap';
+import { addon } from '../../src/native';
 import { CARTON, Env, statusMap, testSpec } from '../helpers';
 
 const env = new Env('exec');
@@ -157,6 +159,44 @@ t.test('exec -t gives the process a terminal of its own', async (t) => {
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /^\/dev\/pts\/\d+\r?\n/, 'a pty from the container\'s devpts');
   t.match(r.stdout, 'stdin-is-a-tty');
+});
+
+t.test('exec -d -t --console-socket (as conmon and the containerd shim call it)', async (t) => {
+  const { id } = running();
+  const sock = path.join(env.dir, 'exec-console.sock');
+  const got = new Promise<number>((resolve, reject) => {
+    const server = net.createServer({ pauseOnConnect: true }, (conn) => {
+      const fd = (conn as unknown as { _handle: { fd: number } })._handle.fd;
+      if (!addon().pollIn(fd, 5000)) reject(new Error('nothing received'));
+      resolve(addon().recvFd(fd));
+      conn.destroy();
+      server.close();
+    });
+    server.listen(sock);
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  const file = path.join(env.dir, 'tty-process.json');
+  fs.writeFileSync(file, JSON.stringify({ terminal: true, consoleSize: { height: 21, width: 77 }, args: ['sh'], cwd: '/' }));
+  const pidFile = path.join(env.dir, 'tty-exec.pid');
+  const e = env.detached(['exec', '--process', file, '--detach', '--pid-file', pidFile, '--console-socket', sock, id]);
+  t.equal(e.code, 0, e.stderr);
+  env.pids.add(Number(fs.readFileSync(pidFile, 'utf8')));
+  const master = await got;
+  t.equal(fs.readlinkSync(`/proc/self/fd/${master}`), '/dev/pts/ptmx', 'a pty master arrived');
+  fs.writeSync(master, 'stty size; tty; exit 4\n');
+  let out = '';
+  const buf = Buffer.alloc(4096);
+  for (let i = 0; i < 100 && !/21 77[\s\S]*\/dev\/pts\/\d+/.test(out); i++) {
+    if (!addon().pollIn(master, 50)) continue;
+    try {
+      out += buf.subarray(0, fs.readSync(master, buf, 0, buf.length, null)).toString();
+    } catch {
+      break;
+    }
+  }
+  t.match(out, /21 77/, 'consoleSize applied');
+  t.match(out, /\/dev\/pts\/\d+/, 'the shell\'s stdin is the pty');
+  fs.closeSync(master);
 });
 
 t.test('foreground run and exec forward signals and exit with the process\'s status', async (t) => {
