@@ -109,8 +109,8 @@ static const char* ns_name(uint32_t flag) {
 }
 
 // Opens every path first (they are host paths, which joining the mount
-// namespace would change), then joins the user namespace first, since it owns
-// the others, and the mount namespace last.
+// namespace would change), then joins the user namespace first (after time,
+// see below), since it owns the others, and the mount namespace last.
 static void join_namespaces(const plan* p) {
   if (!p->n_joins) return;
   int* fds = (int*)malloc(p->n_joins * sizeof(int));
@@ -119,10 +119,14 @@ static void join_namespaces(const plan* p) {
     fds[i] = open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
     if (fds[i] < 0) die(errno, "open %s", p->joins[i].path);
   }
-  for (int pass = 0; pass < 3; pass++) {
+  // The time namespace goes before even the user namespace: carton-init
+  // creates a container's time namespace before cloning into the new user
+  // namespace, so the host's user namespace owns it, and once inside the
+  // container's user namespace we would lack CAP_SYS_ADMIN over it (exec).
+  for (int pass = 0; pass < 4; pass++) {
     for (size_t i = 0; i < p->n_joins; i++) {
       uint32_t f = p->joins[i].flag;
-      int want = f == CLONE_NEWUSER ? 0 : f == CLONE_NEWNS ? 2 : 1;
+      int want = f == CLONE_NEWTIME ? 0 : f == CLONE_NEWUSER ? 1 : f == CLONE_NEWNS ? 3 : 2;
       if (want != pass) continue;
       if (setns(fds[i], (int)f) < 0) die(errno, "setns %s", p->joins[i].path);
       close(fds[i]);

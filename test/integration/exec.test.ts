@@ -50,6 +50,22 @@ t.test('the process joins every namespace and the cgroups of the container', asy
   t.notOk(fs.existsSync(`/proc/${epid}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${epid}/stat`, 'utf8')), 'delete --force kills exec\'d processes too');
 });
 
+t.test('exec into a container with its own user and time namespaces', async (t) => {
+  const { id, pid } = running((s) => {
+    s.linux!.namespaces!.push({ type: 'user' }, { type: 'time' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.timeOffsets = { monotonic: { secs: 86400 } };
+  });
+  const r = env.carton(['exec', id, 'sh', '-c', 'readlink /proc/self/ns/user; readlink /proc/self/ns/time; id -u; cat /proc/self/uid_map']);
+  t.equal(r.code, 0, r.stderr);
+  const [user, time, uid, map] = r.stdout.trim().split('\n');
+  t.equal(user, fs.readlinkSync(`/proc/${pid}/ns/user`), 'the container\'s user namespace');
+  t.equal(time, fs.readlinkSync(`/proc/${pid}/ns/time`), 'the container\'s time namespace (owned by the host\'s user namespace)');
+  t.equal(uid, '0');
+  t.match(map, /^\s*0\s+100000\s+65536$/);
+});
+
 t.test('exit status is the process\'s; 128+N for a signal', async (t) => {
   const { id } = running();
   const r = env.carton(['exec', id, 'sh', '-c', 'echo out; echo err >&2; exit 7']);
