@@ -86,7 +86,7 @@ t.teardown(() => {
 });
 
 if (!podmanBin) {
-  t.skip('podman is not installed (scripts/setup.sh installs it)');
+  t.test('podman', { skip: 'podman is not installed (scripts/setup.sh installs it)' }, async () => {});
 } else {
   setup();
 
@@ -159,13 +159,10 @@ if (!podmanBin) {
     }
   });
 
-  t.test('podman pause / unpause', async (t) => {
-    // `carton pause` is not part of this branch; once it is, this runs.
-    const help = spawnSync(CARTON, ['help'], { encoding: 'utf8' }).stdout;
-    if (!/^\s+pause\b/m.test(help)) {
-      t.skip('carton has no pause command yet: podman pause fails with "carton: No help topic for \'pause\'"');
-      return;
-    }
+  // Runs once carton has a pause command (another branch adds it).
+  const hasPause = /^\s+carton pause\b/m.test(spawnSync(CARTON, ['help'], { encoding: 'utf8' }).stdout);
+  const noPause = 'carton has no pause command yet: podman pause fails with "carton: No help topic for \'pause\'"';
+  t.test('podman pause / unpause', { skip: hasPause ? false : noPause }, async (t) => {
     const name = `pp-${process.pid}`;
     t.equal(podman(['run', '-d', '--name', name, ...OPTS, 'localhost/busybox', 'sleep', '1000']).code, 0);
     const p = podman(['pause', name]);
