@@ -115,3 +115,20 @@ t.test('unified keys are validated against the mode and the controllers', async 
   t.throws(() => v2.unifiedWrites({ 'memory.high': '1' }, ['cpu'], '/d'), /unified\["memory\.high"\]: the memory controller is not enabled/);
   t.same(pairs(v2.unifiedWrites({ 'cgroup.max.depth': '3', 'cpu.weight': '10' }, ['cpu'], '/d')), [['cgroup.max.depth', '3'], ['cpu.weight', '10']]);
 });
+
+t.test('v2 device program: last matching rule wins, deny-all resets, defaults follow', async (t) => {
+  const { compile, evaluate, encode } = await import('../../src/cgroups/v2/devices');
+  const rules = v1.deviceRules({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 237, access: 'r' }] });
+  const p = compile(rules);
+  t.ok(evaluate(p, 'c', 1, 3, 'rw'), '/dev/null (a default) is allowed');
+  t.ok(evaluate(p, 'c', 136, 4, 'rw'), 'ptys are allowed');
+  t.ok(evaluate(p, 'b', 8, 0, 'm'), 'mknod of block devices is allowed, as runc');
+  t.notOk(evaluate(p, 'b', 8, 0, 'r'), 'reading a block device is not');
+  t.ok(evaluate(p, 'c', 10, 237, 'r'), 'the config\'s own allow rule');
+  t.notOk(evaluate(p, 'c', 10, 237, 'rw'), '... only for the access it names');
+  t.notOk(evaluate(p, 'c', 1, 1, 'r'), '/dev/mem is denied');
+  const open = compile([{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 1 }]);
+  t.ok(evaluate(open, 'b', 8, 0, 'rw'), 'allow-all default');
+  t.notOk(evaluate(open, 'c', 1, 1, 'r'), 'with a later deny');
+  t.equal(encode(p).length, p.length * 8, '8 bytes per instruction');
+});
