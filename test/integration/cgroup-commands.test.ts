@@ -213,3 +213,13 @@ t.test('events streams stats every --interval and an oom event when the memory l
   if (code === 'hung') ev.kill('SIGKILL');
   t.equal(code, 0, 'events exits 0 once the container is gone');
 });
+
+t.test('a created container can be paused and resumed, as with runc', async (t) => {
+  const id = env.id();
+  t.equal(env.detached(['create', '--bundle', env.bundle(testSpec(['sleep', '100'])), id]).code, 0);
+  t.equal(env.carton(['pause', id]).code, 0);
+  t.equal(env.state(id).status, 'paused');
+  t.equal(env.carton(['resume', id]).code, 0);
+  t.equal(env.state(id).status, 'created');
+  t.equal(env.carton(['delete', '--force', id]).code, 0);
+});
