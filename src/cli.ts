@@ -21,6 +21,11 @@ const COMMANDS: Array<() => Command> = [
   () => (require('./commands/delete') as typeof import('./commands/delete')).command,
   () => (require('./commands/list') as typeof import('./commands/list')).command,
   () => (require('./commands/spec') as typeof import('./commands/spec')).command,
+  () => (require('./commands/pause') as typeof import('./commands/pause')).command,
+  () => (require('./commands/resume') as typeof import('./commands/resume')).command,
+  () => (require('./commands/ps') as typeof import('./commands/ps')).command,
+  () => (require('./commands/update') as typeof import('./commands/update')).command,
+  () => (require('./commands/events') as typeof import('./commands/events')).command,
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 

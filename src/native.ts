@@ -24,6 +24,9 @@ export interface Addon {
   setSubreaper(on: boolean): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
+  /** load a cgroup device eBPF program and attach it to a cgroup2 directory, replacing earlier ones; returns how many it replaced */
+  bpfDeviceInstall(cgroupDir: string, insns: Buffer): number;
+  bpfDeviceCount(cgroupDir: string): number;
 }
 
 let loaded: Addon | undefined;

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+void RegisterBpf(Napi::Env env, Napi::Object exports);  // bpf.cc: cgroup v2 device programs
+
 namespace {
 
 // Throws a JS Error "<what>: <strerror>" with .code = errno name and .errno.
@@ -362,6 +364,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("close", Napi::Function::New(env, Close));
+  RegisterBpf(env, exports);
   return exports;
 }
 

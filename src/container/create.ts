@@ -77,7 +77,7 @@ export function create(store: Store, o: CreateOptions): Created {
   try {
     const layout = cgroups.hostLayout();
     rec = cgroups.plan(layout, cgPath);
-    cgroups.create(rec, layout, bundle.spec.linux?.resources);
+    cgroups.create(rec, layout, bundle.spec.linux?.resources, cgroups.nodeRules(bundle.spec.linux?.devices));
     phase('cgroup');
 
     const fifo = store.fifo(o.id);
