@@ -24,6 +24,18 @@ export interface Addon {
   setSubreaper(on: boolean): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
+  recvMsg(sock: number): { data: Buffer; fd: number };
+  sendFd(sock: number, fd: number, data: Buffer): number;
+  compileSeccomp(filter: SeccompFilter): { program: Buffer; skipped: string[] };
+}
+
+/** linux.seccomp with every name TypeScript can resolve already a number (src/plan/seccomp.ts). */
+export interface SeccompFilter {
+  defaultAction: number;
+  /** libseccomp's architecture names ("x86_64", ...) */
+  arches: string[];
+  /** one seccomp_rule_add each; args are ANDed */
+  rules: Array<{ name: string; action: number; where: string; args: Array<{ index: number; op: number; a: bigint; b: bigint }> }>;
 }
 
 let loaded: Addon | undefined;

@@ -109,8 +109,10 @@ void stage_b(plan* p) {
   join_session_keyring(p);
   apply_rlimits(p);
   char* exe = find_executable(p);
+  install_seccomp(p, SECCOMP_STAGE_BEFORE_USER);
   apply_user(p);
   if (!in_cwd) enter_cwd(p, true);
+  install_seccomp(p, SECCOMP_STAGE_BEFORE_READY);
 
   // From here on the parent is expected to exit; B must outlive it.
   prctl(PR_SET_PDEATHSIG, 0);

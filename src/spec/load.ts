@@ -19,7 +19,6 @@ export interface Bundle {
  * isolation setting would be worse than refusing it, so these are errors.
  */
 const NOT_YET: Array<[string, (s: Spec) => unknown]> = [
-  ['/linux/seccomp', (s) => s.linux?.seccomp],
   ['/linux/intelRdt', (s) => s.linux?.intelRdt],
   ['/linux/personality', (s) => s.linux?.personality],
   ['/linux/netDevices', (s) => s.linux?.netDevices],
