@@ -42,7 +42,7 @@ function corpus(): Array<[string, Spec]> {
       defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, architectures: ['SCMP_ARCH_X86_64'], flags: ['SECCOMP_FILTER_FLAG_LOG'],
       syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' }, { names: ['kill'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 15, op: 'SCMP_CMP_EQ' }] }],
     };
-    s.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'rnosuid'] });
+    s.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'rnosuid'] });
   });
   const userns = testSpec(['true'], (s) => {
     s.linux!.namespaces!.push({ type: 'user' }, { type: 'time' });

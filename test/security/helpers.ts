@@ -12,6 +12,8 @@ export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export function rootfsCopy(env: Env, name: string): string {
   const dst = path.join(env.dir, name);
   fs.cpSync(ROOTFS, dst, { recursive: true, verbatimSymlinks: true });
+  // Other tests' mount points may have been created in the shared rootfs.
+  fs.rmSync(path.join(dst, 'mnt'), { recursive: true, force: true });
   return dst;
 }
 
