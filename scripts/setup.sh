@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-need=(busybox-static build-essential python3 runc hyperfine procps iproute2 tmux)
+need=(busybox-static build-essential python3 runc hyperfine procps iproute2 tmux libseccomp-dev)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

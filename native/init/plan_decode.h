@@ -95,6 +95,10 @@ struct plan {
   size_t n_time_offsets;
 
   char* session_keyring;  // NULL = keep the inherited session keyring
+
+  uint8_t* seccomp_prog;  // NULL = no filter
+  size_t seccomp_len;     // bytes, a multiple of 8
+  uint32_t seccomp_flags, seccomp_stage;
 };
 
 // Decodes and validates buf. Returns NULL on success, else a static message

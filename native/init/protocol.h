@@ -41,3 +41,6 @@
 #define MSG_MAPPED 'M'    // parent -> B: id maps are written
 #define MSG_READY 'R'     // B -> parent: set up, waiting on the exec fifo
 #define MSG_ERROR 'E'     // any -> parent: one-line error text follows
+// B -> parent, with SCM_RIGHTS: the seccomp listener fd (SCMP_ACT_NOTIFY),
+// sent before 'R'; the parent hands it to linux.seccomp.listenerPath.
+#define MSG_SECCOMP 'S'

@@ -18,6 +18,7 @@ import type { IdMap } from '../spec/types';
 import { atomicWrite, type StoredState, type Store } from '../state/store';
 import { procStat } from '../state/status';
 import { InitChannel, MSG } from './init-channel';
+import { relaySeccompListener } from './seccomp-listener';
 
 export interface CreateOptions {
   id: string;
@@ -120,6 +121,9 @@ export function create(store: Store, o: CreateOptions): Created {
       writeIdMap(initB, 'uid_map', bundle.spec.linux?.uidMappings);
       writeIdMap(initB, 'gid_map', bundle.spec.linux?.gidMappings);
       chan.send(MSG.MAPPED);
+    }
+    if (plan.seccomp?.listenerPath) {
+      relaySeccompListener(chan, plan.seccomp, { ociVersion: bundle.spec.ociVersion, id: o.id, pid: initB, bundle: bundle.dir, annotations: bundle.spec.annotations });
     }
     phase('namespaces');
     chan.expect(MSG.READY, 'the container was set up');

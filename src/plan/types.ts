@@ -1,5 +1,6 @@
 // The resolved plan carton-init carries out (see native/init/plan.h for the
 // wire format). Everything here is final: no defaults left to init.
+import type { SeccompPlan } from './seccomp';
 
 export const enum MountKind {
   Fs = 0,
@@ -66,4 +67,5 @@ export interface Plan {
   timeOffsets: Array<{ clock: number; secs: bigint; nsecs: number }>;
   /** undefined with --no-new-keyring */
   sessionKeyring?: string;
+  seccomp?: SeccompPlan;
 }
