@@ -159,7 +159,7 @@ const SEMANTIC: Array<[string, (s: Spec) => void]> = [
   ['seccomp NOTIFY default', (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY' })],
   ['seccomp arg index 6', (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] })],
   ['seccomp arch unknown to libseccomp', (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] })],
-  ['unsupported resource', (s) => (s.linux!.resources = { blockIO: { weight: 10 } })],
+  ['unified key escaping the cgroup', (s) => (s.linux!.resources = { unified: { '../cgroup.procs': '1' } })],
   ['systemd cgroups path', (s) => (s.linux!.cgroupsPath = 'system.slice:x:y')],
 ];
 
@@ -236,8 +236,8 @@ t.test(`${all.length} mutations: each refused with one clear line`, async (t) =>
       msg = e instanceof Error ? e.message : String(e);
     }
     if (msg === undefined) accepted.push(m.name);
-    // linux.cgroupsPath errors come from the cgroup driver, which names the field its own way.
-    else if (msg.includes('\n') || msg.length > 1000 || !/^(config\.json: (\/\S*|invalid JSON)|linux\.cgroupsPath )/.test(msg)) unclear.push(`${m.name}: ${msg}`);
+    // linux.cgroupsPath and linux.resources errors come from the cgroup driver, which names the field its own way.
+    else if (msg.includes('\n') || msg.length > 1000 || !/^(config\.json: (\/\S*|invalid JSON)|linux\.cgroupsPath |linux\.resources\.)/.test(msg)) unclear.push(`${m.name}: ${msg}`);
   }
   t.same(accepted, [], 'no mutation was accepted');
   t.same(unclear, [], 'every error is one line naming config.json and a JSON path');
