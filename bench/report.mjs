@@ -4,8 +4,13 @@ import { cpus } from 'node:os';
 
 const [dir, memCarton, memRunc] = process.argv.slice(2);
 const rows = [];
-for (const f of ['startup', 'lifecycle', 'state']) {
-  const res = JSON.parse(readFileSync(`${dir}/${f}.json`, 'utf8')).results;
+for (const f of ['startup', 'lifecycle', 'state', 'cgroups', 'pause']) {
+  let res;
+  try {
+    res = JSON.parse(readFileSync(`${dir}/${f}.json`, 'utf8')).results;
+  } catch {
+    continue;
+  }
   for (let i = 0; i < res.length; i += 2) {
     const c = res[i];
     const r = res[i + 1];

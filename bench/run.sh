@@ -49,6 +49,15 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/state.json" \
   -n 'runc state' "runc $(R runc) state s1" \
   -n 'carton list' "$carton $(R carton) list" \
   -n 'runc list' "runc $(R runc) list" >&2
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/cgroups.json" \
+  -n 'carton ps --format json' "$carton $(R carton) ps --format json s1" \
+  -n 'runc ps --format json' "runc $(R runc) ps --format json s1" \
+  -n 'carton events --stats' "$carton $(R carton) events --stats s1" \
+  -n 'runc events --stats' "runc $(R runc) events --stats s1" >&2
+# pause and resume alternate, so they are timed as a pair
+hyperfine --warmup 3 --runs "$runs" --export-json "$work/pause.json" \
+  -n 'carton pause+resume' "$carton $(R carton) pause s1 && $carton $(R carton) resume s1" \
+  -n 'runc pause+resume' "runc $(R runc) pause s1 && runc $(R runc) resume s1" >&2
 
 # Resident memory left behind by a container in "created": every process the
 # create left running (carton: carton-init; runc: runc init).

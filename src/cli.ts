@@ -2,10 +2,10 @@
 // subcommand), then one file per subcommand in commands/. Subcommand bodies
 // are loaded only when run, so `state` never pays for the validator.
 import * as fs from 'fs';
-import yargs from 'yargs/yargs';
 import { CartonError, UsageError } from './errors';
 import { configureLog, fatal } from './log';
 import type { Args, Command } from './commands/types';
+import { fastParse } from './fastpath';
 import { splitExecArgv } from './commands/exec';
 
 declare const CARTON_COMMIT: string;
@@ -13,20 +13,25 @@ const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const COMMANDS: Array<() => Command> = [
-  () => (require('./commands/create') as typeof import('./commands/create')).command,
-  () => (require('./commands/start') as typeof import('./commands/start')).command,
-  () => (require('./commands/run') as typeof import('./commands/run')).command,
-  () => (require('./commands/state') as typeof import('./commands/state')).command,
-  () => (require('./commands/kill') as typeof import('./commands/kill')).command,
-  () => (require('./commands/delete') as typeof import('./commands/delete')).command,
-  () => (require('./commands/list') as typeof import('./commands/list')).command,
-  () => (require('./commands/spec') as typeof import('./commands/spec')).command,
-  () => (require('./commands/exec') as typeof import('./commands/exec')).command,
-  () => (require('./commands/features') as typeof import('./commands/features')).command,
-  () => (require('./commands/checkpoint') as typeof import('./commands/checkpoint')).command,
-  () => (require('./commands/restore') as typeof import('./commands/restore')).command,
-];
+const COMMANDS: Record<string, () => Command> = {
+  create: () => (require('./commands/create') as typeof import('./commands/create')).command,
+  start: () => (require('./commands/start') as typeof import('./commands/start')).command,
+  run: () => (require('./commands/run') as typeof import('./commands/run')).command,
+  state: () => (require('./commands/state') as typeof import('./commands/state')).command,
+  kill: () => (require('./commands/kill') as typeof import('./commands/kill')).command,
+  delete: () => (require('./commands/delete') as typeof import('./commands/delete')).command,
+  list: () => (require('./commands/list') as typeof import('./commands/list')).command,
+  spec: () => (require('./commands/spec') as typeof import('./commands/spec')).command,
+  pause: () => (require('./commands/pause') as typeof import('./commands/pause')).command,
+  resume: () => (require('./commands/resume') as typeof import('./commands/resume')).command,
+  ps: () => (require('./commands/ps') as typeof import('./commands/ps')).command,
+  update: () => (require('./commands/update') as typeof import('./commands/update')).command,
+  events: () => (require('./commands/events') as typeof import('./commands/events')).command,
+  exec: () => (require('./commands/exec') as typeof import('./commands/exec')).command,
+  features: () => (require('./commands/features') as typeof import('./commands/features')).command,
+  checkpoint: () => (require('./commands/checkpoint') as typeof import('./commands/checkpoint')).command,
+  restore: () => (require('./commands/restore') as typeof import('./commands/restore')).command,
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 function defaultRoot(): string {
@@ -40,13 +45,44 @@ function versionText(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // go-runc spells restore's flag "-no-subreaper" (one dash).
-  argv = argv.map((x) => (x === '-no-subreaper' ? '--no-subreaper' : x));
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     fs.writeSync(1, versionText());
     return 0;
   }
+  // go-runc spells restore's flag "-no-subreaper" (one dash).
+  argv = argv.map((x) => (x === '-no-subreaper' ? '--no-subreaper' : x));
+  const fast = fastParse(argv, defaultRoot());
+  if (fast) {
+    configureLog({ file: fast.args.log, format: fast.args.logFormat === 'json' ? 'json' : 'text', debug: fast.args.debug });
+    return COMMANDS[fast.command]().run(fast.args);
+  }
+  const { y, action } = await parseWithYargs(argv);
+  const parsed = y.parsed;
+  configureLog({ file: parsed.log, format: parsed.logFormat === 'json' ? 'json' : 'text', debug: Boolean(parsed.debug) });
+  if (parsed.version) {
+    fs.writeSync(1, versionText());
+    return 0;
+  }
+  if (parsed.help) return 0;
+  if (!action) {
+    if (parsed._.length === 0) {
+      y.yargs.showHelp((s) => fs.writeSync(1, s + '\n'));
+      return 0;
+    }
+    throw new UsageError(`No help topic for '${parsed._[0]}'`);
+  }
+  return action();
+}
+
+/**
+ * The full parser. Returns what yargs parsed and the chosen command's action
+ * (not yet run), so the fast path's tests can compare the two parsers.
+ */
+export async function parseWithYargs(argv: string[]) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const yargs = require('yargs/yargs') as typeof import('yargs/yargs');
   let action: (() => number | Promise<number>) | undefined;
+  let chosen: Args | undefined;
   // exec's command after the container id is not ours to parse (commands/exec.ts).
   const y = yargs(splitExecArgv(argv)?.head ?? argv)
     .scriptName('carton')
@@ -72,10 +108,12 @@ export async function main(argv: string[]): Promise<number> {
   const wantsHelp = argv.some((x) => x === '--help' || x === '-h') || argv[0] === 'help';
   if (wantsHelp) y.help('help').alias('help', 'h');
   else y.help(false);
-  for (const load of COMMANDS) {
+  for (const load of Object.values(COMMANDS)) {
     const c = load();
     y.command(c.command, c.describe, c.builder ?? ((b) => b), (a) => {
-      action = () => c.run({ ...(a as unknown as Args), rawArgv: argv, rootExplicit: argv.some((x) => x === '--root' || x.startsWith('--root=')) });
+      const args = { ...(a as unknown as Args), rawArgv: argv, rootExplicit: argv.some((x) => x === '--root' || x.startsWith('--root=')) };
+      chosen = args;
+      action = () => c.run(args);
     });
   }
   y.command('help', 'shows a list of commands or help for one command', (b) => b, () => {
@@ -85,20 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     };
   });
   const parsed = (await y.parseAsync()) as unknown as Args;
-  configureLog({ file: parsed.log, format: parsed.logFormat === 'json' ? 'json' : 'text', debug: Boolean(parsed.debug) });
-  if (parsed.version) {
-    fs.writeSync(1, versionText());
-    return 0;
-  }
-  if (parsed.help) return 0;
-  if (!action) {
-    if (parsed._.length === 0) {
-      y.showHelp((s) => fs.writeSync(1, s + '\n'));
-      return 0;
-    }
-    throw new UsageError(`No help topic for '${parsed._[0]}'`);
-  }
-  return action();
+  return { y: { yargs: y, parsed }, action, chosen };
 }
 
 function logFromArgv(argv: string[]): void {
@@ -113,7 +138,10 @@ function logFromArgv(argv: string[]): void {
 
 export function run(argv: string[]): void {
   logFromArgv(argv);
-  main(argv).then(
+  // Building the V8 code cache (scripts/bundle.mjs): compile the yargs path
+  // too, so commands the fast path does not take start from cached code.
+  const warm = process.env.CARTON_WRITE_CODE_CACHE ? parseWithYargs(['--root', '/nonexistent', 'list', '--bogus']).catch(() => undefined) : Promise.resolve();
+  warm.then(() => main(argv)).then(
     (code) => process.exit(code),
     (e: unknown) => {
       // stdout closed under us (`carton list | head -1`): end as a process

@@ -25,6 +25,21 @@ export interface Addon {
   setSubreaper(on: boolean): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
+  /** load a cgroup device eBPF program and attach it to a cgroup2 directory, replacing earlier ones; returns how many it replaced */
+  bpfDeviceInstall(cgroupDir: string, insns: Buffer): number;
+  bpfDeviceCount(cgroupDir: string): number;
+  recvMsg(sock: number): { data: Buffer; fd: number };
+  sendFd(sock: number, fd: number, data: Buffer): number;
+  compileSeccomp(filter: SeccompFilter): { program: Buffer; skipped: string[] };
+}
+
+/** linux.seccomp with every name TypeScript can resolve already a number (src/plan/seccomp.ts). */
+export interface SeccompFilter {
+  defaultAction: number;
+  /** libseccomp's architecture names ("x86_64", ...) */
+  arches: string[];
+  /** one seccomp_rule_add each; args are ANDed */
+  rules: Array<{ name: string; action: number; where: string; args: Array<{ index: number; op: number; a: bigint; b: bigint }> }>;
 }
 
 let loaded: Addon | undefined;

@@ -27,6 +27,9 @@
 #include <string>
 #include <vector>
 
+void RegisterBpf(Napi::Env env, Napi::Object exports);  // bpf.cc: cgroup v2 device programs
+Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
+
 namespace {
 
 // Throws a JS Error "<what>: <strerror>" with .code = errno name and .errno.
@@ -355,6 +358,61 @@ Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// recvMsg(sock) -> { data: Buffer, fd: number } (fd -1 when the message
+// carried none): init's seccomp listener fd arrives this way, and an 'E' in
+// its place must still be read as text.
+Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  char data[8192];
+  struct iovec iov = {data, sizeof data};
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == ECONNRESET) do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n < 0) return Fail(env, "recvmsg", errno);
+  int fd = -1;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("data", Napi::Buffer<char>::Copy(env, data, (size_t)n));
+  o.Set("fd", Napi::Number::New(env, fd));
+  return o;
+}
+
+// sendFd(sock, fd, data: Buffer): one sendmsg carrying data and fd
+// (SCM_RIGHTS). Returns the bytes of data sent; the caller writes the rest.
+Napi::Value SendFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  int fd = info[1].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> data = info[2].As<Napi::Buffer<char>>();
+  struct iovec iov = {data.Data(), data.Length()};
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  if (n < 0) return Fail(env, "sendmsg", errno);
+  return Napi::Number::New(env, (double)n);
+}
+
 Napi::Value Close(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -376,6 +434,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("close", Napi::Function::New(env, Close));
+  RegisterBpf(env, exports);
+  exports.Set("recvMsg", Napi::Function::New(env, RecvMsg));
+  exports.Set("sendFd", Napi::Function::New(env, SendFd));
+  exports.Set("compileSeccomp", Napi::Function::New(env, SeccompCompile));
   return exports;
 }
 

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -44,16 +47,34 @@ static void set_names(const plan* p) {
     die(errno, "setdomainname %s", p->domainname);
 }
 
+// The container's /proc may carry mounts over its files (an rbind of a
+// procfs with submounts, a shared mount ns): a write by path could land in
+// whatever was mounted there (CVE-2025-52881). A non-recursive clone of the
+// /proc mount has none of them, and openat2 below it may not cross into
+// another mount or follow any link.
+static int private_proc() {
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (fd < 0) die(errno, "open_tree /proc");
+  struct statfs sf;
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) die(0, "sysctl: /proc is not procfs");
+  return fd;
+}
+
 // Keys are dotted, so after '.' -> '/' there can be no ".." component; the
 // fstatfs check makes sure the write really lands in procfs.
 static void write_sysctls(const plan* p) {
+  int procfd = p->n_sysctls ? private_proc() : -1;
   for (size_t i = 0; i < p->n_sysctls; i++) {
     const plan_sysctl* s = &p->sysctls[i];
     char path[512];
     fmt(path, sizeof path, "/proc/sys/%s", s->key);
     for (char* c = path + 10; *c; c++)
       if (*c == '.') *c = '/';
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int fd = (int)syscall(SYS_openat2, procfd, path + 6, &how, sizeof how);
     if (fd < 0) die(errno, "open sysctl %s", path);
     struct statfs sf;
     if (fstatfs(fd, &sf) < 0) die(errno, "fstatfs %s", path);
@@ -64,6 +85,7 @@ static void write_sysctls(const plan* p) {
     if ((size_t)n != len) die(0, "write sysctl %s: short write", path);
     close(fd);
   }
+  if (procfd >= 0) close(procfd);
 }
 
 void stage_b(plan* p) {
@@ -117,8 +139,10 @@ void stage_b(plan* p) {
   join_session_keyring(p);
   apply_rlimits(p);
   char* exe = find_executable(p);
+  install_seccomp(p, SECCOMP_STAGE_BEFORE_USER);
   apply_user(p);
   if (!in_cwd) enter_cwd(p, true);
+  install_seccomp(p, SECCOMP_STAGE_BEFORE_READY);
 
   // From here on the parent is expected to exit; B must outlive it.
   prctl(PR_SET_PDEATHSIG, 0);

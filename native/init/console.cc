@@ -51,11 +51,22 @@ int console_setup(const plan* p, int rootfd) {
   if (slave < 0) slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) die(errno, "open %s", slave_path);
 
-  // An exec'd process gets a terminal of its own; /dev/console stays the
-  // container init's.
+  // /dev/console itself is never followed: a symlink there (planted in a
+  // shared /dev, CVE-2025-52565) would carry the pty bind onto, say, a
+  // /proc file that masking then no longer covers. What we checked through
+  // the O_NOFOLLOW fd is what we mount on. An exec'd process gets a
+  // terminal of its own; /dev/console stays the container init's.
   if (!p->exec_now) {
-    int cfd = mkdir_all_in_root(rootfd, "/dev/console", CREATE_FILE, 0666);
-    if (cfd < 0) die(errno, "create /dev/console");
+    int devfd = mkdir_all_in_root(rootfd, "/dev", CREATE_DIR, 0);
+    if (devfd < 0) die(errno, "open /dev");
+    if (mknodat(devfd, "console", S_IFREG | 0666, 0) < 0 && errno != EEXIST) die(errno, "create /dev/console");
+    int cfd = openat(devfd, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (cfd < 0) die(errno, "open /dev/console");
+    close(devfd);
+    struct stat cst;
+    if (fstat(cfd, &cst) < 0) die(errno, "stat /dev/console");
+    if (!S_ISREG(cst.st_mode) && !S_ISCHR(cst.st_mode))
+      die(0, "/dev/console is not a regular file or a character device (a symlink?)");
     char b[32], sb[32];
     if (mount(fd_path(slave, sb), mount_point(cfd, "/dev/console", b), nullptr, MS_BIND, nullptr) < 0)
       die(errno, "mount %s to /dev/console", slave_path);

@@ -112,6 +112,7 @@ void wait_and_exec(const plan* p, const char* path, int tty_slave) {
   } else if (setsid() < 0) {
     die(errno, "setsid");
   }
+  install_seccomp(p, SECCOMP_STAGE_BEFORE_EXEC);
   // Every fd >= first_own, the fifo included, is close-on-exec.
   execve(path, p->args, p->env);
   char e[128];

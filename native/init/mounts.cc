@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -14,6 +15,61 @@
 #include "util.h"
 
 static const unsigned long PROPAGATION = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+// Files under /proc that lxcfs-style bind mounts may replace (runc's list);
+// anything else under /proc stays the kernel's.
+static const char* const PROC_ALLOWED[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
+
+// A mount over /proc, or inside it, would let the config (or a symlink in
+// the image: CVE-2019-19921, CVE-2023-27561) hide what masking and the LSM
+// rely on. Judged on where the target really resolved to, not on its
+// spelling: only procfs may go on /proc itself, only the list above inside.
+static void check_proc_target(const plan_mount* m, int rootfd, int fd, int srcfd) {
+  char root[4096], dst[4096], b[32];
+  ssize_t rl = readlink(fd_path(rootfd, b), root, sizeof root - 1);
+  ssize_t dl = rl < 0 ? -1 : readlink(fd_path(fd, b), dst, sizeof dst - 1);
+  if (rl < 0 || dl < 0) die(errno, "resolve mount point %s", m->target);
+  root[rl] = 0;
+  dst[dl] = 0;
+  const char* rel = dst;
+  if (rl > 1) {
+    if (strncmp(dst, root, (size_t)rl) || (dst[rl] && dst[rl] != '/'))
+      die(0, "mount point %s resolves outside the rootfs (%s)", m->target, dst);
+    rel = dst[rl] ? dst + rl : "/";
+  }
+  if (!strcmp(rel, "/proc")) {
+    struct statfs sf;
+    bool procfs = m->kind == MOUNT_FS ? !strcmp(m->fstype, "proc")
+                                      : srcfd >= 0 && fstatfs(srcfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+    if (!procfs) die(0, "\"%s\" cannot be mounted because it is not of type proc", m->target);
+  } else if (!strncmp(rel, "/proc/", 6)) {
+    for (const char* ok : PROC_ALLOWED)
+      if (!strcmp(rel, ok)) return;
+    die(0, "\"%s\" cannot be mounted because it is inside /proc", m->target);
+  }
+}
+
+// proc and sysfs go on a real directory, never through a symlink the image
+// placed there (CVE-2023-28642: a /proc symlink moved procfs elsewhere and
+// the LSM label writes with it). runc's wording.
+static void check_ordinary_dir(const plan_mount* m, int rootfd) {
+  if (strcmp(m->fstype, "proc") && strcmp(m->fstype, "sysfs")) return;
+  char* parent;
+  const char* name;
+  if (!split_path(m->target, &parent, &name)) return;
+  int pfd = open_in_root(rootfd, parent);
+  struct stat st;
+  if (pfd >= 0 && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+    die(0, "filesystem \"%s\" must be mounted on ordinary directory", m->fstype);
+  if (pfd >= 0) close(pfd);
+  free(parent);
+}
 
 // After a mount, the fd we resolved still names the directory underneath
 // the new mount; propagation, remounts and attributes must address the new
@@ -34,8 +90,10 @@ static void mount_one(const plan_mount* m, int rootfd) {
 
   switch (m->kind) {
     case MOUNT_FS:
+      check_ordinary_dir(m, rootfd);
       fd = mkdir_all_in_root(rootfd, m->target, CREATE_DIR, 0);
       if (fd < 0) die(errno, "create mount point %s", m->target);
+      check_proc_target(m, rootfd, fd, -1);
       if (mount(src, fd_path(fd, b), m->fstype[0] ? m->fstype : nullptr, m->flags, data) < 0)
         die(errno, "mount %s to %s", src, m->target);
       break;
@@ -47,6 +105,7 @@ static void mount_one(const plan_mount* m, int rootfd) {
       // The source is opened too, so what we stat()ed is what gets bound.
       int sfd = open(m->source, O_PATH | O_CLOEXEC);
       if (sfd < 0) die(errno, "mount %s to %s: open %s", m->source, m->target, m->source);
+      check_proc_target(m, rootfd, fd, sfd);
       if (mount(fd_path(sfd, sb), fd_path(fd, b), nullptr, MS_BIND | (m->flags & MS_REC), nullptr) < 0)
         die(errno, "mount %s to %s", m->source, m->target);
       close(sfd);

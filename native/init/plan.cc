@@ -48,6 +48,16 @@ struct reader {
     return s;
   }
   char* lstr() { return bytes(u32()); }
+  // Binary rest of the payload (NULs allowed), malloc'ed.
+  uint8_t* raw(size_t* len) {
+    *len = n;
+    uint8_t* b = (uint8_t*)malloc(n ? n : 1);
+    if (!b) die(0, "plan: out of memory");
+    memcpy(b, p, n);
+    p += n;
+    n = 0;
+    return b;
+  }
   char* rest() { return bytes(n); }
 };
 
@@ -201,6 +211,14 @@ const char* record(plan* o, uint16_t tag, reader& r) {
         return err("plan: unsupported time offset clock %u", t->clock);
       break;
     }
+    case T_SECCOMP:
+      o->seccomp_flags = r.u32();
+      o->seccomp_stage = r.u32();
+      if (r.bad) break;
+      o->seccomp_prog = r.raw(&o->seccomp_len);
+      if (!o->seccomp_len || o->seccomp_len % 8 || o->seccomp_len / 8 > 4096) return "plan: bad seccomp program length";
+      if (o->seccomp_stage > SECCOMP_STAGE_BEFORE_EXEC) return err("plan: unknown seccomp stage %u", o->seccomp_stage);
+      break;
     case T_EXEC: o->exec_now = true; break;
     case T_HOOKS_PAUSE: o->hooks_pause = true; break;
     case T_TRACE: o->trace = true; break;

@@ -82,6 +82,10 @@ enum plan_tag : uint16_t {
   // rest: name of a new session keyring to join (runc's "_ses.<id>"), so the
   // container does not share the caller's keys; absent with --no-new-keyring
   T_SESSION_KEYRING = 26,
+  // u32 SECCOMP_FILTER_FLAG_* | u32 stage (SECCOMP_STAGE_*) | rest: the BPF
+  // program, struct sock_filter[] (8 bytes each; binary, NULs allowed).
+  // NEW_LISTENER in the flags: the listener fd goes to the parent as 'S'.
+  T_SECCOMP = 27,
 
   // 40-49: exec and hooks.
   // No payload. `carton exec`: the process joins a running container, so
@@ -105,6 +109,12 @@ enum plan_tag : uint16_t {
 };
 
 enum hook_kind : uint32_t { HOOK_CREATE_CONTAINER = 0, HOOK_START_CONTAINER = 1 };
+
+// When init installs the filter: before the user switch (no no_new_privs:
+// seccomp(2) then needs CAP_SYS_ADMIN, which the switch may drop), just
+// before 'R' (a NOTIFY listener fd must reach the parent), or right before
+// execve (everything else: no syscall of the runtime is filtered).
+enum seccomp_stage : uint32_t { SECCOMP_STAGE_BEFORE_USER = 0, SECCOMP_STAGE_BEFORE_READY = 1, SECCOMP_STAGE_BEFORE_EXEC = 2 };
 
 enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };
 

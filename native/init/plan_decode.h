@@ -103,6 +103,9 @@ struct plan {
 
   char* session_keyring;  // NULL = keep the inherited session keyring
 
+  uint8_t* seccomp_prog;  // NULL = no filter
+  size_t seccomp_len;     // bytes, a multiple of 8
+  uint32_t seccomp_flags, seccomp_stage;
   bool exec_now;      // T_EXEC: no fifo wait, no container setup
   bool hooks_pause;   // T_HOOKS_PAUSE
   bool trace;         // T_TRACE

@@ -8,6 +8,10 @@ void join_session_keyring(const plan* p);
 // Bounding set, groups, uid/gid, capabilities, umask, no_new_privs.
 void apply_user(const plan* p);
 
+// seccomp.cc: installs the plan's filter if the plan puts it at this stage
+// (SECCOMP_STAGE_*); a NOTIFY listener fd is sent to the parent as 'S'.
+void install_seccomp(const plan* p, uint32_t stage);
+
 // exec.cc: PATH lookup with runc's error wording. Returns a malloc'ed path.
 char* find_executable(const plan* p);
 // exec.cc: chdir to the plan's cwd. Returns false (and does nothing) if it

@@ -1,14 +1,22 @@
-// The container's cgroup: where it goes, creating it, putting init in it,
-// applying the resources carton supports so far, and removing exactly the
+// The container's cgroup, the single entry point for src/container/*.ts:
+// where it goes, creating it, putting processes in it, applying and updating
+// linux.resources, freezing, stats, killing, and removing exactly the
 // directories carton created (never a cgroup someone else made).
+//
+// One algorithm serves v1, v2 and hybrid hosts: each resource controller is
+// taken from the v1 hierarchy it is mounted on, else from the cgroup2
+// hierarchy if it is enabled there; a field whose controller is in neither
+// is an error naming both.
 import * as fs from 'fs';
 import * as path from 'path';
 import { SetupError, errCode, errText } from '../errors';
-import { warn } from '../log';
+import { apply, reader, writeRaw } from './files';
 import { hostLayout, selfCgroups, type CgroupLayout, type Hierarchy } from './mounts';
-import type { CgroupRecord, Resources, Write } from './types';
+import type { Controller, StatsData } from './driver';
+import type { CgroupRecord, DeviceRule, Resources } from './types';
 import * as v1 from './v1';
 import * as v2 from './v2';
+import * as bpfDevices from './v2/devices';
 
 /** The default parent for containers without linux.cgroupsPath. */
 export const DEFAULT_PARENT = '/carton';
@@ -41,15 +49,6 @@ export function plan(layout: CgroupLayout, cgPath: string): CgroupRecord {
   return { mode: layout.mode, path: cgPath, dirs, created: [] };
 }
 
-function write(dir: string, w: Write): void {
-  const file = path.join(dir, w.file);
-  try {
-    fs.writeFileSync(file, w.value);
-  } catch (e) {
-    throw new SetupError(`${w.field}: write ${w.value} to ${file}: ${errText(e)}`);
-  }
-}
-
 /** mkdir -p that records what it made. cpuset dirs start empty in v1 and must inherit cpus/mems first. */
 function mkdirs(dir: string, created: string[], cpuset: boolean, unified: boolean): void {
   const missing: string[] = [];
@@ -79,57 +78,93 @@ function enableControllers(d: string): void {
   fs.writeFileSync(path.join(d, 'cgroup.subtree_control'), avail.split(/\s+/).map((c) => `+${c}`).join(' '));
 }
 
-/** linux.resources fields applied so far; the rest are refused, not ignored. */
-const SUPPORTED = new Set(['memory', 'cpu', 'pids', 'devices']);
-const SUPPORTED_SUB: Record<string, string[]> = {
-  memory: ['limit', 'reservation', 'swap'],
-  cpu: ['shares', 'quota', 'period', 'cpus', 'mems'],
-  pids: ['limit'],
-};
+function v2Available(rec: CgroupRecord): string[] {
+  const d = rec.dirs[''];
+  if (!d) return [];
+  return (reader(d)('cgroup.controllers') ?? '').trim().split(/\s+/).filter(Boolean);
+}
 
-export function checkSupported(r: Resources | undefined): void {
-  for (const [k, v] of Object.entries(r ?? {})) {
-    if (!SUPPORTED.has(k)) throw new SetupError(`config.json: /linux/resources/${k} is not supported by this version of carton`);
-    for (const sub of Object.keys(typeof v === 'object' && v && !Array.isArray(v) ? v : {})) {
-      if (!SUPPORTED_SUB[k]?.includes(sub)) throw new SetupError(`config.json: /linux/resources/${k}/${sub} is not supported by this version of carton`);
+interface Placed {
+  ctrl: Controller;
+  dir: string;
+}
+
+/** Where each controller lives for this container; fields whose controller is nowhere are an error. */
+function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources, nodes: DeviceRule[]): Placed[] {
+  const avail = v2Available(rec);
+  const out: Placed[] = [];
+  for (const c of v1.controllers(nodes)) {
+    const h = layout.v1.find((x) => x.controllers.includes(c.name));
+    if (h) {
+      out.push({ ctrl: c, dir: rec.dirs[h.controllers.join(',')] });
+      continue;
     }
+    const alt = v2.byV1Name[c.name];
+    if (alt && rec.dirs[''] && avail.includes(alt.name)) {
+      out.push({ ctrl: alt, dir: rec.dirs[''] });
+      continue;
+    }
+    if (c.name === 'devices' && rec.dirs['']) continue; // an eBPF program on the cgroup2 directory
+    const fields = c.fields(r);
+    if (fields.length) {
+      const where = layout.mode === 'v1' ? 'no cgroup v1 hierarchy has it' : layout.mode === 'v2' ? `not enabled in ${rec.dirs['']}` : `not mounted as cgroup v1, and not enabled in ${rec.dirs['']}`;
+      const v2name = alt && alt.name !== c.name ? ` (v2: ${alt.name})` : !alt && c.name.startsWith('net_') ? ' (cgroup v2 has no equivalent)' : '';
+      throw new SetupError(`${fields[0]}: the ${c.name} cgroup controller${v2name} is not available on this host: ${where}`);
+    }
+  }
+  return out;
+}
+
+/** Checks that need no cgroup directory, done before anything is created. */
+export function checkSupported(r: Resources | undefined, layout: CgroupLayout = hostLayout()): void {
+  if (r?.unified && Object.keys(r.unified).length && !layout.unified) {
+    throw new SetupError('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1');
+  }
+  if (r?.unified) v2.unifiedWrites(r.unified, Object.keys(r.unified).map((k) => k.split('.')[0]), '');
+  if (layout.mode === 'v2') {
+    // Conversions that can fail on their own, so a bad config fails before any mkdir.
+    v2.byV1Name.memory.writes({ memory: { ...r?.memory, checkBeforeUpdate: false } }, () => undefined);
+    v2.byV1Name.cpu.writes({ cpu: r?.cpu }, () => undefined);
   }
 }
 
-export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resources | undefined): void {
-  const r = resources ?? {};
-  for (const h of layout.v1) {
-    const dir = rec.dirs[h.controllers.join(',')];
-    mkdirs(dir, rec.created, h.controllers.includes('cpuset'), false);
-    for (const w of v1.writesFor(h.controllers, r)) write(dir, w);
+function setResources(rec: CgroupRecord, layout: CgroupLayout, r: Resources, nodes: DeviceRule[], update: boolean): void {
+  for (const p of placements(rec, layout, r, nodes)) {
+    // update leaves the device rules as create made them, as runc does.
+    if (update && p.ctrl.name === 'devices' && !r.devices) continue;
+    for (const w of p.ctrl.writes(r, reader(p.dir))) apply(p.dir, p.ctrl.name, w);
   }
-  if (layout.unified) {
-    mkdirs(rec.dirs[''], rec.created, false, true);
+  if (rec.dirs[''] && !layout.v1.some((h) => h.controllers.includes('devices')) && (!update || r.devices)) {
+    bpfDevices.install(rec.dirs[''], v1.deviceRules(r, nodes));
   }
-  if (layout.mode === 'v2') {
-    // The v2 device controller is an eBPF program (a later milestone); say so
-    // rather than pretend the rules hold.
-    if (r.devices?.length) warn('linux.resources.devices: device rules are not enforced on cgroup v2 by this version of carton');
-    const avail = fs.readFileSync(path.join(rec.dirs[''], 'cgroup.controllers'), 'utf8').split(/\s+/);
-    for (const w of v2.writes(r)) {
-      if (!avail.includes(w.controller)) throw new SetupError(`${w.field}: the ${w.controller} controller is not available in ${rec.dirs['']}`);
-      write(rec.dirs[''], w);
-    }
-  } else {
-    for (const [res, ctrl] of Object.entries(v1.v1ControllerOf)) {
-      if (r[res] === undefined) continue;
-      if (!layout.v1.some((h) => h.controllers.includes(ctrl))) {
-        throw new SetupError(`linux.resources.${res}: the ${ctrl} cgroup controller is not mounted on this host`);
-      }
-    }
+  if (r.unified && Object.keys(r.unified).length) {
+    const dir = rec.dirs[''];
+    for (const w of v2.unifiedWrites(r.unified, v2Available(rec), dir)) apply(dir, w.file.split('.')[0], w);
   }
+}
+
+/** linux.devices nodes become allow rules, as runc adds them. */
+export function nodeRules(devs: Array<{ type: string; major?: number; minor?: number }> | undefined): DeviceRule[] {
+  return (devs ?? []).map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
+}
+
+export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resources | undefined, nodes: DeviceRule[] = []): void {
+  for (const h of layout.v1) mkdirs(rec.dirs[h.controllers.join(',')], rec.created, h.controllers.includes('cpuset'), false);
+  if (layout.unified) mkdirs(rec.dirs[''], rec.created, false, true);
+  setResources(rec, layout, resources ?? {}, nodes, false);
+}
+
+/** `update`: write only the fields given. */
+export function update(rec: CgroupRecord, resources: Resources): void {
+  checkSupported(resources);
+  setResources(rec, hostLayout(), resources, [], true);
 }
 
 /** Put a process in the container's cgroup in every hierarchy. */
 export function addProcess(rec: CgroupRecord, pid: number): void {
   for (const dir of Object.values(rec.dirs)) {
     try {
-      fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+      writeRaw(path.join(dir, 'cgroup.procs'), String(pid));
     } catch (e) {
       throw new SetupError(`cgroup: add pid ${pid} to ${dir}: ${errText(e)}`);
     }
@@ -149,6 +184,75 @@ export function processes(rec: CgroupRecord): number[] {
     }
   }
   return [];
+}
+
+/** The v1 freezer directory if the host has one, else the cgroup2 directory. */
+function freezerOf(rec: CgroupRecord): { dir: string; impl: typeof v1.freezer | typeof v2.freezer } {
+  const k = Object.keys(rec.dirs).find((x) => x.split(',').includes('freezer'));
+  if (k !== undefined) return { dir: rec.dirs[k], impl: v1.freezer };
+  if (rec.dirs['']) return { dir: rec.dirs[''], impl: v2.freezer };
+  throw new SetupError('the freezer cgroup controller is not available on this host');
+}
+
+export function freeze(rec: CgroupRecord): void {
+  const f = freezerOf(rec);
+  f.impl.freeze(f.dir);
+}
+
+export function thaw(rec: CgroupRecord): void {
+  const f = freezerOf(rec);
+  f.impl.thaw(f.dir);
+}
+
+export function isFrozen(rec: CgroupRecord): boolean {
+  const f = freezerOf(rec);
+  return f.impl.frozen(f.dir);
+}
+
+/**
+ * SIGKILL everything at once through cgroup.kill (cgroup2, also on hybrid
+ * hosts: the container has a cgroup2 directory there). False when the
+ * kernel has no cgroup.kill, so the caller signals pid by pid.
+ */
+export function killAll(rec: CgroupRecord): boolean {
+  const d = rec.dirs[''];
+  if (!d) return false;
+  try {
+    writeRaw(path.join(d, 'cgroup.kill'), '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** runc's types.Stats for `events`. */
+export function stats(rec: CgroupRecord): StatsData {
+  const out: StatsData = {};
+  for (const p of placements(rec, hostLayout(), {}, [])) p.ctrl.stats?.(reader(p.dir), out);
+  const ordered: StatsData = {
+    cpu: out.cpu ?? { usage: { kernel: 0, user: 0 }, throttling: {} },
+    cpuset: out.cpuset ?? { cpu_exclusive: 0, mem_hardwall: 0, mem_exclusive: 0, memory_migrate: 0, memory_spread_page: 0, memory_spread_slab: 0, memory_pressure: 0, sched_load_balance: 0, sched_relax_domain_level: 0 },
+    memory: out.memory ?? {},
+    pids: out.pids ?? {},
+    blkio: out.blkio ?? {},
+    hugetlb: out.hugetlb ?? {},
+    intel_rdt: {},
+    network_interfaces: null,
+  };
+  return ordered;
+}
+
+/** How many OOM kills the container's memory cgroup has seen (v1 memory.oom_control, v2 memory.events). */
+export function oomKills(rec: CgroupRecord): number {
+  const layout = hostLayout();
+  const h = layout.v1.find((x) => x.controllers.includes('memory'));
+  const text = h ? reader(rec.dirs[h.controllers.join(',')])('memory.oom_control') : rec.dirs[''] ? reader(rec.dirs[''])('memory.events') : undefined;
+  return Number(/^oom_kill (\d+)$/m.exec(text ?? '')?.[1] ?? 0);
+}
+
+/** False once the container's cgroup is gone (`events` stops then). */
+export function exists(rec: CgroupRecord): boolean {
+  return Object.values(rec.dirs).some((d) => fs.existsSync(d));
 }
 
 function sleep(ms: number): void {

@@ -1,11 +1,49 @@
-// What the cgroup code needs from linux.resources (a subset typed here; the
-// schema has already validated the whole object).
+// What the cgroup code needs from linux.resources, typed as runtime-spec
+// 1.3.0 has it (the schema has already validated the whole object).
 export interface Resources {
-  memory?: { limit?: number; reservation?: number; swap?: number };
-  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  memory?: {
+    limit?: number;
+    reservation?: number;
+    swap?: number;
+    kernel?: number;
+    kernelTCP?: number;
+    swappiness?: number;
+    disableOOMKiller?: boolean;
+    useHierarchy?: boolean;
+    checkBeforeUpdate?: boolean;
+  };
+  cpu?: {
+    shares?: number;
+    quota?: number;
+    burst?: number;
+    period?: number;
+    realtimeRuntime?: number;
+    realtimePeriod?: number;
+    cpus?: string;
+    mems?: string;
+    idle?: number;
+  };
+  blockIO?: {
+    weight?: number;
+    leafWeight?: number;
+    weightDevice?: Array<{ major: number; minor: number; weight?: number; leafWeight?: number }>;
+    throttleReadBpsDevice?: ThrottleDevice[];
+    throttleWriteBpsDevice?: ThrottleDevice[];
+    throttleReadIOPSDevice?: ThrottleDevice[];
+    throttleWriteIOPSDevice?: ThrottleDevice[];
+  };
+  hugepageLimits?: Array<{ pageSize: string; limit: number }>;
+  network?: { classID?: number; priorities?: Array<{ name: string; priority: number }> };
   pids?: { limit?: number };
+  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
+  unified?: Record<string, string>;
   devices?: DeviceRule[];
-  [other: string]: unknown;
+}
+
+export interface ThrottleDevice {
+  major: number;
+  minor: number;
+  rate?: number;
 }
 
 /** What carton keeps in the container's state to find and remove its cgroup. */
@@ -19,11 +57,17 @@ export interface CgroupRecord {
   created: string[];
 }
 
-/** One controller's file writes, with the config field each comes from. */
+/** One file write, with the config field it comes from (named in errors). */
 export interface Write {
   field: string;
   file: string;
   value: string;
+  /** ENOENT is not an error (runc's "silently ignore" cases, e.g. swap accounting off and swap unlimited) */
+  optional?: boolean;
+  /** EINVAL is not an error yet: the same write comes again later in the list (runc's period/quota dance) */
+  softEinval?: boolean;
+  /** reads the file back; a message means the kernel did not take the value as given */
+  verify?: (got: string) => string | undefined;
 }
 
 export interface DeviceRule {

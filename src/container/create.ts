@@ -19,6 +19,7 @@ import { atomicWrite, type StoredState, type Store } from '../state/store';
 import { procStat } from '../state/status';
 import { hookState, nsPid, planHooks, runHooks, runPoststop } from './hooks';
 import { InitChannel, MSG } from './init-channel';
+import { relaySeccompListener } from './seccomp-listener';
 
 export interface CreateOptions {
   id: string;
@@ -82,7 +83,7 @@ export function create(store: Store, o: CreateOptions): Created {
   try {
     const layout = cgroups.hostLayout();
     rec = cgroups.plan(layout, cgPath);
-    cgroups.create(rec, layout, bundle.spec.linux?.resources);
+    cgroups.create(rec, layout, bundle.spec.linux?.resources, cgroups.nodeRules(bundle.spec.linux?.devices));
     phase('cgroup');
 
     const fifo = store.fifo(o.id);
@@ -143,6 +144,10 @@ export function create(store: Store, o: CreateOptions): Created {
       const len = Buffer.alloc(4);
       len.writeUInt32LE(created.length);
       chan.send(MSG.CONTINUE, Buffer.concat([len, created, Buffer.from(JSON.stringify(hookState(bundle.spec, o.id, bundle.dir, 'created', inner)))]));
+    }
+    // init sends the listener fd ('S') just before 'R', after any hooks pause.
+    if (plan.seccomp?.listenerPath) {
+      relaySeccompListener(chan, plan.seccomp, { ociVersion: bundle.spec.ociVersion, id: o.id, pid: initB, bundle: bundle.dir, annotations: bundle.spec.annotations });
     }
     chan.expect(MSG.READY, 'the container was set up');
     phase('init ready');

@@ -22,6 +22,7 @@ import { writePidFile } from './create';
 import { savedSpec } from './hooks';
 import { InitChannel, MSG } from './init-channel';
 import { relayTerminal } from './run';
+import { relaySeccompListener } from './seccomp-listener';
 
 export interface ExecOptions {
   id: string;
@@ -163,13 +164,13 @@ function startProcess(store: Store, o: ExecOptions): Started {
     if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket');
     if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`);
     const rec = execCgroups(s.cgroup, o.cgroups);
-    return spawnExec(s.pid, s.startTime, rec, proc, where, saved, o);
+    return spawnExec(s.pid, s.startTime, s.bundle, rec, proc, where, saved, o);
   } finally {
     lock.release();
   }
 }
 
-function spawnExec(initPid: number, startTime: string, rec: CgroupRecord, proc: Process, where: string, saved: Spec, o: ExecOptions): Started {
+function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: CgroupRecord, proc: Process, where: string, saved: Spec, o: ExecOptions): Started {
   const fds: number[] = [];
   let ours: number | undefined;
   let chan: InitChannel | undefined;
@@ -190,7 +191,7 @@ function spawnExec(initPid: number, startTime: string, rec: CgroupRecord, proc: 
       fds.push(consoleFd);
     }
     const namespaces = (saved.linux?.namespaces ?? []).map((n) => n.type);
-    const plan = buildExecPlan(proc, { id: o.id, initPid, namespaces, preserved: o.preserveFds, console: consoleFd !== undefined, where });
+    const plan = buildExecPlan(proc, { id: o.id, initPid, namespaces, preserved: o.preserveFds, console: consoleFd !== undefined, where, seccomp: saved.linux?.seccomp });
     const bytes = encodePlan(plan);
     phase('plan');
     const table = [...Array.from({ length: o.preserveFds }, (_, i) => 3 + i), ...(consoleFd !== undefined ? [consoleFd] : [])];
@@ -208,6 +209,10 @@ function spawnExec(initPid: number, startTime: string, rec: CgroupRecord, proc: 
       addon().waitPid(spawned.pid, false);
     }
     phase('namespaces');
+    // SCMP_ACT_NOTIFY: the exec'd process has a listener of its own for the agent, as with runc.
+    if (plan.seccomp?.listenerPath) {
+      relaySeccompListener(chan, plan.seccomp, { ociVersion: saved.ociVersion, id: o.id, pid, bundle: bundleDir, annotations: saved.annotations });
+    }
     chan.expect(MSG.READY, 'the process was set up');
     phase('exec');
     if (o.pidFile) writePidFile(o.pidFile, pid);

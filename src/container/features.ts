@@ -3,8 +3,11 @@
 // only uses idmapped mounts when mountExtensions.idmap.enabled, CRI looks for
 // "rro" in mountOptions), so claiming too much breaks them.
 import * as fs from 'fs';
+import { addon } from '../native';
 import { CAPABILITIES, NAMESPACES } from '../plan/linux';
 import { KNOWN_OPTIONS } from '../plan/mount-options';
+import { SECCOMP_NAMES, seccompFilter } from '../plan/seccomp';
+import { apparmorEnabled, selinuxEnabled } from '../spec/checks-linux';
 
 declare const CARTON_COMMIT: string;
 
@@ -34,6 +37,24 @@ function kernelCapabilities(): string[] {
   return CAPABILITIES.filter((_, i) => i <= last);
 }
 
+/** runc's list of seccomp architectures; only those this libseccomp builds a filter for are kept. */
+const SCMP_ARCHES = [
+  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64',
+  'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64',
+  'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X',
+];
+
+function seccompArches(): string[] {
+  return SCMP_ARCHES.filter((a) => {
+    try {
+      addon().compileSeccomp(seccompFilter({ defaultAction: 'SCMP_ACT_ALLOW', architectures: [a] }));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function features(): Features {
   return {
     ociVersionMin: '1.0.0',
@@ -45,10 +66,17 @@ export function features(): Features {
       capabilities: kernelCapabilities(),
       // Both cgroup drivers exist (src/cgroups/v1, v2); the systemd driver does not.
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
-      // Refused in config.json by this version (src/spec/load.ts), so not enabled.
-      seccomp: { enabled: false },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      seccomp: {
+        enabled: true,
+        actions: [...SECCOMP_NAMES.actions].sort(),
+        operators: [...SECCOMP_NAMES.operators].sort(),
+        archs: seccompArches(),
+        knownFlags: [...SECCOMP_NAMES.flags].sort(),
+        supportedFlags: [...SECCOMP_NAMES.flags].sort(),
+      },
+      // What the kernel has; carton itself refuses LSM labels (src/spec/checks-linux.ts).
+      apparmor: { enabled: apparmorEnabled() },
+      selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
       netDevices: { enabled: false },

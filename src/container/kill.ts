@@ -28,13 +28,45 @@ export function signalInit(s: StoredState, sig: number): boolean {
   }
 }
 
+const SIGKILL = 9;
+
+/**
+ * Every process in the container's cgroup. SIGKILL goes through
+ * cgroup.kill where the kernel has it (atomic: nothing can fork out of the
+ * way). Otherwise the cgroup is frozen while the pids are signalled, as
+ * runc does, so none can fork a child that the list misses; a container
+ * that was paused stays paused.
+ */
 export function signalAll(s: StoredState, sig: number): void {
-  for (const pid of cgroups.processes(s.cgroup)) {
+  // Frozen tasks only die once thawed, so SIGKILL always ends with a thaw.
+  const thawIfFrozen = () => {
     try {
-      if (procStat(pid)) process.kill(pid, sig);
+      if (cgroups.isFrozen(s.cgroup)) cgroups.thaw(s.cgroup);
     } catch {
-      // exited meanwhile
+      // no freezer
     }
+  };
+  if (sig === SIGKILL && cgroups.killAll(s.cgroup)) return thawIfFrozen();
+  let froze = false;
+  try {
+    if (!cgroups.isFrozen(s.cgroup)) {
+      cgroups.freeze(s.cgroup);
+      froze = true;
+    }
+  } catch {
+    // no freezer: signal without it
+  }
+  try {
+    for (const pid of cgroups.processes(s.cgroup)) {
+      try {
+        if (procStat(pid)) process.kill(pid, sig);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  } finally {
+    if (froze) cgroups.thaw(s.cgroup);
+    else if (sig === SIGKILL) thawIfFrozen();
   }
 }
 

@@ -13,6 +13,7 @@ import { defaultSymlinks, planDevices } from './devices';
 import { NO_FD } from './encode';
 import { CLOCKS, CLONE, MS, NAMESPACES, RLIMITS } from './linux';
 import { parseOptions } from './mount-options';
+import { planSeccomp } from './seccomp';
 import { MountKind, type Plan, type PlanMount } from './types';
 
 export interface BuildOptions {
@@ -123,5 +124,6 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
       if (CLOCKS[clock] === undefined) throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`);
       return { clock: CLOCKS[clock], secs: BigInt(v.secs ?? 0), nsecs: v.nanosecs ?? 0 };
     }),
+    seccomp: planSeccomp(linux.seccomp, Boolean(proc.noNewPrivileges)),
   };
 }

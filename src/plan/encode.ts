@@ -11,7 +11,7 @@ const T = {
   NS_JOIN: 1, NS_NEW: 2, HOSTNAME: 3, DOMAINNAME: 4, ROOTFS: 5, ROOT_READONLY: 6, ROOTFS_PROPAGATION: 7,
   NO_PIVOT: 8, MOUNT: 9, DEVICE: 10, SYMLINK: 11, MASKED_PATH: 12, READONLY_PATH: 13, SYSCTL: 14, CWD: 15,
   ARG: 16, ENV: 17, USER: 18, RLIMIT: 19, CAPS: 20, NO_NEW_PRIVS: 21, OOM_SCORE_ADJ: 22, TERMINAL: 23, FDS: 24,
-  TIME_OFFSET: 25, SESSION_KEYRING: 26, EXEC: 40, HOOKS_PAUSE: 41, HOOK: 42, TRACE: 43,
+  TIME_OFFSET: 25, SESSION_KEYRING: 26, SECCOMP: 27, EXEC: 40, HOOKS_PAUSE: 41, HOOK: 42, TRACE: 43,
 } as const;
 
 /** Builds one record's payload from u32/i32/u64/string pieces. */
@@ -45,6 +45,11 @@ class Payload {
   str(s: string, what: string): this {
     const b = Buffer.from(s, 'utf8');
     if (b.includes(0)) throw new CartonError(`${what}: contains a NUL byte`);
+    this.parts.push(b);
+    return this;
+  }
+  /** Binary bytes, the rest of the payload. */
+  raw(b: Buffer): this {
     this.parts.push(b);
     return this;
   }
@@ -117,6 +122,7 @@ export function encodePlan(p: Plan): Buffer {
   if (p.noNewPrivileges) rec(T.NO_NEW_PRIVS);
   if (p.sessionKeyring !== undefined) rec(T.SESSION_KEYRING, P().str(p.sessionKeyring, 'session keyring'));
   if (p.rootReadonly) rec(T.ROOT_READONLY);
+  if (p.seccomp) rec(T.SECCOMP, P().u32(p.seccomp.flags).u32(p.seccomp.stage).raw(p.seccomp.program));
 
   const body = Buffer.concat(records);
   const header = Buffer.alloc(16);

@@ -3,10 +3,11 @@
 // user namespace first and the mount namespace last) and creates none. No
 // rootfs, mounts, devices or hooks: the container is set up already.
 import { CartonError } from '../errors';
-import type { Process } from '../spec/types';
+import type { Process, Seccomp } from '../spec/types';
 import { capsFromSpec } from './caps';
 import { NO_FD } from './encode';
 import { NAMESPACES, RLIMITS } from './linux';
+import { planSeccomp } from './seccomp';
 import type { Plan } from './types';
 
 /** runtime-spec namespace type -> its file in /proc/<pid>/ns */
@@ -25,6 +26,8 @@ export interface ExecPlanOptions {
   console: boolean;
   /** where process errors point, e.g. "process.json" or "exec" */
   where: string;
+  /** the container's linux.seccomp: an exec'd process gets the same filter */
+  seccomp?: Seccomp;
 }
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
@@ -65,6 +68,7 @@ export function buildExecPlan(proc: Process, o: ExecPlanOptions): Plan {
     fds: { fifo: NO_FD, console: o.console ? first : NO_FD, sync: first + (o.console ? 2 : 1), firstOwn: first },
     timeOffsets: [],
     sessionKeyring: `_ses.${o.id}`,
+    seccomp: planSeccomp(o.seccomp, Boolean(proc.noNewPrivileges)),
     exec: true,
   };
 }

@@ -1,5 +1,6 @@
 // The resolved plan carton-init carries out (see native/init/plan.h for the
 // wire format). Everything here is final: no defaults left to init.
+import type { SeccompPlan } from './seccomp';
 
 export const enum MountKind {
   Fs = 0,
@@ -74,6 +75,7 @@ export interface Plan {
   hooks?: PlanHook[];
   /** --debug: init reports its phases ('T', T_TRACE) */
   trace?: boolean;
+  seccomp?: SeccompPlan;
 }
 
 export const enum HookKind {

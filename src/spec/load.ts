@@ -6,6 +6,7 @@ import * as path from 'path';
 import { CartonError, errText } from '../errors';
 import { phase } from '../log';
 import type { Spec } from './types';
+import { checkLinuxSecurity } from './checks-linux';
 import { parseConfig, validateConfig } from './validate';
 
 export interface Bundle {
@@ -19,14 +20,9 @@ export interface Bundle {
  * isolation setting would be worse than refusing it, so these are errors.
  */
 const NOT_YET: Array<[string, (s: Spec) => unknown]> = [
-  ['/linux/seccomp', (s) => s.linux?.seccomp],
-  ['/linux/intelRdt', (s) => s.linux?.intelRdt],
   ['/linux/personality', (s) => s.linux?.personality],
   ['/linux/netDevices', (s) => s.linux?.netDevices],
   ['/linux/memoryPolicy', (s) => s.linux?.memoryPolicy],
-  ['/linux/mountLabel', (s) => s.linux?.mountLabel],
-  ['/process/apparmorProfile', (s) => s.process?.apparmorProfile],
-  ['/process/selinuxLabel', (s) => s.process?.selinuxLabel],
   ['/process/scheduler', (s) => s.process?.scheduler],
   ['/process/ioPriority', (s) => s.process?.ioPriority],
   ['/process/execCPUAffinity', (s) => s.process?.execCPUAffinity],
@@ -92,4 +88,5 @@ function checkSemantics(spec: Spec): void {
       if (k.includes('/') || k.split('.').includes('..')) throw new CartonError(`config.json: /linux/sysctl: invalid key "${k}"`);
     }
   }
+  checkLinuxSecurity(spec);
 }

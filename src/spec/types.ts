@@ -64,7 +64,7 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Resources;
   rootfsPropagation?: string;
-  seccomp?: unknown;
+  seccomp?: Seccomp;
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -73,6 +73,23 @@ export interface Linux {
   personality?: unknown;
   netDevices?: unknown;
   memoryPolicy?: unknown;
+}
+
+export interface SeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: string;
+}
+
+export interface Seccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  flags?: string[];
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls?: Array<{ names: string[]; action: string; errnoRet?: number; args?: SeccompArg[] }>;
 }
 
 export interface Spec {

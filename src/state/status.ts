@@ -45,7 +45,8 @@ function frozen(s: StoredState): boolean {
 
 export function statusOf(s: StoredState, fifo: string): Status {
   if (!isAlive(s)) return 'stopped';
-  if (fs.existsSync(fifo)) return 'created';
+  // As runc: a frozen container is paused even before start.
   if (frozen(s)) return 'paused';
+  if (fs.existsSync(fifo)) return 'created';
   return 'running';
 }

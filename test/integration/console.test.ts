@@ -56,10 +56,11 @@ t.test('create --console-socket sends the pty master; the container has a contro
   t.ok(master > 0, 'received an fd');
   t.equal(fs.readlinkSync(`/proc/self/fd/${master}`), '/dev/pts/ptmx', 'it is a pty master');
   t.equal(env.carton(['start', id]).code, 0);
-  fs.writeSync(master, 'tty; stty size; readlink /proc/self/fd/0; exit 3\n');
-  const out = readUntil(master, /33 111[\s\S]*\/dev\/pts\/0/);
+  fs.writeSync(master, 'tty; stty size; readlink /proc/self/fd/0; echo console=$(stat -c %t:%T /dev/console) pts=$(stat -c %t:%T /dev/pts/0); exit 3\n');
+  const out = readUntil(master, /pts=\w+:\w+/);
   t.match(out, /\/dev\/pts\/0/, 'stdin is the pty slave');
   t.match(out, /33 111/, 'consoleSize applied');
+  t.match(out, /console=88:0 pts=88:0/, '/dev/console is the pty slave (136:0)');
   fs.closeSync(master);
   for (let i = 0; i < 100 && env.state(id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(env.state(id).status, 'stopped', 'shell exited');

@@ -50,6 +50,16 @@ t.test('the process joins every namespace and the cgroups of the container', asy
   t.notOk(fs.existsSync(`/proc/${epid}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${epid}/stat`, 'utf8')), 'delete --force kills exec\'d processes too');
 });
 
+t.test('the exec\'d process gets the container\'s seccomp filter', async (t) => {
+  const { id } = running((s) => {
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+  });
+  const r = env.carton(['exec', id, 'sh', '-c', 'grep "^Seccomp:" /proc/self/status; mkdir /tmp/x 2>&1; echo rc=$?']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^Seccomp:\s+2$/m, 'filter mode');
+  t.match(r.stdout, /Operation not permitted[\s\S]*rc=1/, 'mkdir is denied as in the container');
+});
+
 t.test('exec into a container with its own user and time namespaces', async (t) => {
   const { id, pid } = running((s) => {
     s.linux!.namespaces!.push({ type: 'user' }, { type: 'time' });

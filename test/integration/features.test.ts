@@ -22,7 +22,9 @@ t.test('features prints valid features.json, four-space indented', async (t) => 
   t.same(f.mountOptions, [...KNOWN_OPTIONS].sort(), 'exactly the mount options carton parses');
   t.notOk(f.mountOptions.includes('idmap') || f.mountOptions.includes('tmpcopyup'), 'no option carton refuses');
   t.equal(f.linux.mountExtensions.idmap.enabled, false, 'idmapped mounts are not claimed (containerd acts on this)');
-  t.equal(f.linux.seccomp.enabled, false, 'seccomp is refused by this version, so not claimed');
+  t.equal(f.linux.seccomp.enabled, true);
+  t.ok(f.linux.seccomp.archs.includes('SCMP_ARCH_X86_64'), 'libseccomp builds x86_64 filters');
+  t.ok(f.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'));
   const last = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
   t.equal(f.linux.capabilities.length, last + 1, 'every capability of this kernel, no more');
   t.ok(f.linux.namespaces.includes('time') === fs.existsSync('/proc/self/ns/time'));

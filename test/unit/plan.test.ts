@@ -136,3 +136,37 @@ t.test('hook records', async (t) => {
   t.same([h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)], [1, 5, 2, 1], 'kind, timeout, nargs, nenv');
   t.equal(h.subarray(16).toString('latin1'), '\x02\x00\x00\x00/h\x01\x00\x00\x00h\x01\x00\x00\x00x\x03\x00\x00\x00K=V');
 });
+
+t.test('seccomp: names mapped, errno packed, same-argument comparisons split, default-action rules dropped', async (t) => {
+  const { seccompFilter } = await import('../../src/plan/seccomp');
+  const f = seccompFilter({
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: 38,
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'],
+    syscalls: [
+      { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' },
+      { names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 1 }, { index: 1, op: 'SCMP_CMP_EQ', value: 2 }] },
+      { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
+      { names: ['tgkill'], action: 'SCMP_ACT_TRACE', args: [{ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: 3, valueTwo: 1 }, { index: 2, op: 'SCMP_CMP_NE', value: 9 }] },
+    ],
+  });
+  t.equal(f.defaultAction, 0x00050026, 'ERRNO|38');
+  t.same(f.arches, ['x86_64', 'aarch64']);
+  t.same(f.rules.map((r) => [r.name, r.action.toString(16), r.args.length]), [
+    ['read', '7fff0000', 0], ['write', '7fff0000', 0],
+    ['kill', '50001', 1], ['kill', '50001', 1],
+    ['tgkill', '7ff00001', 2],
+  ], 'mkdir = the default action, dropped; kill split into two rules');
+  t.same(f.rules[4].args[0], { index: 0, op: 7, a: 3n, b: 1n });
+  t.throws(() => seccompFilter({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_NOPE' }] }), /unknown seccomp action "SCMP_ACT_NOPE"/);
+});
+
+t.test('seccomp record: flags, stage, binary program with NUL bytes', async (t) => {
+  const p = minimalPlan();
+  const prog = Buffer.from([0x20, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0xff, 0x7f]);
+  p.seccomp = { flags: 2 | 8, stage: 1, program: prog };
+  const rec = records(encodePlan(p)).find(([tag]) => tag === 27)![1];
+  t.equal(rec.readUInt32LE(0), 10);
+  t.equal(rec.readUInt32LE(4), 1);
+  t.same([...rec.subarray(8)], [...prog]);
+});

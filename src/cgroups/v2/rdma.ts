@@ -1,0 +1,2 @@
+// v2 rdma: rdma.max is identical to v1's.
+export { rdma } from '../v1/rdma';

@@ -1,0 +1,142 @@
+// linux.seccomp -> the BPF program carton-init installs, and when it does so.
+// Names are checked and mapped here; libseccomp (through the addon) resolves
+// syscall numbers and generates the code.
+import { CartonError } from '../errors';
+import { addon, type SeccompFilter } from '../native';
+import type { Seccomp } from '../spec/types';
+import { debug } from '../log';
+
+/** libseccomp's action values (seccomp.h); ERRNO and TRACE carry data in the low 16 bits. */
+const ACTIONS: Record<string, number> = {
+  SCMP_ACT_KILL: 0x00000000,
+  SCMP_ACT_KILL_THREAD: 0x00000000,
+  SCMP_ACT_KILL_PROCESS: 0x80000000,
+  SCMP_ACT_TRAP: 0x00030000,
+  SCMP_ACT_ERRNO: 0x00050000,
+  SCMP_ACT_TRACE: 0x7ff00000,
+  SCMP_ACT_LOG: 0x7ffc0000,
+  SCMP_ACT_NOTIFY: 0x7fc00000,
+  SCMP_ACT_ALLOW: 0x7fff0000,
+};
+const WITH_ERRNO = new Set(['SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE']);
+const EPERM = 1;
+
+const OPS: Record<string, number> = {
+  SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
+};
+
+/** SECCOMP_FILTER_FLAG_*; TSYNC is dropped: init is single-threaded, and TSYNC with NEW_LISTENER is EINVAL. */
+const FLAGS: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_TSYNC: 0, SECCOMP_FILTER_FLAG_LOG: 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
+};
+export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+
+/** What `carton features` advertises: the names this file maps. */
+export const SECCOMP_NAMES = { actions: Object.keys(ACTIONS), operators: Object.keys(OPS), flags: Object.keys(FLAGS) };
+
+/** Where in init the filter goes in (native/init/seccomp.cc). */
+export const enum SeccompStage {
+  /** without no_new_privs installing needs CAP_SYS_ADMIN: before the user switch drops it (as runc) */
+  BeforeUser = 0,
+  /** NOTIFY: the listener fd must reach the parent before 'R' */
+  BeforeReady = 1,
+  /** the last thing before execve, so no runtime syscall is filtered */
+  BeforeExec = 2,
+}
+
+export interface SeccompPlan {
+  flags: number;
+  stage: SeccompStage;
+  program: Buffer;
+  /** SCMP_ACT_NOTIFY: where the parent sends the listener fd and state */
+  listenerPath?: string;
+  listenerMetadata?: string;
+}
+
+/** The most instructions one classic BPF program may have (BPF_MAXINSNS). */
+const BPF_MAXINSNS = 4096;
+
+/** libseccomp's architecture names: SCMP_ARCH_X86_64 -> x86_64. */
+function archName(a: string): string {
+  return a.replace(/^SCMP_ARCH_/, '').toLowerCase();
+}
+
+function action(name: string, errnoRet: number | undefined, where: string, field: string): number {
+  const base = ACTIONS[name];
+  if (base === undefined) throw new CartonError(`${where}: unknown seccomp action "${name}"`);
+  if (errnoRet !== undefined && !WITH_ERRNO.has(name)) {
+    throw new CartonError(`${where}/${field}: ${field} is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not ${name}`);
+  }
+  if (!WITH_ERRNO.has(name)) return base;
+  const e = errnoRet ?? EPERM;
+  if (e > 0xffff) throw new CartonError(`${where}/${field}: ${e} does not fit seccomp's 16-bit return data`);
+  return (base | e) >>> 0;
+}
+
+/** Validates and maps; the pure half of compileSeccomp (unit-tested without the addon). */
+export function seccompFilter(s: Seccomp, where = 'config.json: /linux/seccomp'): SeccompFilter {
+  if (s.defaultAction === 'SCMP_ACT_NOTIFY') throw new CartonError(`${where}/defaultAction: SCMP_ACT_NOTIFY cannot be used as default action`);
+  const defaultAction = action(s.defaultAction, s.defaultErrnoRet, where, 'defaultErrnoRet');
+  const arches = (s.architectures ?? []).map((a, i) => {
+    if (!/^SCMP_ARCH_[A-Z0-9_]+$/.test(a)) throw new CartonError(`${where}/architectures/${i}: unknown architecture "${a}"`);
+    return archName(a);
+  });
+  for (const [i, f] of (s.flags ?? []).entries()) {
+    if (FLAGS[f] === undefined) throw new CartonError(`${where}/flags/${i}: unknown seccomp flag "${f}"`);
+  }
+  if (s.listenerMetadata !== undefined && !s.listenerPath) throw new CartonError(`${where}/listenerMetadata: listenerMetadata is set but listenerPath is not`);
+  const rules: SeccompFilter['rules'] = [];
+  for (const [i, sc] of (s.syscalls ?? []).entries()) {
+    const w = `${where}/syscalls/${i}`;
+    const act = action(sc.action, sc.errnoRet, w, 'errnoRet');
+    if (sc.action === 'SCMP_ACT_NOTIFY') {
+      if (!s.listenerPath) throw new CartonError(`${w}: SCMP_ACT_NOTIFY needs /linux/seccomp/listenerPath`);
+      // init passes the listener fd to carton with sendmsg after the filter is
+      // in: a notify on it would wait for an agent that has no fd yet.
+      if (sc.names.includes('sendmsg')) throw new CartonError(`${w}: SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall`);
+    }
+    // libseccomp refuses a rule whose action is the default one; it changes nothing.
+    if (act === defaultAction) continue;
+    const counts = new Map<number, number>();
+    const args = (sc.args ?? []).map((a, j) => {
+      if (a.index > 5) throw new CartonError(`${w}/args/${j}/index: syscalls have at most 6 arguments (0-5), got ${a.index}`);
+      const op = OPS[a.op];
+      if (op === undefined) throw new CartonError(`${w}/args/${j}/op: unknown seccomp operator "${a.op}"`);
+      counts.set(a.index, (counts.get(a.index) ?? 0) + 1);
+      return { index: a.index, op, a: BigInt(Math.trunc(a.value)), b: BigInt(Math.trunc(a.valueTwo ?? 0)) };
+    });
+    // Two comparisons of the same argument cannot be ANDed by libseccomp;
+    // like runc, each then becomes a rule of its own (matching any of them).
+    const groups = [...counts.values()].some((n) => n > 1) ? args.map((a) => [a]) : [args];
+    for (const name of sc.names) for (const g of groups) rules.push({ name, action: act, where: w, args: g });
+  }
+  return { defaultAction, arches, rules };
+}
+
+function usesNotify(s: Seccomp): boolean {
+  return (s.syscalls ?? []).some((sc) => sc.action === 'SCMP_ACT_NOTIFY');
+}
+
+export function planSeccomp(s: Seccomp | undefined, noNewPrivileges: boolean): SeccompPlan | undefined {
+  if (!s) return undefined;
+  const where = 'config.json: /linux/seccomp';
+  const filter = seccompFilter(s, where);
+  let out: { program: Buffer; skipped: string[] };
+  try {
+    out = addon().compileSeccomp(filter);
+  } catch (e) {
+    throw new CartonError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (out.skipped.length) debug(`seccomp: unknown syscalls skipped: ${[...new Set(out.skipped)].join(' ')}`);
+  const insns = out.program.length / 8;
+  if (insns > BPF_MAXINSNS) throw new CartonError(`${where}: the filter compiles to ${insns} BPF instructions, more than the kernel's ${BPF_MAXINSNS}`);
+  const notify = usesNotify(s);
+  const wk = (s.flags ?? []).indexOf('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
+  // The kernel refuses this flag without a listener (EINVAL at install time).
+  if (wk >= 0 && !notify) throw new CartonError(`${where}/flags/${wk}: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule`);
+  let flags = (s.flags ?? []).reduce((f, name) => f | FLAGS[name], 0);
+  if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  const stage = !noNewPrivileges ? SeccompStage.BeforeUser : notify ? SeccompStage.BeforeReady : SeccompStage.BeforeExec;
+  return { flags, stage, program: out.program, listenerPath: notify ? s.listenerPath : undefined, listenerMetadata: s.listenerMetadata };
+}
