@@ -49,24 +49,40 @@ export function plan(layout: CgroupLayout, cgPath: string): CgroupRecord {
   return { mode: layout.mode, path: cgPath, dirs, created: [] };
 }
 
+/**
+ * A new v1 cpuset starts with no cpus or mems: copy the parent's. The parent
+ * may itself be that new (another carton just made the shared /carton and
+ * has not filled it yet), so an empty parent is filled from its own parent
+ * first; a cgroup without cpus refuses tasks (ENOSPC).
+ */
+function inheritCpuset(d: string, depth = 0): void {
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    const parent = path.join(path.dirname(d), f);
+    let v = fs.readFileSync(parent, 'utf8').trim();
+    if (!v && depth < 8) {
+      inheritCpuset(path.dirname(d), depth + 1);
+      v = fs.readFileSync(parent, 'utf8').trim();
+    }
+    fs.writeFileSync(path.join(d, f), v);
+  }
+}
+
 /** mkdir -p that records what it made. cpuset dirs start empty in v1 and must inherit cpus/mems first. */
-function mkdirs(dir: string, created: string[], cpuset: boolean, unified: boolean): void {
+function mkdirs(dir: string, created: string[], cpuset: boolean, unified: boolean, attempt = 0): void {
   const missing: string[] = [];
   for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
   for (const d of missing) {
     try {
       fs.mkdirSync(d);
     } catch (e) {
+      // The shared default parent can vanish between our check and mkdir:
+      // the last container leaving it removes it (destroy). Start over.
+      if (errCode(e) === 'ENOENT' && attempt < 5) return mkdirs(dir, created, cpuset, unified, attempt + 1);
       if (errCode(e) !== 'EEXIST') throw new SetupError(`cgroup: mkdir ${d}: ${errText(e)}`);
       continue;
     }
     created.push(d);
-    if (cpuset) {
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        const v = fs.readFileSync(path.join(path.dirname(d), f), 'utf8').trim();
-        fs.writeFileSync(path.join(d, f), v);
-      }
-    }
+    if (cpuset) inheritCpuset(d);
     if (unified && d !== dir) enableControllers(d);
   }
 }
