@@ -49,25 +49,52 @@ export function plan(layout: CgroupLayout, cgPath: string): CgroupRecord {
   return { mode: layout.mode, path: cgPath, dirs, created: [] };
 }
 
-/** mkdir -p that records what it made. cpuset dirs start empty in v1 and must inherit cpus/mems first. */
-function mkdirs(dir: string, created: string[], cpuset: boolean, unified: boolean): void {
-  const missing: string[] = [];
-  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) {
+/**
+ * mkdir -p that records what it made. Other carton processes create and
+ * remove the shared default parent concurrently, so a parent that vanishes
+ * under us (ENOENT) is simply made again.
+ */
+function mkdirs(dir: string, created: string[], unified: boolean): void {
+  for (let attempt = 0; ; attempt++) {
+    const missing: string[] = [];
+    for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
     try {
-      fs.mkdirSync(d);
+      for (const d of missing) {
+        try {
+          fs.mkdirSync(d);
+        } catch (e) {
+          if (errCode(e) === 'EEXIST') continue;
+          throw e;
+        }
+        created.push(d);
+        if (unified && d !== dir) enableControllers(d);
+      }
+      return;
     } catch (e) {
-      if (errCode(e) !== 'EEXIST') throw new SetupError(`cgroup: mkdir ${d}: ${errText(e)}`);
-      continue;
+      if (errCode(e) === 'ENOENT' && attempt < 10) continue;
+      throw new SetupError(`cgroup: mkdir ${dir}: ${errText(e)}`);
     }
-    created.push(d);
-    if (cpuset) {
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        const v = fs.readFileSync(path.join(path.dirname(d), f), 'utf8').trim();
+  }
+}
+
+/**
+ * v1 cpuset directories start with empty cpus/mems, and no task can join
+ * until they are set. Fill every empty level from its parent, top down: a
+ * parent another carton process just created may not be filled yet.
+ */
+function fillCpuset(dir: string, mountPoint: string): void {
+  const chain: string[] = [];
+  for (let d = dir; d.startsWith(mountPoint + '/'); d = path.dirname(d)) chain.unshift(d);
+  for (const d of chain) {
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if (fs.readFileSync(path.join(d, f), 'utf8').trim()) continue;
+      const v = fs.readFileSync(path.join(path.dirname(d), f), 'utf8').trim();
+      try {
         fs.writeFileSync(path.join(d, f), v);
+      } catch (e) {
+        throw new SetupError(`cgroup: write ${v} to ${path.join(d, f)}: ${errText(e)}`);
       }
     }
-    if (unified && d !== dir) enableControllers(d);
   }
 }
 
@@ -149,8 +176,12 @@ export function nodeRules(devs: Array<{ type: string; major?: number; minor?: nu
 }
 
 export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resources | undefined, nodes: DeviceRule[] = []): void {
-  for (const h of layout.v1) mkdirs(rec.dirs[h.controllers.join(',')], rec.created, h.controllers.includes('cpuset'), false);
-  if (layout.unified) mkdirs(rec.dirs[''], rec.created, false, true);
+  for (const h of layout.v1) {
+    const dir = rec.dirs[h.controllers.join(',')];
+    mkdirs(dir, rec.created, false);
+    if (h.controllers.includes('cpuset')) fillCpuset(dir, h.mountPoint);
+  }
+  if (layout.unified) mkdirs(rec.dirs[''], rec.created, true);
   setResources(rec, layout, resources ?? {}, nodes, false);
 }
 
@@ -287,15 +318,34 @@ export function destroy(rec: CgroupRecord): void {
   // carton's default parent is shared by every container that has no
   // cgroupsPath: whoever leaves it empty removes it, creator or not.
   if (rec.path.startsWith(DEFAULT_PARENT + '/')) {
-    for (const d of leaves) {
-      try {
-        fs.rmdirSync(path.dirname(d));
-      } catch {
-        // still in use by another container, or already gone
-      }
-    }
+    for (const d of leaves) removeSharedParent(path.dirname(d));
   }
   if (failures.length) throw new SetupError(`cgroup: remove ${failures.join('; ')}`);
+}
+
+/**
+ * rmdir of the shared default parent. A v1 child directory goes offline
+ * asynchronously after its rmdir, so the parent can report EBUSY for a
+ * moment with no child left: retry while it has no subdirectory. With a
+ * subdirectory, another container uses it and it stays.
+ */
+function removeSharedParent(dir: string): void {
+  for (let i = 0; i < 50; i++) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (e) {
+      if (errCode(e) !== 'EBUSY') return;
+      let busy: boolean;
+      try {
+        busy = fs.readdirSync(dir, { withFileTypes: true }).some((x) => x.isDirectory());
+      } catch {
+        return;
+      }
+      if (busy) return;
+      sleep(5);
+    }
+  }
 }
 
 export { hostLayout };

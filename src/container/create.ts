@@ -114,6 +114,10 @@ export function create(store: Store, o: CreateOptions): Created {
       chan.send(MSG.GO);
       const m = chan.expect(MSG.PID, 'the container process was created');
       initB = m.body.readUInt32LE(0);
+    } catch (e) {
+      // Stage A may still be waiting for 'G': it must not outlive the failure.
+      process.kill(spawned.pid, 'SIGKILL');
+      throw e;
     } finally {
       addon().waitPid(spawned.pid, false);
     }
