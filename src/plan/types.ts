@@ -1,5 +1,6 @@
 // The resolved plan carton-init carries out (see native/init/plan.h for the
 // wire format). Everything here is final: no defaults left to init.
+import type { PlanIdmap } from './idmap';
 import type { SeccompPlan } from './seccomp';
 
 export const enum MountKind {
@@ -18,6 +19,8 @@ export interface PlanMount {
   attrClr: number;
   attrSet: number;
   data: string;
+  /** an id-mapped bind mount (plan tag T_IDMAP_MOUNT) */
+  idmap?: PlanIdmap;
 }
 
 export interface PlanDevice {

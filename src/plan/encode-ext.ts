@@ -1,0 +1,22 @@
+// Plan records with tags 60-69 (native/init/plan.h): id-mapped mounts,
+// network devices and the process attributes set just before the user
+// switch. Kept apart from encode.ts so the core format stays untouched.
+import type { IdMap } from '../spec/types';
+import { Payload } from './encode';
+import type { Plan } from './types';
+
+export const T_EXT = { IDMAP_MOUNT: 60, NET_DEVICE: 61, PERSONALITY: 62, SCHEDULER: 63, IO_PRIORITY: 64, MEMORY_POLICY: 65 } as const;
+
+function maps(b: Payload, m: IdMap[]): Payload {
+  b.u32(m.length);
+  for (const x of m) b.u32(x.containerID).u32(x.hostID).u32(x.size);
+  return b;
+}
+
+export function encodeExtensions(p: Plan, rec: (tag: number, body: Payload) => void): void {
+  p.mounts.forEach((m, i) => {
+    if (!m.idmap) return;
+    const b = new Payload().u32(i).u32(m.idmap.recursive ? 1 : 0);
+    rec(T_EXT.IDMAP_MOUNT, maps(maps(b, m.idmap.uid), m.idmap.gid));
+  });
+}
