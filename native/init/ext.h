@@ -9,3 +9,16 @@ void idmap_prepare(plan* p);
 // idmap.cc, stage B: move_mount() that clone onto target_fd (an O_PATH fd of
 // the resolved mount point). 0 or -1 + errno, like mount(2).
 int idmap_attach(const plan_mount* m, int target_fd);
+
+// netdev.cc, stage A before clone: each T_NET_DEVICE link's index and
+// permanent global addresses, kept for B (which inherits them via clone).
+void net_devices_prepare(const plan* p);
+// netdev.cc, stage A after clone: move the links into B's network namespace
+// (renamed); on failure B is killed before the error is reported.
+void net_devices_move(const plan* p, long pid);
+// netdev.cc, stage B: restore the addresses and set the links up.
+void net_devices_configure(const plan* p);
+
+// process_attrs.cc, stage B before the user switch: personality(2),
+// sched_setattr(2), ioprio_set(2).
+void apply_process_attrs(const plan* p);

@@ -14,6 +14,8 @@ import { NO_FD } from './encode';
 import { mountIdmap } from './idmap';
 import { CLOCKS, CLONE, MS, NAMESPACES, RLIMITS } from './linux';
 import { parseOptions } from './mount-options';
+import { netDevices } from './net-devices';
+import { processAttrs } from './process-attrs';
 import { planSeccomp } from './seccomp';
 import { MountKind, type Plan, type PlanMount } from './types';
 
@@ -126,5 +128,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
       return { clock: CLOCKS[clock], secs: BigInt(v.secs ?? 0), nsecs: v.nanosecs ?? 0 };
     }),
     seccomp: planSeccomp(linux.seccomp, Boolean(proc.noNewPrivileges)),
+    netDevices: netDevices(spec),
+    attrs: processAttrs(spec),
   };
 }

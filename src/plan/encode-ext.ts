@@ -19,4 +19,12 @@ export function encodeExtensions(p: Plan, rec: (tag: number, body: Payload) => v
     const b = new Payload().u32(i).u32(m.idmap.recursive ? 1 : 0);
     rec(T_EXT.IDMAP_MOUNT, maps(maps(b, m.idmap.uid), m.idmap.gid));
   });
+  for (const d of p.netDevices ?? []) rec(T_EXT.NET_DEVICE, new Payload().lstr(d.host, 'linux.netDevices').str(d.name, 'linux.netDevices name'));
+  const a = p.attrs;
+  if (a?.personality !== undefined) rec(T_EXT.PERSONALITY, new Payload().u32(a.personality));
+  if (a?.scheduler) {
+    const s = a.scheduler;
+    rec(T_EXT.SCHEDULER, new Payload().u32(s.policy).u64(s.flags).i32(s.nice).u32(s.priority).u64(s.runtime).u64(s.deadline).u64(s.period));
+  }
+  if (a?.ioPriority !== undefined) rec(T_EXT.IO_PRIORITY, new Payload().u32(a.ioPriority));
 }

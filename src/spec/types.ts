@@ -33,8 +33,8 @@ export interface Process {
   oomScoreAdj?: number;
   apparmorProfile?: string;
   selinuxLabel?: string;
-  scheduler?: unknown;
-  ioPriority?: unknown;
+  scheduler?: { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
+  ioPriority?: { class: string; priority?: number };
   execCPUAffinity?: unknown;
 }
 
@@ -70,8 +70,8 @@ export interface Linux {
   readonlyPaths?: string[];
   mountLabel?: string;
   intelRdt?: unknown;
-  personality?: unknown;
-  netDevices?: unknown;
+  personality?: { domain: string; flags?: string[] };
+  netDevices?: Record<string, { name?: string }>;
   memoryPolicy?: unknown;
 }
 

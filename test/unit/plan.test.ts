@@ -65,6 +65,22 @@ t.test('id-mapped mount record (tag 60) follows the mounts and names its mount b
   t.equal(recs.filter(([tag]) => tag === 60).length, 1, 'only the id-mapped mount gets one');
 });
 
+t.test('network devices and process attributes (tags 61-64)', async (t) => {
+  const p = minimalPlan();
+  p.netDevices = [{ host: 'veth0', name: 'eth0' }];
+  p.attrs = { personality: 8, ioPriority: (3 << 13) | 0, scheduler: { policy: 3, flags: 1n, nice: -5, priority: 0, runtime: 0n, deadline: 0n, period: 0n } };
+  const recs = new Map(records(encodePlan(p)).map(([tag, b]) => [tag, b]));
+  t.same([...recs.get(61)!], [5, 0, 0, 0, ...Buffer.from('veth0'), ...Buffer.from('eth0')]);
+  t.equal(recs.get(62)!.readUInt32LE(0), 8, 'PER_LINUX32');
+  const s = recs.get(63)!;
+  t.equal(s.length, 4 + 8 + 4 + 4 + 24);
+  t.equal(s.readUInt32LE(0), 3);
+  t.equal(s.readBigUInt64LE(4), 1n);
+  t.equal(s.readInt32LE(12), -5);
+  t.equal(recs.get(64)!.readUInt32LE(0), 3 << 13);
+  t.notOk(records(encodePlan(minimalPlan())).some(([tag]) => tag >= 60), 'absent fields, no records');
+});
+
 t.test('a NUL byte in a string is refused with the field named', async (t) => {
   const p = minimalPlan();
   p.args = ['a\0b'];
