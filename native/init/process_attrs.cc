@@ -1,7 +1,8 @@
-// linux.personality, process.scheduler and process.ioPriority (plan tags
-// 62-64), set by stage B just before the user switch: a real-time policy or
-// I/O class needs CAP_SYS_NICE / CAP_SYS_ADMIN, which the switch may drop.
-// All three are inherited across execve and by the container's children.
+// linux.personality, process.scheduler, process.ioPriority and
+// linux.memoryPolicy (plan tags 62-65), set by stage B just before the user
+// switch: a real-time policy or I/O class needs CAP_SYS_NICE/CAP_SYS_ADMIN,
+// which the switch may drop. All four survive execve and are inherited by
+// the container's children.
 #include <errno.h>
 #include <string.h>
 #include <sys/personality.h>
@@ -41,6 +42,13 @@ void apply_process_attrs(const plan* p) {
     a.sched_period = p->sched_period;
     if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
       die(errno, "sched_setattr %s", p->sched_policy < 7 ? POLICY[p->sched_policy] : "?");
+  }
+  if (p->has_mempolicy) {
+    // maxnode counts bits plus one (the kernel reads maxnode - 1 bits).
+    unsigned long maxnode = p->n_mempolicy_words ? p->n_mempolicy_words * 64 + 1 : 0;
+    if (syscall(SYS_set_mempolicy, (int)(p->mempolicy_mode | p->mempolicy_flags),
+                p->n_mempolicy_words ? p->mempolicy_nodes : nullptr, maxnode) < 0)
+      die(errno, "set_mempolicy mode %u flags 0x%x", p->mempolicy_mode, p->mempolicy_flags);
   }
   const int IOPRIO_WHO_PROCESS = 1;
   if (p->has_ioprio && syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, (int)p->ioprio) < 0)

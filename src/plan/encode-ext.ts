@@ -27,4 +27,9 @@ export function encodeExtensions(p: Plan, rec: (tag: number, body: Payload) => v
     rec(T_EXT.SCHEDULER, new Payload().u32(s.policy).u64(s.flags).i32(s.nice).u32(s.priority).u64(s.runtime).u64(s.deadline).u64(s.period));
   }
   if (a?.ioPriority !== undefined) rec(T_EXT.IO_PRIORITY, new Payload().u32(a.ioPriority));
+  if (a?.memoryPolicy) {
+    const b = new Payload().u32(a.memoryPolicy.mode).u32(a.memoryPolicy.flags);
+    for (const w of a.memoryPolicy.nodes) b.u64(w);
+    rec(T_EXT.MEMORY_POLICY, b);
+  }
 }

@@ -2,6 +2,7 @@
 // carton-init hands to personality(2), sched_setattr(2) and ioprio_set(2)
 // just before the user switch (plan tags 62-64). Every check that needs no
 // kernel is made here, naming the JSON path.
+import * as fs from 'fs';
 import { CartonError } from '../errors';
 import type { Spec } from '../spec/types';
 
@@ -15,10 +16,18 @@ export interface PlanScheduler {
   period: bigint;
 }
 
+export interface PlanMemoryPolicy {
+  mode: number;
+  flags: number;
+  /** node bitmask, 64 nodes per word */
+  nodes: bigint[];
+}
+
 export interface ProcessAttrs {
   personality?: number;
   scheduler?: PlanScheduler;
   ioPriority?: number;
+  memoryPolicy?: PlanMemoryPolicy;
 }
 
 const PERSONA: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
@@ -78,6 +87,54 @@ function ioPriority(spec: Spec): number | undefined {
   return (cls << 13) | level;
 }
 
+const MPOL: Record<string, number> = {
+  MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5, MPOL_WEIGHTED_INTERLEAVE: 6,
+};
+const MPOL_FLAG: Record<string, number> = { MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15 };
+/** What the plan decoder takes: 16 words, 1024 nodes. */
+const MAX_NODES = 1024;
+
+/** "0-3,7" -> node numbers. */
+function nodeList(text: string, at: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new CartonError(`${at}: invalid node list "${text}"`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo || hi >= MAX_NODES) throw new CartonError(`${at}: invalid node range "${part}"`);
+    for (let n = lo; n <= hi; n++) out.push(n);
+  }
+  return out;
+}
+
+function memoryPolicy(spec: Spec): PlanMemoryPolicy | undefined {
+  const mp = spec.linux?.memoryPolicy;
+  if (!mp) return undefined;
+  const at = 'config.json: /linux/memoryPolicy';
+  const mode = MPOL[mp.mode];
+  if (mode === undefined) throw new CartonError(`${at}/mode: unknown mode "${mp.mode}"`);
+  let flags = 0;
+  for (const f of mp.flags ?? []) {
+    if (MPOL_FLAG[f] === undefined) throw new CartonError(`${at}/flags: unknown flag "${f}"`);
+    flags |= MPOL_FLAG[f];
+  }
+  if ((flags & MPOL_FLAG.MPOL_F_STATIC_NODES) && (flags & MPOL_FLAG.MPOL_F_RELATIVE_NODES)) {
+    throw new CartonError(`${at}/flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other`);
+  }
+  const nodes = nodeList(mp.nodes ?? '', `${at}/nodes`);
+  if ((mp.mode === 'MPOL_DEFAULT' || mp.mode === 'MPOL_LOCAL') && nodes.length) throw new CartonError(`${at}/nodes: ${mp.mode} takes no nodes`);
+  if (!['MPOL_DEFAULT', 'MPOL_LOCAL', 'MPOL_PREFERRED'].includes(mp.mode) && !nodes.length) throw new CartonError(`${at}/nodes: ${mp.mode} needs at least one node`);
+  const missing = nodes.find((n) => !fs.existsSync(`/sys/devices/system/node/node${n}`));
+  if (missing !== undefined) throw new CartonError(`${at}/nodes: memory node ${missing} does not exist on this host`);
+  const words: bigint[] = [];
+  for (const n of nodes) {
+    while (words.length <= n >> 6) words.push(0n);
+    words[n >> 6] |= 1n << BigInt(n & 63);
+  }
+  return { mode, flags, nodes: words };
+}
+
 export function processAttrs(spec: Spec): ProcessAttrs {
-  return { personality: personality(spec), scheduler: scheduler(spec), ioPriority: ioPriority(spec) };
+  return { personality: personality(spec), scheduler: scheduler(spec), ioPriority: ioPriority(spec), memoryPolicy: memoryPolicy(spec) };
 }

@@ -20,7 +20,6 @@ export interface Bundle {
  * isolation setting would be worse than refusing it, so these are errors.
  */
 const NOT_YET: Array<[string, (s: Spec) => unknown]> = [
-  ['/linux/memoryPolicy', (s) => s.linux?.memoryPolicy],
   ['/process/execCPUAffinity', (s) => s.process?.execCPUAffinity],
 ];
 

@@ -72,7 +72,7 @@ export interface Linux {
   intelRdt?: unknown;
   personality?: { domain: string; flags?: string[] };
   netDevices?: Record<string, { name?: string }>;
-  memoryPolicy?: unknown;
+  memoryPolicy?: { mode: string; nodes?: string; flags?: string[] };
 }
 
 export interface SeccompArg {

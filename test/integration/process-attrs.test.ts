@@ -156,3 +156,27 @@ t.test('ioPriority: class and level as ionice sees them', async (t) => {
   t.equal(bad.code, 1);
   t.match(bad.stderr, /\/process\/ioPriority\/priority: 9 is outside 0\.\.7/);
 });
+
+t.test('memoryPolicy: the task policy as /proc/self/numa_maps shows it', async (t) => {
+  const policy = (out: string) => out.trim().split('\n')[0].split(' ')[1];
+  const bind = see('cat /proc/self/numa_maps', (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }));
+  t.equal(bind.code, 0, bind.err);
+  t.equal(policy(bind.out), 'bind:0');
+  const il = see('cat /proc/self/numa_maps', (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] }));
+  t.equal(policy(il.out), 'interleave=static:0');
+  const none = see('cat /proc/self/numa_maps', () => undefined);
+  t.equal(policy(none.out), 'default');
+  const cases: Array<[string, NonNullable<Spec['linux']>['memoryPolicy'], RegExp]> = [
+    ['BIND without nodes', { mode: 'MPOL_BIND' }, /\/linux\/memoryPolicy\/nodes: MPOL_BIND needs at least one node/],
+    ['LOCAL with nodes', { mode: 'MPOL_LOCAL', nodes: '0' }, /\/linux\/memoryPolicy\/nodes: MPOL_LOCAL takes no nodes/],
+    ['bad list', { mode: 'MPOL_BIND', nodes: '3-1' }, /\/linux\/memoryPolicy\/nodes: invalid node range "3-1"/],
+    ['a node the host lacks', { mode: 'MPOL_BIND', nodes: '7' }, /\/linux\/memoryPolicy\/nodes: memory node 7 does not exist on this host/],
+  ];
+  for (const [name, mp, re] of cases) {
+    const id = env.id();
+    const r = env.carton(['run', '--bundle', env.bundle(testSpec(['true'], (s) => (s.linux!.memoryPolicy = mp))), id]);
+    t.equal(r.code, 1, name);
+    t.match(r.stderr, re, name);
+    t.notOk(fs.existsSync(path.join(env.root, id)), `${name}: no state left`);
+  }
+});
