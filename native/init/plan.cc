@@ -87,7 +87,7 @@ bool single(uint16_t tag) {
   switch (tag) {
     case T_NS_JOIN: case T_MOUNT: case T_DEVICE: case T_SYMLINK: case T_MASKED_PATH:
     case T_READONLY_PATH: case T_SYSCTL: case T_ARG: case T_ENV: case T_RLIMIT:
-    case T_TIME_OFFSET:
+    case T_TIME_OFFSET: case T_IDMAP_MOUNT: case T_NET_DEVICE:
       return false;
     default:
       return true;
@@ -219,6 +219,11 @@ const char* record(plan* o, uint16_t tag, reader& r) {
       if (o->seccomp_stage > SECCOMP_STAGE_BEFORE_EXEC) return err("plan: unknown seccomp stage %u", o->seccomp_stage);
       break;
     default:
+      if (tag >= 60 && tag < 70) {
+        if (const char* e = plan_ext_record(o, tag, r.p, r.n)) return e;
+        r.n = 0;
+        break;
+      }
       return err("plan: unknown record tag %u", tag);
   }
   if (r.bad) return err("plan: malformed record (tag %u)", tag);
@@ -256,7 +261,7 @@ const char* validate(const plan* p) {
   if ((p->hostname || p->domainname) && !uts) return "plan: hostname without a UTS namespace";
   if (p->terminal && p->console_fd < 0) return "plan: T_TERMINAL without a console socket";
   if (p->rootfs && p->rootfs[0] != '/') return "plan: rootfs is not an absolute path";
-  return nullptr;
+  return plan_ext_validate(p);
 }
 
 // Finds T_FDS wherever it is, before the real decode: if a record in front

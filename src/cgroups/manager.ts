@@ -123,7 +123,9 @@ function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources, nodes
   for (const c of v1.controllers(nodes)) {
     const h = layout.v1.find((x) => x.controllers.includes(c.name));
     if (h) {
-      out.push({ ctrl: c, dir: rec.dirs[h.controllers.join(',')] });
+      // absent: a rootless caller could not create it (cgroups/rootless.ts)
+      const dir = rec.dirs[h.controllers.join(',')];
+      if (dir !== undefined) out.push({ ctrl: c, dir });
       continue;
     }
     const alt = v2.byV1Name[c.name];
@@ -178,10 +180,11 @@ export function nodeRules(devs: Array<{ type: string; major?: number; minor?: nu
 export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resources | undefined, nodes: DeviceRule[] = []): void {
   for (const h of layout.v1) {
     const dir = rec.dirs[h.controllers.join(',')];
+    if (dir === undefined) continue;
     mkdirs(dir, rec.created, false);
     if (h.controllers.includes('cpuset')) fillCpuset(dir, h.mountPoint);
   }
-  if (layout.unified) mkdirs(rec.dirs[''], rec.created, true);
+  if (layout.unified && rec.dirs[''] !== undefined) mkdirs(rec.dirs[''], rec.created, true);
   setResources(rec, layout, resources ?? {}, nodes, false);
 }
 

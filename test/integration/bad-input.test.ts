@@ -37,7 +37,7 @@ const cases: Array<[string, Spec | string, RegExp | string]> = [
   ['missing bind source', testSpec(['x'], (s) => s.mounts!.push({ destination: '/m', type: 'bind', source: '/nonexistent/src', options: ['bind'] })), /\/mounts\/7 \(\/m\): source \/nonexistent\/src: no such file or directory/],
   ['hostname without uts ns', testSpec(['x'], (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'))), /\/hostname needs a new "uts" namespace/],
   ['user ns without mappings', testSpec(['x'], (s) => s.linux!.namespaces!.push({ type: 'user' })), /uidMappings and \/linux\/gidMappings are required/],
-  ['unsupported field (memoryPolicy)', testSpec(['x'], (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_DEFAULT' })), /\/linux\/memoryPolicy is not supported by this version of carton/],
+  ['unsupported field (execCPUAffinity)', testSpec(['x'], (s) => (s.process!.execCPUAffinity = { final: '0' })), /\/process\/execCPUAffinity is not supported by this version of carton/],
   ['unsupported hook', testSpec(['x'], (s) => (s.hooks = { prestart: [{ path: '/bin/true' }] })), /\/hooks\/prestart is not supported/],
   ['resource the host cannot honour', testSpec(['x'], (s) => (s.linux!.resources = { rdma: { nodev0: { hcaHandles: 1 } } })), /linux\.resources\.rdma\.nodev0: /],
   ['swappiness out of range', testSpec(['x'], (s) => (s.linux!.resources = { memory: { swappiness: 101 } })), /linux\.resources\.memory\.swappiness: invalid value:101/],
