@@ -333,7 +333,7 @@ export function destroy(rec: CgroupRecord): void {
  * subdirectory, another container uses it and it stays.
  */
 function removeSharedParent(dir: string): void {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 200; i++) {
     try {
       fs.rmdirSync(dir);
       return;
@@ -346,7 +346,7 @@ function removeSharedParent(dir: string): void {
         return;
       }
       if (busy) return;
-      sleep(5);
+      sleep(1);
     }
   }
 }

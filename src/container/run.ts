@@ -60,8 +60,11 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
     return st.code;
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
-    if (process.stdin.isTTY) process.stdin.setRawMode(false);
-    process.stdin.pause();
+    // process.stdin is created on first access (~15 ms): only a relay touches it.
+    if (master !== undefined) {
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
     if (!o.keep) {
       destroy(store, store.read(o.id));
       phase('deleted');
