@@ -65,6 +65,7 @@ await build({
 });
 copyFileSync('src/generated/validators.js', 'dist/validators.js');
 rmSync('dist/carton.js.cache', { force: true });
+rmSync('dist/validators.js.cache', { force: true });
 // Warm the cache with the paths every command takes (parse, dispatch, state).
 try {
   execFileSync(process.execPath, ['bin/carton', '--root', '/nonexistent-carton-root', 'state', 'warm'], {

@@ -126,6 +126,16 @@ export async function parseWithYargs(argv: string[]) {
   return { y: { yargs: y, parsed }, action, chosen };
 }
 
+/** Compile what `create` needs beyond the fast path: yargs and the config validator. */
+async function warmCodeCache(): Promise<void> {
+  await parseWithYargs(['--root', '/nonexistent', 'list', '--bogus']).catch(() => undefined);
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { validateConfig } = require('./spec/validate') as typeof import('./spec/validate');
+  const { exampleSpec } = require('./spec/defaults') as typeof import('./spec/defaults');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  validateConfig(exampleSpec());
+}
+
 function logFromArgv(argv: string[]): void {
   // Errors found while parsing still go to --log in the right format.
   const get = (name: string) => {
@@ -140,7 +150,7 @@ export function run(argv: string[]): void {
   logFromArgv(argv);
   // Building the V8 code cache (scripts/bundle.mjs): compile the yargs path
   // too, so commands the fast path does not take start from cached code.
-  const warm = process.env.CARTON_WRITE_CODE_CACHE ? parseWithYargs(['--root', '/nonexistent', 'list', '--bogus']).catch(() => undefined) : Promise.resolve();
+  const warm = process.env.CARTON_WRITE_CODE_CACHE ? warmCodeCache() : Promise.resolve();
   warm.then(() => main(argv)).then(
     (code) => process.exit(code),
     (e: unknown) => {

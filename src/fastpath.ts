@@ -1,5 +1,5 @@
-// The hot commands engines call many times per container (state, start,
-// kill, delete, list, pause, resume, ps, events --stats) in their plain
+// The hot commands engines call many times per container (create, run,
+// state, start, kill, delete, list, pause, resume, ps, events --stats) in their plain
 // shapes are parsed here without loading yargs, which costs ~8 ms of every
 // start (half of carton's own share of a `state`). Anything this parser does
 // not recognise exactly (help, unknown or repeated flags, `--flag=value` on
@@ -12,6 +12,8 @@ interface Flag {
   key: string;
   value: boolean;
   choices?: string[];
+  /** a non-negative integer (yargs' number type) */
+  number?: boolean;
 }
 
 const GLOBALS: Record<string, Flag> = {
@@ -36,9 +38,29 @@ const FORCE = { key: 'force', value: false };
 const FORMAT = { key: 'format', value: true, choices: ['table', 'json'] };
 const QUIET = { key: 'quiet', value: false };
 const STATS = { key: 'stats', value: false };
+const BUNDLE = { key: 'bundle', value: true };
+const CREATE_FLAGS: Record<string, Flag> = {
+  '--bundle': BUNDLE,
+  '-b': BUNDLE,
+  '--console-socket': { key: 'consoleSocket', value: true },
+  '--pid-file': { key: 'pidFile', value: true },
+  '--no-pivot': { key: 'noPivot', value: false },
+  '--no-new-keyring': { key: 'noNewKeyring', value: false },
+  '--preserve-fds': { key: 'preserveFds', value: true, number: true },
+};
+const CREATE_DEFAULTS = { bundle: '', noPivot: false, noNewKeyring: false, preserveFds: 0 };
+const DETACH = { key: 'detach', value: false };
 const ID_ONLY: CommandShape = { flags: {}, defaults: {}, min: 1, max: 1 };
 
 const SHAPES: Record<string, CommandShape> = {
+  // create and run are what engines call for every container
+  create: { flags: CREATE_FLAGS, defaults: CREATE_DEFAULTS, min: 1, max: 1 },
+  run: {
+    flags: { ...CREATE_FLAGS, '--detach': DETACH, '-d': DETACH, '--no-subreaper': { key: 'noSubreaper', value: false }, '--keep': { key: 'keep', value: false } },
+    defaults: { ...CREATE_DEFAULTS, detach: false, noSubreaper: false, keep: false },
+    min: 1,
+    max: 1,
+  },
   state: ID_ONLY,
   start: ID_ONLY,
   pause: ID_ONLY,
@@ -67,6 +89,11 @@ function take(argv: string[], i: number, flags: Record<string, Flag>, out: Recor
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) value = argv[(next = i + 2) - 1];
     else return null;
     if (f.choices && !f.choices.includes(value)) return null;
+    if (f.number) {
+      if (!/^\d+$/.test(value)) return null;
+      out[f.key] = Number(value);
+      return next;
+    }
   } else if (eq > 0) {
     return null;
   }

@@ -24,6 +24,7 @@
 
 #include "child.h"
 #include "console.h"
+#include "ext.h"
 #include "fs.h"
 #include "hooks.h"
 #include "protocol.h"
@@ -99,6 +100,7 @@ void stage_b(plan* p) {
     if (setresuid(0, 0, 0) < 0) die(errno, "setresuid 0 in user namespace");
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // a credential change clears it
   }
+  net_devices_configure(p);
 
   // Devices, mount points and the console get exactly the plan's modes.
   umask(0);
@@ -139,6 +141,7 @@ void stage_b(plan* p) {
   join_session_keyring(p);
   apply_rlimits(p);
   char* exe = find_executable(p);
+  apply_process_attrs(p);
   install_seccomp(p, SECCOMP_STAGE_BEFORE_USER);
   apply_user(p);
   if (!in_cwd) enter_cwd(p, true);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "ext.h"
 #include "plan_decode.h"
 #include "protocol.h"
 #include "util.h"
@@ -201,6 +202,8 @@ int main(int argc, char** argv) {
     size_t n = fmt(v, sizeof v, "%d", p.oom_score_adj);
     if (int e = -write_file("/proc/self/oom_score_adj", v, n, 0)) die(e, "write /proc/self/oom_score_adj");
   }
+  idmap_prepare(&p);  // needs the initial user namespace: before any join
+  net_devices_prepare(&p);  // in the host's network namespace
   join_namespaces(&p);
   if (p.ns_new & CLONE_NEWTIME) new_time_ns(&p);
 
@@ -229,6 +232,7 @@ int main(int argc, char** argv) {
     stage_b(&p);
   }
   close(order[0]);
+  net_devices_move(&p, pid);
 
   uint32_t pid32 = (uint32_t)pid;
   sync_send(MSG_PID, &pid32, sizeof pid32);

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "ext.h"
 #include "fs.h"
 #include "util.h"
 
@@ -98,17 +99,21 @@ static void mount_one(const plan_mount* m, int rootfd) {
         die(errno, "mount %s to %s", src, m->target);
       break;
     case MOUNT_BIND: {
+      // An id-mapped source was opened by stage A, outside any user
+      // namespace; B may not even be able to reach its path.
       struct stat st;
-      if (stat(m->source, &st) < 0) die(errno, "mount %s to %s: stat %s", m->source, m->target, m->source);
+      if ((m->idmap ? fstat(m->idmap->fd, &st) : stat(m->source, &st)) < 0)
+        die(errno, "mount %s to %s: stat %s", m->source, m->target, m->source);
       fd = mkdir_all_in_root(rootfd, m->target, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, 0644);
       if (fd < 0) die(errno, "create mount point %s", m->target);
       // The source is opened too, so what we stat()ed is what gets bound.
-      int sfd = open(m->source, O_PATH | O_CLOEXEC);
-      if (sfd < 0) die(errno, "mount %s to %s: open %s", m->source, m->target, m->source);
-      check_proc_target(m, rootfd, fd, sfd);
-      if (mount(fd_path(sfd, sb), fd_path(fd, b), nullptr, MS_BIND | (m->flags & MS_REC), nullptr) < 0)
+      int sfd = m->idmap ? -1 : open(m->source, O_PATH | O_CLOEXEC);
+      if (!m->idmap && sfd < 0) die(errno, "mount %s to %s: open %s", m->source, m->target, m->source);
+      check_proc_target(m, rootfd, fd, m->idmap ? m->idmap->fd : sfd);
+      if ((m->idmap ? idmap_attach(m, fd)
+                    : mount(fd_path(sfd, sb), fd_path(fd, b), nullptr, MS_BIND | (m->flags & MS_REC), nullptr)) < 0)
         die(errno, "mount %s to %s", m->source, m->target);
-      close(sfd);
+      if (sfd >= 0) close(sfd);
       if (extra) {
         // A bind ignores flags; they take effect only through a remount.
         fd = reopen(rootfd, fd, m->target);

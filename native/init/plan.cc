@@ -87,7 +87,7 @@ bool single(uint16_t tag) {
   switch (tag) {
     case T_NS_JOIN: case T_MOUNT: case T_DEVICE: case T_SYMLINK: case T_MASKED_PATH:
     case T_READONLY_PATH: case T_SYSCTL: case T_ARG: case T_ENV: case T_RLIMIT:
-    case T_TIME_OFFSET: case T_HOOK:
+    case T_TIME_OFFSET: case T_IDMAP_MOUNT: case T_NET_DEVICE: case T_HOOK:
       return false;
     default:
       return true;
@@ -239,6 +239,11 @@ const char* record(plan* o, uint16_t tag, reader& r) {
       break;
     }
     default:
+      if (tag >= 60 && tag < 70) {
+        if (const char* e = plan_ext_record(o, tag, r.p, r.n)) return e;
+        r.n = 0;
+        break;
+      }
       return err("plan: unknown record tag %u", tag);
   }
   if (r.bad) return err("plan: malformed record (tag %u)", tag);
@@ -283,7 +288,7 @@ const char* validate(const plan* p) {
   for (size_t i = 0; i < p->n_hooks; i++)
     if (p->hooks[i].kind == HOOK_CREATE_CONTAINER && !p->rootfs) return "plan: createContainer hook without T_ROOTFS";
   if (p->n_hooks && !p->hooks_pause) return "plan: T_HOOK without T_HOOKS_PAUSE";
-  return nullptr;
+  return plan_ext_validate(p);
 }
 
 // Finds T_FDS wherever it is, before the real decode: if a record in front

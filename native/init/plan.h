@@ -106,6 +106,27 @@ enum plan_tag : uint16_t {
   // No payload (--debug): B reports 'T' + phase name ("mounts", "pivot") as
   // it passes them, for the CLI's per-phase timing trace.
   T_TRACE = 43,
+  // 60-69: decoded in plan_ext.cc (a tag range of its own, so the core
+  // records above stay as they are).
+  // u32 index of a T_MOUNT record (kind MOUNT_BIND, earlier in the plan)
+  // | u32 recursive (1 = ridmap: AT_RECURSIVE) | u32 n | n * (u32 container
+  // id, u32 host id, u32 size) uid map | u32 m | m * (...) gid map.
+  // Stage A makes a user namespace with exactly these maps, open_tree()s the
+  // source (OPEN_TREE_CLONE), sets MOUNT_ATTR_IDMAP on the detached copy and
+  // stage B move_mount()s it onto the target instead of bind-mounting.
+  T_IDMAP_MOUNT = 60,
+  // lstr host link name | rest: name in the container. Stage A moves the
+  // link (renamed) into B's new network namespace over rtnetlink after the
+  // clone, before 'P'; B then re-adds the permanent global addresses read
+  // before the move and sets the link up (moving a link drops its addresses).
+  T_NET_DEVICE = 61,
+  T_PERSONALITY = 62,  // u32 persona for personality(2) (PER_LINUX, PER_LINUX32)
+  // u32 policy | u64 flags | i32 nice | u32 priority | u64 runtime
+  // | u64 deadline | u64 period: sched_setattr(2) of the container process
+  T_SCHEDULER = 63,
+  T_IO_PRIORITY = 64,  // u32 ioprio value (class << 13 | level) for ioprio_set(2)
+  // u32 mode | u32 flags (MPOL_F_*) | rest: nodemask, u64 words
+  T_MEMORY_POLICY = 65,
 };
 
 enum hook_kind : uint32_t { HOOK_CREATE_CONTAINER = 0, HOOK_START_CONTAINER = 1 };

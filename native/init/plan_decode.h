@@ -12,9 +12,27 @@ struct plan_ns_join {
   char* path;
 };
 
+struct plan_idmap_range {
+  uint32_t container, host, size;
+};
+
+// T_IDMAP_MOUNT: the maps of an id-mapped bind, and the detached,
+// id-mapped clone of its source that stage A made (-1 until then).
+struct plan_idmap {
+  bool recursive;
+  plan_idmap_range *uid, *gid;
+  size_t n_uid, n_gid;
+  int fd;
+};
+
 struct plan_mount {
   uint32_t kind, flags, propagation, attr_clr, attr_set;
   char *source, *target, *fstype, *data;
+  plan_idmap* idmap;  // NULL: an ordinary mount
+};
+
+struct plan_net_device {
+  char *host, *name;
 };
 
 struct plan_device {
@@ -114,11 +132,32 @@ struct plan {
   // Filled in from the parent's 'C' (hooks.cc), not from the plan.
   char* state_create;
   char* state_start;
+
+  // Tags 60-69 (plan_ext.cc).
+  plan_net_device* net_devices;
+  size_t n_net_devices;
+  bool has_personality;
+  uint32_t personality;
+  bool has_scheduler;
+  uint32_t sched_policy, sched_priority;
+  uint64_t sched_flags, sched_runtime, sched_deadline, sched_period;
+  int32_t sched_nice;
+  bool has_ioprio;
+  uint32_t ioprio;
+  bool has_mempolicy;
+  uint32_t mempolicy_mode, mempolicy_flags;
+  uint64_t* mempolicy_nodes;
+  size_t n_mempolicy_words;
 };
 
 // Decodes and validates buf. Returns NULL on success, else a static message
 // ("plan: ...") describing the first problem.
 const char* plan_decode(const uint8_t* buf, size_t len, plan* out);
+
+// plan_ext.cc: decodes one record with a tag in 60..69 from the whole
+// payload, and checks the extension records against the rest of the plan.
+const char* plan_ext_record(plan* out, uint16_t tag, const uint8_t* payload, size_t len);
+const char* plan_ext_validate(const plan* p);
 
 // True if the container gets a mount namespace of its own (new or joined);
 // only then may init touch mounts.

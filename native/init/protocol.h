@@ -9,13 +9,19 @@
 //     3..k-1 preserved, k plan,
 //     then sync, fifo, console ──────▶ read + check plan
 //   write A's pid to every cgroup      wait for 'G'
-//   ─── 'G' ─────────────────────────▶ oom_score_adj, setns(joins),
+//   ─── 'G' ─────────────────────────▶ oom_score_adj, id-mapped mount
+//                                      fds (T_IDMAP_MOUNT), netDevice
+//                                      addresses, setns(joins),
 //                                      unshare(NEWTIME)+offsets,
 //                                      clone(CLONE_PARENT|NEW*) ──▶ (B is born, a child of
-//   ◀── 'P' u32 pid(B) ──────────────  exit(0)                       carton, in the cgroup)
+//                                      move netDevices into B's      carton, in the cgroup;
+//                                      netns (renamed)               waits for A to exit)
+//   ◀── 'P' u32 pid(B) ──────────────  exit(0)
 //   reap A                                                          if NEWUSER: wait for 'M'
-//   if NEWUSER: write B's
-//     uid_map/gid_map ─── 'M' ─────────────────────────────────────▶ setresuid(0)
+//   if NEWUSER: write B's setgroups
+//     ("deny" unless root), uid_map,
+//     gid_map ─────────── 'M' ─────────────────────────────────────▶ setresuid(0)
+//                                                                   netDevices: addresses, up
 //                                                                   mounts, devices
 //                                                                   if T_HOOKS_PAUSE:
 //   ◀── 'H' ───────────────────────────────────────────────────────  wait for 'C'
@@ -26,8 +32,10 @@
 //                                                                   console (pty master sent on
 //                                                                   the console socket), masked/
 //                                                                   readonly paths, hostname,
-//                                                                   sysctl, cwd, rlimits, user,
-//                                                                   caps, no_new_privs
+//                                                                   sysctl, cwd, rlimits,
+//                                                                   personality, scheduler, ioprio,
+//                                                                   mempolicy, user, caps,
+//                                                                   no_new_privs
 //   ◀── 'R' ───────────────────────────────────────────────────────  read(exec fifo) blocks
 //   write pid file + state, exit                                    ...
 //   `carton start`: write 1 byte to the exec fifo ─────────────────▶ startContainer hooks,
@@ -37,7 +45,7 @@
 //   startContainer hook leaves its error text in the fifo for start to read)
 //
 // The exec variant (`carton exec`, plan has T_EXEC): A joins every namespace
-// of the container's init (/proc/<pid>/ns/*, user first, mnt last) and
+// of the container's init (/proc/<pid>/ns/*: time, user, the rest, mnt last) and
 // creates none; the parent has put A into the container's cgroups before
 // 'G'. B does no rootfs work, no hooks, has no fifo: after cwd (verified
 // inside the container), rlimits, user, caps and no_new_privs it sends 'R'

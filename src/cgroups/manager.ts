@@ -50,40 +50,51 @@ export function plan(layout: CgroupLayout, cgPath: string): CgroupRecord {
 }
 
 /**
- * A new v1 cpuset starts with no cpus or mems: copy the parent's. The parent
- * may itself be that new (another carton just made the shared /carton and
- * has not filled it yet), so an empty parent is filled from its own parent
- * first; a cgroup without cpus refuses tasks (ENOSPC).
+ * mkdir -p that records what it made. Other carton processes create and
+ * remove the shared default parent concurrently, so a parent that vanishes
+ * under us (ENOENT) is simply made again.
  */
-function inheritCpuset(d: string, depth = 0): void {
-  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-    const parent = path.join(path.dirname(d), f);
-    let v = fs.readFileSync(parent, 'utf8').trim();
-    if (!v && depth < 8) {
-      inheritCpuset(path.dirname(d), depth + 1);
-      v = fs.readFileSync(parent, 'utf8').trim();
+function mkdirs(dir: string, created: string[], unified: boolean): void {
+  for (let attempt = 0; ; attempt++) {
+    const missing: string[] = [];
+    for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+    try {
+      for (const d of missing) {
+        try {
+          fs.mkdirSync(d);
+        } catch (e) {
+          if (errCode(e) === 'EEXIST') continue;
+          throw e;
+        }
+        created.push(d);
+        if (unified && d !== dir) enableControllers(d);
+      }
+      return;
+    } catch (e) {
+      if (errCode(e) === 'ENOENT' && attempt < 10) continue;
+      throw new SetupError(`cgroup: mkdir ${dir}: ${errText(e)}`);
     }
-    fs.writeFileSync(path.join(d, f), v);
   }
 }
 
-/** mkdir -p that records what it made. cpuset dirs start empty in v1 and must inherit cpus/mems first. */
-function mkdirs(dir: string, created: string[], cpuset: boolean, unified: boolean, attempt = 0): void {
-  const missing: string[] = [];
-  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) {
-    try {
-      fs.mkdirSync(d);
-    } catch (e) {
-      // The shared default parent can vanish between our check and mkdir:
-      // the last container leaving it removes it (destroy). Start over.
-      if (errCode(e) === 'ENOENT' && attempt < 5) return mkdirs(dir, created, cpuset, unified, attempt + 1);
-      if (errCode(e) !== 'EEXIST') throw new SetupError(`cgroup: mkdir ${d}: ${errText(e)}`);
-      continue;
+/**
+ * v1 cpuset directories start with empty cpus/mems, and no task can join
+ * until they are set. Fill every empty level from its parent, top down: a
+ * parent another carton process just created may not be filled yet.
+ */
+function fillCpuset(dir: string, mountPoint: string): void {
+  const chain: string[] = [];
+  for (let d = dir; d.startsWith(mountPoint + '/'); d = path.dirname(d)) chain.unshift(d);
+  for (const d of chain) {
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if (fs.readFileSync(path.join(d, f), 'utf8').trim()) continue;
+      const v = fs.readFileSync(path.join(path.dirname(d), f), 'utf8').trim();
+      try {
+        fs.writeFileSync(path.join(d, f), v);
+      } catch (e) {
+        throw new SetupError(`cgroup: write ${v} to ${path.join(d, f)}: ${errText(e)}`);
+      }
     }
-    created.push(d);
-    if (cpuset) inheritCpuset(d);
-    if (unified && d !== dir) enableControllers(d);
   }
 }
 
@@ -112,7 +123,9 @@ function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources, nodes
   for (const c of v1.controllers(nodes)) {
     const h = layout.v1.find((x) => x.controllers.includes(c.name));
     if (h) {
-      out.push({ ctrl: c, dir: rec.dirs[h.controllers.join(',')] });
+      // absent: a rootless caller could not create it (cgroups/rootless.ts)
+      const dir = rec.dirs[h.controllers.join(',')];
+      if (dir !== undefined) out.push({ ctrl: c, dir });
       continue;
     }
     const alt = v2.byV1Name[c.name];
@@ -165,8 +178,13 @@ export function nodeRules(devs: Array<{ type: string; major?: number; minor?: nu
 }
 
 export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resources | undefined, nodes: DeviceRule[] = []): void {
-  for (const h of layout.v1) mkdirs(rec.dirs[h.controllers.join(',')], rec.created, h.controllers.includes('cpuset'), false);
-  if (layout.unified) mkdirs(rec.dirs[''], rec.created, false, true);
+  for (const h of layout.v1) {
+    const dir = rec.dirs[h.controllers.join(',')];
+    if (dir === undefined) continue;
+    mkdirs(dir, rec.created, false);
+    if (h.controllers.includes('cpuset')) fillCpuset(dir, h.mountPoint);
+  }
+  if (layout.unified && rec.dirs[''] !== undefined) mkdirs(rec.dirs[''], rec.created, true);
   setResources(rec, layout, resources ?? {}, nodes, false);
 }
 
@@ -303,15 +321,34 @@ export function destroy(rec: CgroupRecord): void {
   // carton's default parent is shared by every container that has no
   // cgroupsPath: whoever leaves it empty removes it, creator or not.
   if (rec.path.startsWith(DEFAULT_PARENT + '/')) {
-    for (const d of leaves) {
-      try {
-        fs.rmdirSync(path.dirname(d));
-      } catch {
-        // still in use by another container, or already gone
-      }
-    }
+    for (const d of leaves) removeSharedParent(path.dirname(d));
   }
   if (failures.length) throw new SetupError(`cgroup: remove ${failures.join('; ')}`);
+}
+
+/**
+ * rmdir of the shared default parent. A v1 child directory goes offline
+ * asynchronously after its rmdir, so the parent can report EBUSY for a
+ * moment with no child left: retry while it has no subdirectory. With a
+ * subdirectory, another container uses it and it stays.
+ */
+function removeSharedParent(dir: string): void {
+  for (let i = 0; i < 200; i++) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (e) {
+      if (errCode(e) !== 'EBUSY') return;
+      let busy: boolean;
+      try {
+        busy = fs.readdirSync(dir, { withFileTypes: true }).some((x) => x.isDirectory());
+      } catch {
+        return;
+      }
+      if (busy) return;
+      sleep(1);
+    }
+  }
 }
 
 export { hostLayout };

@@ -24,6 +24,7 @@ export function createOptions(a: Args, id: string, detach: boolean): CreateOptio
     preserveFds: a.preserveFds as number,
     systemdCgroup: a.systemdCgroup,
     detach,
+    rootless: a.rootless,
   };
 }
 

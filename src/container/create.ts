@@ -9,6 +9,7 @@ import { debugEnabled, phase } from '../log';
 import { addon } from '../native';
 import { initPath } from '../paths';
 import * as cgroups from '../cgroups/manager';
+import { isRootless, rootlessRecord } from '../cgroups/rootless';
 import type { CgroupRecord } from '../cgroups/types';
 import { buildPlan } from '../plan/build';
 import { encodePlan } from '../plan/encode';
@@ -32,10 +33,12 @@ export interface CreateOptions {
   systemdCgroup: boolean;
   /** false only for a foreground `run`, which may use a terminal without a socket */
   detach: boolean;
+  /** the global --rootless (true, false, auto) */
+  rootless?: string;
 }
 
-function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined): void {
-  const text = (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n') + '\n';
+function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined, raw?: string): void {
+  const text = raw ?? (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n') + '\n';
   try {
     fs.writeFileSync(`/proc/${pid}/${file}`, text);
   } catch (e) {
@@ -71,6 +74,9 @@ export function create(store: Store, o: CreateOptions): Created {
   if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty');
   if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket');
   if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`);
+  if (process.geteuid?.() !== 0 && bundle.spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path) && proc.user?.additionalGids?.length) {
+    throw new CartonError('config.json: /process/user/additionalGids: cannot set supplementary groups without root: setgroups is denied in a rootless user namespace');
+  }
   cgroups.checkSupported(bundle.spec.linux?.resources);
   const cgPath = cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id, o.systemdCgroup);
 
@@ -82,7 +88,7 @@ export function create(store: Store, o: CreateOptions): Created {
   let ours: number | undefined;
   try {
     const layout = cgroups.hostLayout();
-    rec = cgroups.plan(layout, cgPath);
+    rec = rootlessRecord(cgroups.plan(layout, cgPath), isRootless(o.rootless), Boolean(bundle.spec.linux?.cgroupsPath), bundle.spec.linux?.resources);
     cgroups.create(rec, layout, bundle.spec.linux?.resources, cgroups.nodeRules(bundle.spec.linux?.devices));
     phase('cgroup');
 
@@ -123,10 +129,17 @@ export function create(store: Store, o: CreateOptions): Created {
       chan.send(MSG.GO);
       const m = chan.expect(MSG.PID, 'the container process was created');
       initB = m.body.readUInt32LE(0);
+    } catch (e) {
+      // Stage A may still be waiting for 'G': it must not outlive the failure.
+      process.kill(spawned.pid, 'SIGKILL');
+      throw e;
     } finally {
       addon().waitPid(spawned.pid, false);
     }
     if (plan.nsNew & CLONE.NEWUSER) {
+      // Without CAP_SETGID in our own namespace the kernel takes a gid_map
+      // only after setgroups is denied for good (user_namespaces(7)).
+      if (process.geteuid?.() !== 0) writeIdMap(initB, 'setgroups', undefined, 'deny');
       writeIdMap(initB, 'uid_map', bundle.spec.linux?.uidMappings);
       writeIdMap(initB, 'gid_map', bundle.spec.linux?.gidMappings);
       chan.send(MSG.MAPPED);

@@ -264,7 +264,10 @@ export async function exec(store: Store, o: ExecOptions): Promise<number> {
     return st.code;
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
-    if (process.stdin.isTTY) process.stdin.setRawMode(false);
-    process.stdin.pause();
+    // process.stdin is created on first access (~15 ms): only a relay touches it.
+    if (master !== undefined) {
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
   }
 }

@@ -3,7 +3,6 @@
 // the container's init (a direct child thanks to CLONE_PARENT in
 // carton-init), deletes the container and exits with its status.
 import * as fs from 'fs';
-import * as tty from 'tty';
 import { phase } from '../log';
 import { addon } from '../native';
 import type { Store } from '../state/store';
@@ -63,8 +62,11 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
     return st.code;
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
-    if (process.stdin.isTTY) process.stdin.setRawMode(false);
-    process.stdin.pause();
+    // process.stdin is created on first access (~15 ms): only a relay touches it.
+    if (master !== undefined) {
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
     if (!o.keep) {
       destroy(store, store.read(o.id));
       phase('deleted');
@@ -97,6 +99,9 @@ export function relayTerminal(master: number): Promise<void> {
       // the container is gone
     }
   });
+  // Loaded here: tty pulls in net and stream (~6 ms) that a run without a terminal never needs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tty = require('tty') as typeof import('tty');
   const out = new tty.ReadStream(master);
   return new Promise((resolve) => {
     out.on('data', (d: Buffer) => fs.writeSync(1, d));

@@ -11,8 +11,11 @@ import { capsFromSpec } from './caps';
 import { cgroupMounts } from './cgroup-mount';
 import { defaultSymlinks, planDevices } from './devices';
 import { NO_FD } from './encode';
+import { mountIdmap } from './idmap';
 import { CLOCKS, CLONE, MS, NAMESPACES, RLIMITS } from './linux';
 import { parseOptions } from './mount-options';
+import { netDevices } from './net-devices';
+import { processAttrs } from './process-attrs';
 import { planSeccomp } from './seccomp';
 import { MountKind, type Plan, type PlanMount } from './types';
 
@@ -47,7 +50,7 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
   const opts = parseOptions(mnt.options, where);
   const target = dest(mnt.destination);
   const type = mnt.type ?? '';
-  if (mnt.uidMappings || mnt.gidMappings) throw new CartonError(`${where}: id-mapped mounts are not supported by this version of carton`);
+  const idmap = mountIdmap(mnt, i, opts, b.spec, type === 'bind' || opts.bind);
   if (type === 'cgroup') return cgroupMounts(target, opts.flags, o.layout, o.cgroup, cgroupNs);
   const base = { target, propagation: opts.propagation, attrClr: opts.attrClr, attrSet: opts.attrSet, data: opts.data.join(',') };
   if (type === 'bind' || opts.bind) {
@@ -58,7 +61,7 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
     } catch (e) {
       throw new CartonError(`${where}: source ${source}: ${errText(e)}`);
     }
-    return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND }];
+    return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}) }];
   }
   if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`);
   return [{ ...base, kind: MountKind.Fs, source: mnt.source ?? type, fstype: type, flags: opts.flags }];
@@ -125,5 +128,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
       return { clock: CLOCKS[clock], secs: BigInt(v.secs ?? 0), nsecs: v.nanosecs ?? 0 };
     }),
     seccomp: planSeccomp(linux.seccomp, Boolean(proc.noNewPrivileges)),
+    netDevices: netDevices(spec),
+    attrs: processAttrs(spec),
   };
 }

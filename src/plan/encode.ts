@@ -1,6 +1,7 @@
 // Plan -> the versioned binary format of native/init/plan.h. Pure and
 // deterministic, so it is unit-tested byte for byte.
 import { CartonError } from '../errors';
+import { encodeExtensions } from './encode-ext';
 import type { Plan } from './types';
 
 export const PLAN_VERSION = 1;
@@ -15,7 +16,7 @@ const T = {
 } as const;
 
 /** Builds one record's payload from u32/i32/u64/string pieces. */
-class Payload {
+export class Payload {
   parts: Buffer[] = [];
   u32(v: number): this {
     const b = Buffer.alloc(4);
@@ -123,6 +124,7 @@ export function encodePlan(p: Plan): Buffer {
   if (p.sessionKeyring !== undefined) rec(T.SESSION_KEYRING, P().str(p.sessionKeyring, 'session keyring'));
   if (p.rootReadonly) rec(T.ROOT_READONLY);
   if (p.seccomp) rec(T.SECCOMP, P().u32(p.seccomp.flags).u32(p.seccomp.stage).raw(p.seccomp.program));
+  encodeExtensions(p, rec);
 
   const body = Buffer.concat(records);
   const header = Buffer.alloc(16);

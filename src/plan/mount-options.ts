@@ -11,6 +11,8 @@ export interface ParsedOptions {
   attrClr: number;
   data: string[];
   bind: boolean;
+  /** "idmap"/"ridmap": an id-mapped mount (not a mount(2) option), applied recursively for ridmap */
+  idmap?: 'idmap' | 'ridmap';
 }
 
 const SET: Record<string, number> = {
@@ -44,7 +46,7 @@ const RECURSIVE: Record<string, [number, number]> = {
 };
 
 /** Options carton knows but does not implement yet: refuse rather than ignore. */
-const UNSUPPORTED = new Set(['idmap', 'ridmap', 'tmpcopyup']);
+const UNSUPPORTED = new Set(['tmpcopyup']);
 
 export const KNOWN_OPTIONS = [
   ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE),
@@ -65,6 +67,8 @@ export function parseOptions(options: string[] | undefined, where: string): Pars
     } else if (o in RECURSIVE) {
       p.attrSet |= RECURSIVE[o][0];
       p.attrClr |= RECURSIVE[o][1];
+    } else if (o === 'idmap' || o === 'ridmap') {
+      if (p.idmap !== 'ridmap') p.idmap = o;
     } else if (UNSUPPORTED.has(o)) {
       throw new CartonError(`${where}: mount option "${o}" is not supported by this version of carton`);
     } else {

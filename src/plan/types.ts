@@ -1,5 +1,8 @@
 // The resolved plan carton-init carries out (see native/init/plan.h for the
 // wire format). Everything here is final: no defaults left to init.
+import type { PlanIdmap } from './idmap';
+import type { PlanNetDevice } from './net-devices';
+import type { ProcessAttrs } from './process-attrs';
 import type { SeccompPlan } from './seccomp';
 
 export const enum MountKind {
@@ -18,6 +21,8 @@ export interface PlanMount {
   attrClr: number;
   attrSet: number;
   data: string;
+  /** an id-mapped bind mount (plan tag T_IDMAP_MOUNT) */
+  idmap?: PlanIdmap;
 }
 
 export interface PlanDevice {
@@ -76,6 +81,9 @@ export interface Plan {
   /** --debug: init reports its phases ('T', T_TRACE) */
   trace?: boolean;
   seccomp?: SeccompPlan;
+  /** plan tags 61-64 (encode-ext.ts) */
+  netDevices?: PlanNetDevice[];
+  attrs?: ProcessAttrs;
 }
 
 export const enum HookKind {

@@ -20,11 +20,6 @@ export interface Bundle {
  * isolation setting would be worse than refusing it, so these are errors.
  */
 const NOT_YET: Array<[string, (s: Spec) => unknown]> = [
-  ['/linux/personality', (s) => s.linux?.personality],
-  ['/linux/netDevices', (s) => s.linux?.netDevices],
-  ['/linux/memoryPolicy', (s) => s.linux?.memoryPolicy],
-  ['/process/scheduler', (s) => s.process?.scheduler],
-  ['/process/ioPriority', (s) => s.process?.ioPriority],
   ['/process/execCPUAffinity', (s) => s.process?.execCPUAffinity],
 ];
 

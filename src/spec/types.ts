@@ -33,8 +33,8 @@ export interface Process {
   oomScoreAdj?: number;
   apparmorProfile?: string;
   selinuxLabel?: string;
-  scheduler?: unknown;
-  ioPriority?: unknown;
+  scheduler?: { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
+  ioPriority?: { class: string; priority?: number };
   execCPUAffinity?: unknown;
 }
 
@@ -70,9 +70,9 @@ export interface Linux {
   readonlyPaths?: string[];
   mountLabel?: string;
   intelRdt?: unknown;
-  personality?: unknown;
-  netDevices?: unknown;
-  memoryPolicy?: unknown;
+  personality?: { domain: string; flags?: string[] };
+  netDevices?: Record<string, { name?: string }>;
+  memoryPolicy?: { mode: string; nodes?: string; flags?: string[] };
 }
 
 export interface SeccompArg {

@@ -38,7 +38,7 @@ const cases: Array<[string, Spec | string, RegExp | string]> = [
   ['hostname without uts ns', testSpec(['x'], (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'))), /\/hostname needs a new "uts" namespace/],
   ['user ns without mappings', testSpec(['x'], (s) => s.linux!.namespaces!.push({ type: 'user' })), /uidMappings and \/linux\/gidMappings are required/],
   ['relative hook path', testSpec(['x'], (s) => (s.hooks = { prestart: [{ path: 'true' }] })), /\/hooks\/prestart\/0\/path must be an absolute path/],
-  ['unsupported field (memoryPolicy)', testSpec(['x'], (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_DEFAULT' })), /\/linux\/memoryPolicy is not supported by this version of carton/],
+  ['unsupported field (execCPUAffinity)', testSpec(['x'], (s) => (s.process!.execCPUAffinity = { final: '0' })), /\/process\/execCPUAffinity is not supported by this version of carton/],
   ['resource the host cannot honour', testSpec(['x'], (s) => (s.linux!.resources = { rdma: { nodev0: { hcaHandles: 1 } } })), /linux\.resources\.rdma\.nodev0: /],
   ['swappiness out of range', testSpec(['x'], (s) => (s.linux!.resources = { memory: { swappiness: 101 } })), /linux\.resources\.memory\.swappiness: invalid value:101/],
   ['executable not in PATH', testSpec(['no-such-binary']), 'exec: "no-such-binary": executable file not found in $PATH'],

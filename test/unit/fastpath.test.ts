@@ -29,6 +29,12 @@ const accepted: string[][] = [
   ['events', 'c1'],
   [...G, 'ps', '--format', 'json', 'c1'],
   ['ps', 'c1', '-ef'],
+  [...G, 'create', '--bundle', '/b', '--pid-file', '/b/init.pid', 'c1'],
+  ['create', '-b', '/b', '--console-socket', '/s.sock', '--no-pivot', '--no-new-keyring', '--preserve-fds', '2', 'c1'],
+  ['create', '--bundle=/b', '--preserve-fds=0', 'c1'],
+  ['create', 'c1'],
+  ['run', '-d', '-b', '/b', 'c1'],
+  ['run', '--bundle', '/b', '--detach', '--no-subreaper', '--keep', '--pid-file', '/p', 'c1'],
 ];
 
 const refused: string[][] = [
@@ -44,7 +50,10 @@ const refused: string[][] = [
   ['--log-format', 'xml', 'state', 'c1'],
   ['--root', 'state', 'c1'],
   ['delete', '-f', '-f', 'c1'],
-  ['create', '--bundle', '/b', 'c1'],
+  ['create', '--bundle', '/b'],
+  ['create', '--preserve-fds', 'x', 'c1'],
+  ['create', '--detach', 'c1'],
+  ['run', '--bogus', 'c1'],
   ['events', '--interval', '1s', 'c1'],
   [],
 ];

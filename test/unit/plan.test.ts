@@ -53,6 +53,34 @@ t.test('plan header and records', async (t) => {
   t.same(records(encodePlan(p)), recs, 'deterministic');
 });
 
+t.test('id-mapped mount record (tag 60) follows the mounts and names its mount by index', async (t) => {
+  const p = minimalPlan();
+  const m = { kind: MountKind.Bind, source: '/s', target: '/t', fstype: '', flags: MS.BIND, propagation: 0, attrClr: 0, attrSet: 0, data: '' } as const;
+  p.mounts.push({ ...m }, { ...m, idmap: { recursive: true, uid: [{ containerID: 1, hostID: 2, size: 3 }], gid: [{ containerID: 4, hostID: 5, size: 6 }, { containerID: 7, hostID: 8, size: 9 }] } });
+  const recs = records(encodePlan(p));
+  const at = recs.findIndex(([tag]) => tag === 60);
+  t.ok(at > recs.map(([tag]) => tag).lastIndexOf(9), 'after every T_MOUNT');
+  const body = recs[at][1];
+  t.same(Array.from({ length: body.length / 4 }, (_, i) => body.readUInt32LE(i * 4)), [1, 1, 1, 1, 2, 3, 2, 4, 5, 6, 7, 8, 9]);
+  t.equal(recs.filter(([tag]) => tag === 60).length, 1, 'only the id-mapped mount gets one');
+});
+
+t.test('network devices and process attributes (tags 61-64)', async (t) => {
+  const p = minimalPlan();
+  p.netDevices = [{ host: 'veth0', name: 'eth0' }];
+  p.attrs = { personality: 8, ioPriority: (3 << 13) | 0, scheduler: { policy: 3, flags: 1n, nice: -5, priority: 0, runtime: 0n, deadline: 0n, period: 0n } };
+  const recs = new Map(records(encodePlan(p)).map(([tag, b]) => [tag, b]));
+  t.same([...recs.get(61)!], [5, 0, 0, 0, ...Buffer.from('veth0'), ...Buffer.from('eth0')]);
+  t.equal(recs.get(62)!.readUInt32LE(0), 8, 'PER_LINUX32');
+  const s = recs.get(63)!;
+  t.equal(s.length, 4 + 8 + 4 + 4 + 24);
+  t.equal(s.readUInt32LE(0), 3);
+  t.equal(s.readBigUInt64LE(4), 1n);
+  t.equal(s.readInt32LE(12), -5);
+  t.equal(recs.get(64)!.readUInt32LE(0), 3 << 13);
+  t.notOk(records(encodePlan(minimalPlan())).some(([tag]) => tag >= 60), 'absent fields, no records');
+});
+
 t.test('a NUL byte in a string is refused with the field named', async (t) => {
   const p = minimalPlan();
   p.args = ['a\0b'];
@@ -66,7 +94,10 @@ t.test('mount options', async (t) => {
   t.equal(o.attrSet, MOUNT_ATTR.RDONLY);
   t.same(o.data, ['mode=755', 'size=65536k']);
   t.ok(o.bind);
-  t.throws(() => parseOptions(['idmap'], 'config.json: /mounts/3'), /\/mounts\/3: mount option "idmap" is not supported/);
+  t.equal(parseOptions(['bind', 'idmap'], 'm').idmap, 'idmap', 'idmap is not a mount(2) option');
+  t.equal(parseOptions(['ridmap', 'idmap'], 'm').idmap, 'ridmap', 'ridmap wins');
+  t.same(parseOptions(['idmap'], 'm').data, []);
+  t.throws(() => parseOptions(['tmpcopyup'], 'config.json: /mounts/3'), /\/mounts\/3: mount option "tmpcopyup" is not supported/);
 });
 
 t.test('signals: numbers, names, SIG-names, realtime', async (t) => {
