@@ -57,8 +57,6 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 const UNSUPPORTED: Array<[keyof Process, string]> = [
   ['apparmorProfile', '/apparmorProfile'],
   ['selinuxLabel', '/selinuxLabel'],
-  ['scheduler', '/scheduler'],
-  ['ioPriority', '/ioPriority'],
   ['execCPUAffinity', '/execCPUAffinity'],
 ];
 
@@ -191,7 +189,7 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
       fds.push(consoleFd);
     }
     const namespaces = (saved.linux?.namespaces ?? []).map((n) => n.type);
-    const plan = buildExecPlan(proc, { id: o.id, initPid, namespaces, preserved: o.preserveFds, console: consoleFd !== undefined, where, seccomp: saved.linux?.seccomp });
+    const plan = buildExecPlan(proc, { id: o.id, initPid, namespaces, preserved: o.preserveFds, console: consoleFd !== undefined, where, seccomp: saved.linux?.seccomp, linux: saved.linux });
     const bytes = encodePlan(plan);
     phase('plan');
     const table = [...Array.from({ length: o.preserveFds }, (_, i) => 3 + i), ...(consoleFd !== undefined ? [consoleFd] : [])];

@@ -3,10 +3,11 @@
 // user namespace first and the mount namespace last) and creates none. No
 // rootfs, mounts, devices or hooks: the container is set up already.
 import { CartonError } from '../errors';
-import type { Process, Seccomp } from '../spec/types';
+import type { Process, Seccomp, Spec } from '../spec/types';
 import { capsFromSpec } from './caps';
 import { NO_FD } from './encode';
 import { NAMESPACES, RLIMITS } from './linux';
+import { processAttrs } from './process-attrs';
 import { planSeccomp } from './seccomp';
 import type { Plan } from './types';
 
@@ -28,6 +29,8 @@ export interface ExecPlanOptions {
   where: string;
   /** the container's linux.seccomp: an exec'd process gets the same filter */
   seccomp?: Seccomp;
+  /** the container's linux (personality, memoryPolicy apply to exec'd processes too) */
+  linux?: Spec['linux'];
 }
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
@@ -69,6 +72,8 @@ export function buildExecPlan(proc: Process, o: ExecPlanOptions): Plan {
     timeOffsets: [],
     sessionKeyring: `_ses.${o.id}`,
     seccomp: planSeccomp(o.seccomp, Boolean(proc.noNewPrivileges)),
+    // personality and memoryPolicy from the container, scheduler and ioPriority from this process
+    attrs: processAttrs({ ociVersion: '1.3.0', linux: o.linux, process: proc }),
     exec: true,
   };
 }

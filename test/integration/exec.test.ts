@@ -131,6 +131,20 @@ t.test('--process FILE: a runtime-spec process, validated', async (t) => {
   t.match(env.carton(['exec', '-p', path.join(env.dir, 'nope.json'), id]).stderr, /exec failed: open .*nope\.json: no such file or directory/);
 });
 
+t.test('--process with ioPriority: applied to the exec\'d process', async (t) => {
+  const { id } = running();
+  const file = path.join(env.dir, 'ioprio.json');
+  fs.writeFileSync(file, JSON.stringify({ args: ['sleep', '1000'], cwd: '/', ioPriority: { class: 'IOPRIO_CLASS_IDLE', priority: 0 } }));
+  const pidFile = path.join(env.dir, 'ioprio.pid');
+  const r = env.detached(['exec', '-d', '--pid-file', pidFile, '--process', file, id]);
+  t.equal(r.code, 0, r.stderr);
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  env.pids.add(pid);
+  const io = spawnSync('ionice', ['-p', String(pid)], { encoding: 'utf8' });
+  t.equal(io.stdout.trim(), 'idle', 'ioprio_set reached the process');
+  t.equal(spawnSync('ionice', ['-p', String(env.state(id).pid)], { encoding: 'utf8' }).stdout.trim(), 'none: prio 0', 'the init is untouched');
+});
+
 t.test('failures: runc wording, status 255, nothing left behind', async (t) => {
   const { id, pid } = running();
   const missing = env.carton(['exec', id, '/nonexistent']);
