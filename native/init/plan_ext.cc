@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plan_decode.h"
+#include "plan_reader.h"
 #include "util.h"
 
 namespace {
@@ -18,34 +19,6 @@ const char* err(const char* f, unsigned v) {
   return g_err;
 }
 
-struct rd {
-  const uint8_t* p;
-  size_t n;
-  bool bad;
-  bool need(size_t k) {
-    if (bad || n < k) bad = true;
-    return !bad;
-  }
-  uint32_t u32() {
-    uint32_t v = 0;
-    if (need(4)) memcpy(&v, p, 4), p += 4, n -= 4;
-    return v;
-  }
-  uint64_t u64() {
-    uint64_t v = 0;
-    if (need(8)) memcpy(&v, p, 8), p += 8, n -= 8;
-    return v;
-  }
-  char* str(size_t k) {
-    if (!need(k) || memchr(p, 0, k)) return bad = true, nullptr;
-    char* s = (char*)malloc(k + 1);
-    if (!s) die(0, "plan: out of memory");
-    memcpy(s, p, k);
-    s[k] = 0;
-    p += k, n -= k;
-    return s;
-  }
-};
 
 void* grow(void* arr, size_t n, size_t elem) {
   void* a = realloc(arr, (n + 1) * elem);
@@ -55,7 +28,7 @@ void* grow(void* arr, size_t n, size_t elem) {
 }
 
 // The kernel takes at most 340 lines per map.
-bool read_ranges(rd& r, plan_idmap_range** out, size_t* n) {
+bool read_ranges(reader& r, plan_idmap_range** out, size_t* n) {
   uint32_t k = r.u32();
   if (r.bad || k == 0 || k > 340 || r.n < (size_t)k * 12) return false;
   *out = (plan_idmap_range*)calloc(k, sizeof **out);
@@ -75,7 +48,7 @@ bool g_single_seen[10];
 }  // namespace
 
 const char* plan_ext_record(plan* o, uint16_t tag, const uint8_t* payload, size_t len) {
-  rd r{payload, len, false};
+  reader r{payload, len, false};
   bool single = tag != T_IDMAP_MOUNT && tag != T_NET_DEVICE;
   if (single && g_single_seen[tag - 60]) return err("plan: duplicate record (tag %u)", tag);
   g_single_seen[tag - 60] = true;
@@ -103,8 +76,8 @@ const char* plan_ext_record(plan* o, uint16_t tag, const uint8_t* payload, size_
       o->net_devices = (plan_net_device*)grow(o->net_devices, o->n_net_devices, sizeof *o->net_devices);
       plan_net_device* d = &o->net_devices[o->n_net_devices++];
       uint32_t k = r.u32();
-      d->host = r.str(k);
-      d->name = r.str(r.n);
+      d->host = r.bytes(k);
+      d->name = r.bytes(r.n);
       // IFNAMSIZ is 16 with the NUL.
       if (!r.bad && (!d->host[0] || !d->name[0] || strlen(d->host) > 15 || strlen(d->name) > 15))
         return "plan: bad network device name";

@@ -1,0 +1,56 @@
+// The bounds-checked cursor both plan decoders (plan.cc, plan_ext.cc) read
+// records with: every read checks what is left first and marks the record
+// bad instead of overrunning it.
+#pragma once
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct reader {
+  const uint8_t* p;
+  size_t n;
+  bool bad;
+
+  bool need(size_t k) {
+    if (bad || n < k) bad = true;
+    return !bad;
+  }
+  uint32_t u32() {
+    uint32_t v = 0;
+    if (need(4)) memcpy(&v, p, 4), p += 4, n -= 4;
+    return v;
+  }
+  uint64_t u64() {
+    uint64_t v = 0;
+    if (need(8)) memcpy(&v, p, 8), p += 8, n -= 8;
+    return v;
+  }
+  char* bytes(size_t k) {
+    if (!need(k)) return nullptr;
+    if (memchr(p, 0, k)) {
+      bad = true;
+      return nullptr;
+    }
+    char* s = (char*)malloc(k + 1);
+    if (!s) die(0, "plan: out of memory");
+    memcpy(s, p, k);
+    s[k] = 0;
+    p += k;
+    n -= k;
+    return s;
+  }
+  char* lstr() { return bytes(u32()); }
+  // Binary rest of the payload (NULs allowed), malloc'ed.
+  uint8_t* raw(size_t* len) {
+    *len = n;
+    uint8_t* b = (uint8_t*)malloc(n ? n : 1);
+    if (!b) die(0, "plan: out of memory");
+    memcpy(b, p, n);
+    p += n;
+    n = 0;
+    return b;
+  }
+  char* rest() { return bytes(n); }
+};
