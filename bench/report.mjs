@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 
 const [dir, memCarton, memRunc] = process.argv.slice(2);
 const rows = [];
-for (const f of ['startup', 'lifecycle', 'state', 'cgroups', 'pause']) {
+for (const f of ['startup', 'lifecycle', 'state', 'cgroups', 'exec', 'pause']) {
   let res;
   try {
     res = JSON.parse(readFileSync(`${dir}/${f}.json`, 'utf8')).results;

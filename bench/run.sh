@@ -54,6 +54,12 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/cgroups.json" \
   -n 'runc ps --format json' "runc $(R runc) ps --format json s1" \
   -n 'carton events --stats' "$carton $(R carton) events --stats s1" \
   -n 'runc events --stats' "runc $(R runc) events --stats s1" >&2
+# exec of /bin/true into a running container
+"$carton" $(R carton) run -d -b "$sleepy" r1 </dev/null >/dev/null 2>&1
+runc $(R runc) run -d -b "$sleepy" r1 </dev/null >/dev/null 2>&1
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/exec.json" \
+  -n 'carton exec /bin/true' "$carton $(R carton) exec r1 /bin/true" \
+  -n 'runc exec /bin/true' "runc $(R runc) exec r1 /bin/true" >&2
 # pause and resume alternate, so they are timed as a pair
 hyperfine --warmup 3 --runs "$runs" --export-json "$work/pause.json" \
   -n 'carton pause+resume' "$carton $(R carton) pause s1 && $carton $(R carton) resume s1" \
