@@ -7,7 +7,6 @@ import * as path from 'path';
 import { CartonError, SetupError, errText } from '../errors';
 import { debugEnabled, phase } from '../log';
 import { addon } from '../native';
-import { initPath } from '../paths';
 import * as cgroups from '../cgroups/manager';
 import { isRootless, rootlessRecord } from '../cgroups/rootless';
 import type { CgroupRecord } from '../cgroups/types';
@@ -20,6 +19,7 @@ import { atomicWrite, type StoredState, type Store } from '../state/store';
 import { procStat } from '../state/status';
 import { hookState, nsPid, planHooks, runHooks, runPoststop } from './hooks';
 import { InitChannel, MSG } from './init-channel';
+import { launchInit, openConsole } from './launch';
 import { relaySeccompListener } from './seccomp-listener';
 
 export interface CreateOptions {
@@ -97,20 +97,8 @@ export function create(store: Store, o: CreateOptions): Created {
     // O_RDWR on a fifo never blocks; init keeps it and blocks reading it.
     const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
     fds.push(fifoFd);
-    let consoleFd: number | undefined;
-    if (proc.terminal && !o.detach && !o.consoleSocket) {
-      const pair = addon().socketPair(false);
-      fds.push(pair[1]);
-      consoleFd = pair[1];
-      ours = pair[0];
-    } else if (o.consoleSocket) {
-      try {
-        consoleFd = addon().connectUnix(o.consoleSocket);
-      } catch (e) {
-        throw new CartonError(`--console-socket ${o.consoleSocket}: ${errText(e)}`);
-      }
-      fds.push(consoleFd);
-    }
+    const { consoleFd, ours: relayEnd } = openConsole(Boolean(proc.terminal), !o.detach, o.consoleSocket, fds);
+    ours = relayEnd;
     const listening = listenFds();
     const preserved = o.preserveFds + listening;
     const plan = buildPlan(bundle, { id: o.id, noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserved, console: consoleFd !== undefined, cgroup: rec, layout });
@@ -121,21 +109,7 @@ export function create(store: Store, o: CreateOptions): Created {
     phase('plan');
 
     const table = [...Array.from({ length: preserved }, (_, i) => 3 + i), fifoFd, ...(consoleFd !== undefined ? [consoleFd] : [])];
-    const spawned = addon().spawnInit(initPath, bytes, table);
-    chan = new InitChannel(spawned.sync);
-    phase('spawn init');
-    try {
-      cgroups.addProcess(rec, spawned.pid);
-      chan.send(MSG.GO);
-      const m = chan.expect(MSG.PID, 'the container process was created');
-      initB = m.body.readUInt32LE(0);
-    } catch (e) {
-      // Stage A may still be waiting for 'G': it must not outlive the failure.
-      process.kill(spawned.pid, 'SIGKILL');
-      throw e;
-    } finally {
-      addon().waitPid(spawned.pid, false);
-    }
+    ({ chan, pid: initB } = launchInit(bytes, table, rec, 'the container process was created'));
     if (plan.nsNew & CLONE.NEWUSER) {
       // Without CAP_SETGID in our own namespace the kernel takes a gid_map
       // only after setgroups is denied for good (user_namespaces(7)).

@@ -9,7 +9,6 @@ import * as path from 'path';
 import { CartonError, SetupError, errText } from '../errors';
 import { phase } from '../log';
 import { addon } from '../native';
-import { initPath } from '../paths';
 import * as cgroups from '../cgroups/manager';
 import type { CgroupRecord } from '../cgroups/types';
 import { encodePlan } from '../plan/encode';
@@ -21,6 +20,7 @@ import { isAlive, statusOf } from '../state/status';
 import { writePidFile } from './create';
 import { savedSpec } from './hooks';
 import { InitChannel, MSG } from './init-channel';
+import { launchInit, openConsole } from './launch';
 import { relayTerminal } from './run';
 import { relaySeccompListener } from './seccomp-listener';
 
@@ -174,38 +174,19 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
   let chan: InitChannel | undefined;
   let pid = 0;
   try {
-    let consoleFd: number | undefined;
-    if (proc.terminal && !o.consoleSocket) {
-      const pair = addon().socketPair(false);
-      fds.push(pair[1]);
-      consoleFd = pair[1];
-      ours = pair[0];
-    } else if (o.consoleSocket) {
-      try {
-        consoleFd = addon().connectUnix(o.consoleSocket);
-      } catch (e) {
-        throw new CartonError(`--console-socket ${o.consoleSocket}: ${errText(e)}`);
-      }
-      fds.push(consoleFd);
-    }
+    const { consoleFd, ours: relayEnd } = openConsole(Boolean(proc.terminal), true, o.consoleSocket, fds);
+    ours = relayEnd;
     const namespaces = (saved.linux?.namespaces ?? []).map((n) => n.type);
     const plan = buildExecPlan(proc, { id: o.id, initPid, namespaces, preserved: o.preserveFds, console: consoleFd !== undefined, where, seccomp: saved.linux?.seccomp, linux: saved.linux });
     const bytes = encodePlan(plan);
     phase('plan');
     const table = [...Array.from({ length: o.preserveFds }, (_, i) => 3 + i), ...(consoleFd !== undefined ? [consoleFd] : [])];
-    const spawned = addon().spawnInit(initPath, bytes, table);
-    chan = new InitChannel(spawned.sync);
-    phase('spawn init');
-    try {
-      cgroups.addProcess(rec, spawned.pid);
-      // The namespaces are joined by path: make sure the pid is still the
-      // container's init (same start time) before init opens them.
+    // The namespaces are joined by path: make sure the pid is still the
+    // container's init (same start time) before init opens them.
+    const alive = () => {
       if (!isAlive({ pid: initPid, startTime } as Parameters<typeof isAlive>[0])) throw new CartonError('cannot exec in a stopped container');
-      chan.send(MSG.GO);
-      pid = chan.expect(MSG.PID, 'the process was created').body.readUInt32LE(0);
-    } finally {
-      addon().waitPid(spawned.pid, false);
-    }
+    };
+    ({ chan, pid } = launchInit(bytes, table, rec, 'the process was created', alive));
     phase('namespaces');
     // SCMP_ACT_NOTIFY: the exec'd process has a listener of its own for the agent, as with runc.
     if (plan.seccomp?.listenerPath) {

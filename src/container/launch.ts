@@ -1,0 +1,68 @@
+// The first steps every carton-init launch shares (create and exec): the
+// console socket, spawning init from its sealed memfd, putting stage A in
+// the container's cgroup and letting it clone the process (protocol.h:
+// 'G' -> 'P'). A failure on the way never leaves stage A waiting.
+import { CartonError, errText } from '../errors';
+import { phase } from '../log';
+import { addon } from '../native';
+import { initPath } from '../paths';
+import * as cgroups from '../cgroups/manager';
+import type { CgroupRecord } from '../cgroups/types';
+import { InitChannel, MSG } from './init-channel';
+
+export interface ConsoleEnds {
+  /** the fd init sends the pty master on (goes into init's fd table) */
+  consoleFd?: number;
+  /** our end of an internal pair, when we relay the terminal ourselves */
+  ours?: number;
+}
+
+/**
+ * With a terminal, the pty master goes to --console-socket, or (foreground,
+ * no socket) back to us over a socketpair. Every fd opened here is pushed to
+ * `fds` for the caller to close after the launch.
+ */
+export function openConsole(terminal: boolean, relayHere: boolean, socketPath: string | undefined, fds: number[]): ConsoleEnds {
+  if (terminal && relayHere && !socketPath) {
+    const pair = addon().socketPair(false);
+    fds.push(pair[1]);
+    return { consoleFd: pair[1], ours: pair[0] };
+  }
+  if (!socketPath) return {};
+  let fd: number;
+  try {
+    fd = addon().connectUnix(socketPath);
+  } catch (e) {
+    throw new CartonError(`--console-socket ${socketPath}: ${errText(e)}`);
+  }
+  fds.push(fd);
+  return { consoleFd: fd };
+}
+
+/**
+ * Spawn carton-init with `table` as fds 3.., put stage A in the cgroup,
+ * run `beforeGo` (a last check), send 'G' and return the pid of the process
+ * stage A cloned, with the channel to it.
+ */
+export function launchInit(plan: Buffer, table: number[], rec: CgroupRecord, what: string, beforeGo?: () => void): { chan: InitChannel; pid: number } {
+  const spawned = addon().spawnInit(initPath, plan, table);
+  const chan = new InitChannel(spawned.sync);
+  phase('spawn init');
+  try {
+    cgroups.addProcess(rec, spawned.pid);
+    beforeGo?.();
+    chan.send(MSG.GO);
+    return { chan, pid: chan.expect(MSG.PID, what).body.readUInt32LE(0) };
+  } catch (e) {
+    // Stage A may still be waiting for 'G': it must not outlive the failure.
+    try {
+      process.kill(spawned.pid, 'SIGKILL');
+    } catch {
+      // already exited after sending 'E'
+    }
+    chan.close();
+    throw e;
+  } finally {
+    addon().waitPid(spawned.pid, false);
+  }
+}
