@@ -9,7 +9,6 @@ import * as path from 'path';
 import { CartonError, SetupError, errText } from '../errors';
 import { phase } from '../log';
 import { addon } from '../native';
-import * as cgroups from '../cgroups/manager';
 import type { CgroupRecord } from '../cgroups/types';
 import { encodePlan } from '../plan/encode';
 import { buildExecPlan } from '../plan/exec';
