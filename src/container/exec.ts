@@ -20,7 +20,7 @@ import { writePidFile } from './create';
 import { savedSpec } from './hooks';
 import { InitChannel, MSG } from './init-channel';
 import { launchInit, openConsole } from './launch';
-import { relayTerminal } from './run';
+import { foreground } from './run';
 import { relaySeccompListener } from './seccomp-listener';
 
 export interface ExecOptions {
@@ -47,10 +47,6 @@ export interface ExecOptions {
   /** --cgroup "[controller:]path", repeatable */
   cgroups: string[];
 }
-
-// Not SIGPIPE: carton only ever gets it from its own writes (a hook that
-// does not read its stdin), and handling it at all would un-ignore it.
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
 
 /** Fields carton refuses rather than ignores (as for config.json). */
 const UNSUPPORTED: Array<[keyof Process, string]> = [
@@ -217,35 +213,5 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
 export async function exec(store: Store, o: ExecOptions): Promise<number> {
   const { pid, console: consoleSock } = startProcess(store, o);
   if (o.detach) return 0;
-  const a = addon();
-  let master: number | undefined;
-  if (consoleSock !== undefined) {
-    try {
-      master = a.recvFd(consoleSock);
-    } finally {
-      a.close(consoleSock);
-    }
-  }
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // already exited
-    }
-  };
-  for (const sig of FORWARDED) process.on(sig, forward);
-  try {
-    const relay = master !== undefined ? relayTerminal(master) : Promise.resolve();
-    const st = await a.waitPidAsync(pid);
-    phase('exited');
-    await Promise.race([relay, new Promise((r) => setTimeout(r, 200))]);
-    return st.code;
-  } finally {
-    for (const sig of FORWARDED) process.off(sig, forward);
-    // process.stdin is created on first access (~15 ms): only a relay touches it.
-    if (master !== undefined) {
-      if (process.stdin.isTTY) process.stdin.setRawMode(false);
-      process.stdin.pause();
-    }
-  }
+  return foreground(pid, consoleSock);
 }

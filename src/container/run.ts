@@ -12,6 +12,8 @@ import { start } from './start';
 
 // Not SIGPIPE: carton only ever gets it from its own writes (a hook that
 // does not read its stdin), and handling it at all would un-ignore it.
+// Not SIGPIPE: carton only ever gets it from its own writes (a hook that
+// does not read its stdin), and handling it at all would un-ignore it.
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
 
 export interface RunOptions extends CreateOptions {
@@ -34,7 +36,26 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
   const a = addon();
   if (!o.noSubreaper) a.setSubreaper(true);
   const { state: s, console: consoleSock } = create(store, o);
-  // With a terminal and no --console-socket, the pty master comes back to us.
+  try {
+    return await foreground(s.pid, consoleSock, () => {
+      start(store, o.id);
+      phase('started');
+    });
+  } finally {
+    if (!o.keep) {
+      destroy(store, store.read(o.id));
+      phase('deleted');
+    }
+  }
+}
+
+/**
+ * Stay the parent of `pid` (our child through CLONE_PARENT): take the pty
+ * master if it comes back to us, forward signals, run `begin` (start), relay
+ * the terminal, and resolve to the exit status (128+N for a signal).
+ */
+export async function foreground(pid: number, consoleSock: number | undefined, begin: () => void = () => undefined): Promise<number> {
+  const a = addon();
   let master: number | undefined;
   if (consoleSock !== undefined) {
     try {
@@ -45,18 +66,16 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
   }
   const forward = (sig: NodeJS.Signals) => {
     try {
-      process.kill(s.pid, sig);
+      process.kill(pid, sig);
     } catch {
       // already exited
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  let relay: Promise<void> = Promise.resolve();
   try {
-    start(store, o.id);
-    phase('started');
-    if (master !== undefined) relay = relayTerminal(master);
-    const st = await a.waitPidAsync(s.pid);
+    begin();
+    const relay = master !== undefined ? relayTerminal(master) : Promise.resolve();
+    const st = await a.waitPidAsync(pid);
     phase('exited');
     await Promise.race([relay, new Promise((r) => setTimeout(r, 200))]);
     return st.code;
@@ -66,10 +85,6 @@ export async function run(store: Store, o: RunOptions): Promise<number> {
     if (master !== undefined) {
       if (process.stdin.isTTY) process.stdin.setRawMode(false);
       process.stdin.pause();
-    }
-    if (!o.keep) {
-      destroy(store, store.read(o.id));
-      phase('deleted');
     }
   }
 }
@@ -89,7 +104,7 @@ function followWindowSize(master: number): void {
 }
 
 /** Copy stdin to the pty master and the master to stdout, in raw mode, until the pty closes. */
-export function relayTerminal(master: number): Promise<void> {
+function relayTerminal(master: number): Promise<void> {
   followWindowSize(master);
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
   process.stdin.on('data', (d: Buffer) => {
