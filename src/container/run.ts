@@ -12,8 +12,6 @@ import { start } from './start';
 
 // Not SIGPIPE: carton only ever gets it from its own writes (a hook that
 // does not read its stdin), and handling it at all would un-ignore it.
-// Not SIGPIPE: carton only ever gets it from its own writes (a hook that
-// does not read its stdin), and handling it at all would un-ignore it.
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
 
 export interface RunOptions extends CreateOptions {
