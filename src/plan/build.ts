@@ -7,12 +7,12 @@ import type { CgroupLayout } from '../cgroups/mounts';
 import type { CgroupRecord } from '../cgroups/types';
 import type { Bundle } from '../spec/load';
 import type { Mount } from '../spec/types';
-import { capsFromSpec } from './caps';
+import { planProcess } from './process';
 import { cgroupMounts } from './cgroup-mount';
 import { defaultSymlinks, planDevices } from './devices';
 import { NO_FD } from './encode';
 import { mountIdmap } from './idmap';
-import { CLOCKS, CLONE, MS, NAMESPACES, RLIMITS } from './linux';
+import { CLOCKS, CLONE, MS, NAMESPACES } from './linux';
 import { parseOptions } from './mount-options';
 import { netDevices } from './net-devices';
 import { processAttrs } from './process-attrs';
@@ -33,12 +33,6 @@ export interface BuildOptions {
 const PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE | MS.REC, shared: MS.SHARED | MS.REC, slave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE | MS.REC,
 };
-
-const RLIM_INFINITY = 0xffffffffffffffffn;
-/** JSON numbers above 2^53 are not exact; anything at 2^64-1 means "infinity". */
-function rlim(v: number): bigint {
-  return v >= 18446744073709551615 ? RLIM_INFINITY : BigInt(Math.trunc(v));
-}
 
 /** A mount destination, made absolute and clean (".." cannot climb above /). */
 function dest(d: string): string {
@@ -88,11 +82,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   const devMount = (spec.mounts ?? []).find((m) => dest(m.destination) === '/dev');
   const setupDev = devMount !== undefined && devMount.type !== 'bind' && !(devMount.options ?? []).some((x) => x === 'bind' || x === 'rbind');
 
-  const rlimits = (proc.rlimits ?? []).map((r) => {
-    const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new CartonError(`config.json: /process/rlimits: unknown rlimit type "${r.type}"`);
-    return { resource, soft: rlim(r.soft), hard: rlim(r.hard) };
-  });
+
 
   const first = 3 + o.preserved;
   return {
@@ -110,15 +100,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths: linux.readonlyPaths ?? [],
     sysctl: Object.entries(linux.sysctl ?? {}),
-    cwd: proc.cwd,
-    args: proc.args ?? [],
-    env: proc.env ?? [],
-    user: { uid: proc.user?.uid ?? 0, gid: proc.user?.gid ?? 0, umask: proc.user?.umask, additionalGids: proc.user?.additionalGids ?? [] },
-    rlimits,
-    caps: capsFromSpec(proc.capabilities),
-    noNewPrivileges: Boolean(proc.noNewPrivileges),
-    oomScoreAdj: proc.oomScoreAdj,
-    terminal: proc.terminal ? { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 } : undefined,
+    ...planProcess(proc, 'config.json: /process'),
     // init's table: preserved fds, then the exec fifo, the console socket
     // (when any), the plan and the sync socket (see addon spawnInit).
     fds: { fifo: first, console: o.console ? first + 1 : NO_FD, sync: first + (o.console ? 3 : 2), firstOwn: first },

@@ -4,9 +4,9 @@
 // rootfs, mounts, devices or hooks: the container is set up already.
 import { CartonError } from '../errors';
 import type { Process, Seccomp, Spec } from '../spec/types';
-import { capsFromSpec } from './caps';
+import { planProcess } from './process';
 import { NO_FD } from './encode';
-import { NAMESPACES, RLIMITS } from './linux';
+import { NAMESPACES } from './linux';
 import { processAttrs } from './process-attrs';
 import { planSeccomp } from './seccomp';
 import type { Plan } from './types';
@@ -33,16 +33,9 @@ export interface ExecPlanOptions {
   linux?: Spec['linux'];
 }
 
-const RLIM_INFINITY = 0xffffffffffffffffn;
-
 export function buildExecPlan(proc: Process, o: ExecPlanOptions): Plan {
   const nsJoin = o.namespaces.map((type) => ({ flag: NAMESPACES[type], path: `/proc/${o.initPid}/ns/${NS_FILE[type]}` }));
-  const rlimits = (proc.rlimits ?? []).map((r) => {
-    const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new CartonError(`${o.where}: /rlimits: unknown rlimit type "${r.type}"`);
-    const v = (x: number) => (x >= 18446744073709551615 ? RLIM_INFINITY : BigInt(Math.trunc(x)));
-    return { resource, soft: v(r.soft), hard: v(r.hard) };
-  });
+
   const first = 3 + o.preserved;
   return {
     nsJoin,
@@ -57,15 +50,7 @@ export function buildExecPlan(proc: Process, o: ExecPlanOptions): Plan {
     maskedPaths: [],
     readonlyPaths: [],
     sysctl: [],
-    cwd: proc.cwd,
-    args: proc.args ?? [],
-    env: proc.env ?? [],
-    user: { uid: proc.user?.uid ?? 0, gid: proc.user?.gid ?? 0, umask: proc.user?.umask, additionalGids: proc.user?.additionalGids ?? [] },
-    rlimits,
-    caps: capsFromSpec(proc.capabilities),
-    noNewPrivileges: Boolean(proc.noNewPrivileges),
-    oomScoreAdj: proc.oomScoreAdj,
-    terminal: proc.terminal ? { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 } : undefined,
+    ...planProcess(proc, `${o.where}: `),
     // init's table: preserved fds, the console socket (when any), the plan
     // and the sync socket; no exec fifo.
     fds: { fifo: NO_FD, console: o.console ? first : NO_FD, sync: first + (o.console ? 2 : 1), firstOwn: first },
