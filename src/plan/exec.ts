@@ -2,7 +2,6 @@
 // running container's init through /proc/<pid>/ns/* (carton-init joins the
 // user namespace first and the mount namespace last) and creates none. No
 // rootfs, mounts, devices or hooks: the container is set up already.
-import { CartonError } from '../errors';
 import type { Process, Seccomp, Spec } from '../spec/types';
 import { planProcess } from './process';
 import { NO_FD } from './encode';
