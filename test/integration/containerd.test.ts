@@ -166,6 +166,24 @@ if (!containerdBin || !ctrBin) {
     t.notMatch(ctr(['task', 'ls']).stdout, id);
   });
 
+  // The shim's create reads the runtime's stdout/stderr to EOF; with a
+  // terminal, carton-init must have swapped its stdio for the pty by then.
+  t.test('ctr run -t through a terminal, same as with runc', async (t) => {
+    const run = (runtime: 'carton' | 'runc', id: string): Out => {
+      const cmd = [ctrBin, '--address', SOCK, '--namespace', NS, 'run', '--rm', '-t', ...runtimeFlag(runtime), IMAGE, id, 'sh', '-c', "'tty; sleep 0.3; exit 5'"].join(' ');
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+    };
+    const c = run('carton', `tty1-${process.pid}`);
+    t.equal(c.code, 5, c.stderr);
+    t.match(c.stdout, /\/dev\/pts\/0/, "the container's stdin is its console");
+    if (runcBin) {
+      const r = run('runc', `tty2-${process.pid}`);
+      t.equal(c.code, r.code, 'same exit status as with runc');
+      t.match(r.stdout, /\/dev\/pts\/0/);
+    }
+  });
+
   t.test('a container OOM-killed under its memory limit reports it', async (t) => {
     const id = `oom-${process.pid}`;
     const evOut = path.join(dir, 'events');
