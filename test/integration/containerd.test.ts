@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import { busyboxArchive, IMAGE, pidsMentioning, sleep, unmountUnder } from '../engine-image';
+import { busyboxArchive, IMAGE, killShims, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
 import { CARTON, Env } from '../helpers';
 
 const env = new Env('containerd');
@@ -36,31 +36,6 @@ function runtimeFlag(runtime: 'carton' | 'runc'): string[] {
   return ['--runc-binary', runtime === 'carton' ? CARTON : runcBin!];
 }
 
-async function startContainerd(): Promise<void> {
-  fs.writeFileSync(path.join(dir, 'config.toml'), [
-    'version = 2',
-    `root = "${dir}/croot"`,
-    `state = "${dir}/cstate"`,
-    // CRI and the snapshotters this host cannot use stay off; overlayfs mounts land under croot.
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
-    '[grpc]',
-    `  address = "${SOCK}"`,
-    '[ttrpc]',
-    `  address = "${SOCK}.ttrpc"`,
-    // Its default is /opt/containerd on the host.
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = "${dir}/opt"`,
-    '',
-  ].join('\n'));
-  const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
-  const child = spawn(containerdBin!, ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log], detached: true });
-  fs.closeSync(log);
-  child.unref();
-  daemonPid = child.pid!;
-  for (let i = 0; i < 100 && !fs.existsSync(SOCK); i++) await sleep(100);
-  if (!fs.existsSync(SOCK)) throw new Error(`containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
-}
-
 t.teardown(async () => {
   if (daemonPid) {
     for (const c of ctr(['task', 'ls', '-q']).stdout.split('\n').filter(Boolean)) ctr(['task', 'kill', '-s', 'KILL', c]);
@@ -69,30 +44,14 @@ t.teardown(async () => {
       ctr(['task', 'delete', '--force', c]);
       ctr(['container', 'rm', c]);
     }
-    // Shims outlive containerd: stop ours (their command line names our socket), then containerd.
-    for (const pid of pidsMentioning(SOCK)) {
-      if (pid !== daemonPid) process.kill(pid, 'SIGKILL');
-    }
-    process.kill(daemonPid, 'SIGTERM');
-    for (let i = 0; i < 50 && fs.existsSync(`/proc/${daemonPid}`); i++) await sleep(100);
+    killShims(SOCK, [daemonPid]);
+    await stopDaemon(daemonPid);
   }
   unmountUnder(dir);
   fs.rmSync(`/run/containerd/runc/${NS}`, { recursive: true, force: true });
   // ctr's fifos and the shims' sockets go under /run/containerd whatever the config says.
-  for (const d of ['/run/containerd/runc', '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']) {
-    try {
-      fs.rmdirSync(d);
-    } catch {
-      // not empty or not there: not only ours
-    }
-  }
-  for (const h of fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []) {
-    try {
-      fs.rmdirSync(path.join('/sys/fs/cgroup', h, NS));
-    } catch {
-      // not there
-    }
-  }
+  rmdirIfEmpty(['/run/containerd/runc', '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
+  rmdirIfEmpty(fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, NS)));
   const leaks = env.cleanup();
   if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
 });
@@ -100,7 +59,9 @@ t.teardown(async () => {
 if (!containerdBin || !ctrBin) {
   t.test('containerd', { skip: 'containerd is not installed (scripts/setup.sh installs it)' }, async () => {});
 } else {
-  t.before(startContainerd);
+  t.before(async () => {
+    daemonPid = (await startContainerd(containerdBin, dir)).pid;
+  });
 
   t.test('ctr image import of an image made from the busybox rootfs', async (t) => {
     const r = ctr(['image', 'import', busyboxArchive(dir)], { timeout: 120000 });
