@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-# podman + conmon: the engine integration test (test/integration/podman.test.ts).
-need=(busybox-static build-essential python3 runc hyperfine procps iproute2 tmux libseccomp-dev podman conmon)
+# podman + conmon, containerd, docker.io: the engine integration tests (test/integration/{podman,containerd,docker}.test.ts).
+need=(busybox-static build-essential python3 runc hyperfine procps iproute2 tmux libseccomp-dev podman conmon containerd docker.io)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -154,5 +154,9 @@ void stage_b(plan* p) {
   set_sync_fd(-1);
   close(sync);
   if (p->console_fd >= 0) close(p->console_fd);
-  wait_and_exec(p, exe, tty);
+  // As runc: the terminal becomes stdio now, not at start. An engine's
+  // create (containerd's shim) reads our stdout/stderr pipe to EOF, so
+  // holding it until start would deadlock create against start.
+  if (tty >= 0) console_attach(tty);
+  wait_and_exec(p, exe, -1);
 }

@@ -109,7 +109,7 @@ void wait_and_exec(const plan* p, const char* path, int tty_slave) {
   }
   if (tty_slave >= 0) {
     console_attach(tty_slave);
-  } else if (setsid() < 0) {
+  } else if (getsid(0) != getpid() && setsid() < 0) {  // a terminal attached at create made us a leader already
     die(errno, "setsid");
   }
   install_seccomp(p, SECCOMP_STAGE_BEFORE_EXEC);

@@ -1,0 +1,134 @@
+// Shared by the engine tests: an image made from the busybox rootfs (there
+// is no registry), a containerd of their own, and the teardown pieces.
+import { spawn, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ROOTFS } from './helpers';
+
+export const IMAGE = 'localhost/busybox:latest';
+
+/** Writes `<dir>/busybox.tar` (docker-archive, one layer) and returns its path. */
+export function busyboxArchive(dir: string): string {
+  const work = fs.mkdtempSync(path.join(dir, 'img-'));
+  const layer = spawnSync('tar', ['-C', ROOTFS, '-cf', path.join(work, 'layer.tar'), '.']);
+  if (layer.status !== 0) throw new Error(`tar of ${ROOTFS} failed: ${String(layer.stderr)}`);
+  const diffId = createHash('sha256').update(fs.readFileSync(path.join(work, 'layer.tar'))).digest('hex');
+  const config = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+    rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
+  });
+  const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
+  fs.writeFileSync(path.join(work, configName), config);
+  fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [IMAGE], Layers: ['layer.tar'] }]));
+  const out = path.join(dir, 'busybox.tar');
+  const r = spawnSync('tar', ['-C', work, '-cf', out, 'manifest.json', configName, 'layer.tar']);
+  if (r.status !== 0) throw new Error(`tar of the image failed: ${String(r.stderr)}`);
+  fs.rmSync(work, { recursive: true, force: true });
+  return out;
+}
+
+/** Pids of live processes whose command line mentions `needle` (engine shims started for our temp dir). */
+export function pidsMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(needle)) pids.push(Number(e));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids.filter((p) => p !== process.pid);
+}
+
+/** Unmounts (lazily, deepest first) every mount under `dir`: engines leave some under their temp root. */
+export function unmountUnder(dir: string): void {
+  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4]).filter((p) => p && (p === dir || p.startsWith(`${dir}/`)));
+  for (const p of points.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p]);
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Empty directories only, deepest first: what an engine created on the host and left empty. */
+export function rmdirIfEmpty(dirs: string[]): void {
+  for (const d of dirs) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      // not empty or not there: not only ours
+    }
+  }
+}
+
+/**
+ * Starts containerd on `<dir>/containerd.toml` with root, state, socket and
+ * its "opt" dir under `dir` (the default would be /opt/containerd); CRI and
+ * the snapshotters this host cannot use stay off. Returns pid and socket.
+ */
+export async function startContainerd(bin: string, dir: string): Promise<{ pid: number; sock: string }> {
+  const sock = path.join(dir, 'containerd.sock');
+  fs.writeFileSync(path.join(dir, 'containerd.toml'), [
+    'version = 2',
+    `root = "${dir}/croot"`,
+    `state = "${dir}/cstate"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+    '[grpc]',
+    `  address = "${sock}"`,
+    '[ttrpc]',
+    `  address = "${sock}.ttrpc"`,
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${dir}/opt"`,
+    '',
+  ].join('\n'));
+  const pid = await startDaemon(bin, ['--config', path.join(dir, 'containerd.toml')], path.join(dir, 'containerd.log'));
+  await waitFor(sock, path.join(dir, 'containerd.log'));
+  return { pid, sock };
+}
+
+/** A daemon in its own process group, its output to `log`. */
+export async function startDaemon(bin: string, args: string[], log: string): Promise<number> {
+  const fd = fs.openSync(log, 'w');
+  const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: true });
+  fs.closeSync(fd);
+  child.unref();
+  return child.pid!;
+}
+
+export async function waitFor(file: string, log: string): Promise<void> {
+  for (let i = 0; i < 150 && !fs.existsSync(file); i++) await sleep(100);
+  if (!fs.existsSync(file)) throw new Error(`${file} did not appear: ${fs.readFileSync(log, 'utf8').slice(-2000)}`);
+}
+
+/** SIGTERM to a daemon we started, then wait (SIGKILL after 5 s). */
+export async function stopDaemon(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50 && fs.existsSync(`/proc/${pid}`); i++) await sleep(100);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+/** Shims outlive containerd: kill ours (their command line names our socket) by pid. */
+export function killShims(sock: string, except: number[] = []): void {
+  for (const pid of pidsMentioning(sock)) {
+    if (!except.includes(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+}
