@@ -4,6 +4,7 @@
 // left; the host's /dev/null untouched).
 import { spawnSync, type SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { exampleSpec } from '../src/spec/defaults';
@@ -139,4 +140,24 @@ export function statusMap(text: string): Record<string, string> {
     if (i > 0) m[line.slice(0, i)] = line.slice(i + 1).trim();
   }
   return m;
+}
+
+/**
+ * Listen on `sock` as conmon and the containerd shim do and resolve to the
+ * pty master the runtime sends (one SCM_RIGHTS fd). The connection is paused
+ * so that Node never reads the message that carries it.
+ */
+export function receiveConsole(sock: string): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { addon } = require('../src/native') as typeof import('../src/native');
+  return new Promise<number>((resolve, reject) => {
+    const server = net.createServer({ pauseOnConnect: true }, (conn) => {
+      const fd = (conn as unknown as { _handle: { fd: number } })._handle.fd;
+      if (!addon().pollIn(fd, 5000)) reject(new Error('nothing received'));
+      else resolve(addon().recvFd(fd));
+      conn.destroy();
+      server.close();
+    });
+    server.listen(sock);
+  });
 }

@@ -60,7 +60,7 @@ t.test('memory, cpu, cpuset, pids and blkio fields land in their v1 files and ar
   t.equal(read('blkio', id, 'blkio.throttle.write_bps_device'), `${vda[0]}:${vda[1]} 2097152`);
   t.equal(read('blkio', id, 'blkio.throttle.read_iops_device'), `${vda[0]}:${vda[1]} 100`);
   t.equal(read('blkio', id, 'blkio.throttle.write_iops_device'), `${vda[0]}:${vda[1]} 200`);
-  for (let i = 0; i < 50 && !/\d+:\d+ \d+/.test(fs.readFileSync(c.out, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && !/\d+:\d+ \d+/.test(fs.readFileSync(c.out, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(fs.readFileSync(c.out, 'utf8').trim(), [96 << 20, 128 << 20, 20000, 0, 33, `${vda[0]}:${vda[1]} 1048576`].join('\n'), 'the container reads the same limits in its own cgroup');
   t.equal(env.carton(['delete', '--force', id]).code, 0);
 });

@@ -2,11 +2,10 @@
 // runc sends it (one message, non-empty payload, one SCM_RIGHTS fd), and a
 // foreground run with a terminal relays it.
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import t from 'tap';
 import { addon } from '../../src/native';
-import { Env, testSpec } from '../helpers';
+import { Env, receiveConsole, testSpec } from '../helpers';
 
 const env = new Env('tty');
 t.teardown(() => {
@@ -34,16 +33,7 @@ function readUntil(fd: number, re: RegExp, ms = 5000): string {
 
 t.test('create --console-socket sends the pty master; the container has a controlling tty', async (t) => {
   const sock = path.join(env.dir, 'console.sock');
-  const got = new Promise<number>((resolve, reject) => {
-    const server = net.createServer({ pauseOnConnect: true }, (conn) => {
-      const fd = (conn as unknown as { _handle: { fd: number } })._handle.fd;
-      if (!addon().pollIn(fd, 5000)) reject(new Error('nothing received'));
-      resolve(addon().recvFd(fd));
-      conn.destroy();
-      server.close();
-    });
-    server.listen(sock);
-  });
+  const got = receiveConsole(sock);
   await new Promise((r) => setTimeout(r, 50));
   const id = env.id();
   const b = env.bundle(testSpec(['sh'], (s) => {

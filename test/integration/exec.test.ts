@@ -5,11 +5,10 @@
 // Also the foreground-run/exec behaviour: signal forwarding and LISTEN_FDS.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import t from 'tap';
 import { addon } from '../../src/native';
-import { CARTON, Env, statusMap, testSpec } from '../helpers';
+import { CARTON, Env, receiveConsole, statusMap, testSpec } from '../helpers';
 
 const env = new Env('exec');
 t.teardown(() => {
@@ -204,16 +203,7 @@ t.test('exec -t gives the process a terminal of its own', async (t) => {
 t.test('exec -d -t --console-socket (as conmon and the containerd shim call it)', async (t) => {
   const { id } = running();
   const sock = path.join(env.dir, 'exec-console.sock');
-  const got = new Promise<number>((resolve, reject) => {
-    const server = net.createServer({ pauseOnConnect: true }, (conn) => {
-      const fd = (conn as unknown as { _handle: { fd: number } })._handle.fd;
-      if (!addon().pollIn(fd, 5000)) reject(new Error('nothing received'));
-      resolve(addon().recvFd(fd));
-      conn.destroy();
-      server.close();
-    });
-    server.listen(sock);
-  });
+  const got = receiveConsole(sock);
   await new Promise((r) => setTimeout(r, 50));
   const file = path.join(env.dir, 'tty-process.json');
   fs.writeFileSync(file, JSON.stringify({ terminal: true, consoleSize: { height: 21, width: 77 }, args: ['sh'], cwd: '/' }));

@@ -1,19 +1,11 @@
 // v2 hugetlb: hugetlb.<size>.max (and .rsvd.max where the kernel has it).
 import { num, setFields, type Controller } from '../driver';
-import type { Write } from '../types';
+import { hugepageWrites } from '../v1/hugetlb';
 
 export const hugetlb: Controller = {
   name: 'hugetlb',
   fields: (r) => setFields('hugepageLimits', r.hugepageLimits),
-  writes(r) {
-    const w: Write[] = [];
-    for (const [i, h] of (r.hugepageLimits ?? []).entries()) {
-      const field = `linux.resources.hugepageLimits[${i}] (${h.pageSize})`;
-      w.push({ field, file: `hugetlb.${h.pageSize}.max`, value: String(h.limit) });
-      w.push({ field, file: `hugetlb.${h.pageSize}.rsvd.max`, value: String(h.limit), optional: true });
-    }
-    return w;
-  },
+  writes: (r) => hugepageWrites(r, 'max'),
   stats(read, out) {
     const h: Record<string, unknown> = {};
     for (const f of (read('.') ?? '').split('\n')) {
