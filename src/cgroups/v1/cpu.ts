@@ -6,9 +6,12 @@ import type { Write } from '../types';
 
 const F = 'linux.resources.cpu';
 
+/** The cpu fields this controller owns: cpus and mems belong to cpuset (v1 and v2 alike). */
+export const cpuFields: Controller['fields'] = (r) => setFields('cpu', r.cpu).filter((f) => f !== `${F}.cpus` && f !== `${F}.mems`);
+
 export const cpu: Controller = {
   name: 'cpu',
-  fields: (r) => setFields('cpu', r.cpu).filter((f) => f !== `${F}.cpus` && f !== `${F}.mems`),
+  fields: cpuFields,
   writes(r) {
     const c = r.cpu;
     if (!c) return [];

@@ -1,7 +1,8 @@
 // v2 cpu: cpu.weight (from v1 shares), cpu.max "quota period",
 // cpu.max.burst and cpu.idle. v2 has no realtime group scheduling.
 import { SetupError } from '../../errors';
-import { keyValues, setFields, type Controller } from '../driver';
+import { keyValues, type Controller } from '../driver';
+import { cpuFields } from '../v1/cpu';
 import type { Write } from '../types';
 
 const F = 'linux.resources.cpu';
@@ -14,7 +15,7 @@ export function sharesToWeight(shares: number): number {
 
 export const cpu: Controller = {
   name: 'cpu',
-  fields: (r) => setFields('cpu', r.cpu).filter((f) => f !== `${F}.cpus` && f !== `${F}.mems`),
+  fields: cpuFields,
   writes(r) {
     const c = r.cpu;
     if (!c) return [];
