@@ -14,8 +14,15 @@ export const TO_OBJECT = { longs: Number, enums: Number, bytes: Buffer, defaults
 
 /** google.protobuf.Timestamp as a plain object. */
 export interface Timestamp { seconds: number; nanos: number }
-/** google.protobuf.Any as a plain object. */
-export interface Any { typeUrl: string; value: Buffer }
+/**
+ * google.protobuf.Any as a plain object. In a request the transport leaves
+ * `value` as bytes (for runtime-spec types, e.g. Update's LinuxResources,
+ * containerd sends JSON bytes). In a reply or an event the service may give
+ * `object` (a plain object of the proto type named by `typeUrl`, e.g.
+ * 'io.containerd.cgroups.v1.Metrics') instead of `value`; the transport
+ * encodes it with that type.
+ */
+export interface Any { typeUrl: string; value?: Buffer; object?: Record<string, unknown> }
 
 /** gRPC status codes the service may fail with (containerd maps them to errdefs). */
 export const Code = {
@@ -73,5 +80,5 @@ export type TaskMethod =
 
 export type TaskService = Record<TaskMethod, (req: Record<string, any>) => Promise<Record<string, any>>>;
 
-/** The service module exports this factory (src/shim/task/index.ts). */
+/** src/shim/task/index.ts exports `createTaskService` of this type. */
 export type TaskServiceFactory = (ctx: ShimContext) => TaskService;
