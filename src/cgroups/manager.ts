@@ -21,8 +21,20 @@ import * as bpfDevices from './v2/devices';
 /** The default parent for containers without linux.cgroupsPath. */
 export const DEFAULT_PARENT = '/carton';
 
+/**
+ * Why --systemd-cgroup cannot be honoured. There is no silent fallback to
+ * cgroupfs: an engine that asked for systemd would then find its container
+ * outside the slice it manages. sd_booted()'s test tells the two cases apart.
+ */
+export function systemdUnavailable(): string {
+  if (!fs.existsSync('/run/systemd/system')) {
+    return '--systemd-cgroup: systemd is not running as PID 1 on this host (no /run/systemd/system); use the cgroupfs driver';
+  }
+  return '--systemd-cgroup: the systemd (D-Bus) cgroup driver is not in this build of carton; use the cgroupfs driver';
+}
+
 export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string, systemd: boolean): string {
-  if (systemd) throw new SetupError('--systemd-cgroup: the systemd cgroup driver is not available (systemd is not PID 1 on this host)');
+  if (systemd) throw new SetupError(systemdUnavailable());
   if (!cgroupsPath) return `${DEFAULT_PARENT}/${id}`;
   if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) {
     throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`);
