@@ -116,13 +116,13 @@ export async function startContainerd(bin: string, dir: string, opts: Containerd
 /**
  * The CRI plugin's section. Host quirks (engines-on-this-host.md): no CAP_SYS_RESOURCE, so
  * the sandbox's oom_score_adj must not go below ours (restrict_oom_score_adj); no CNI
- * network, so pods use the host network and the CNI dirs only need to exist; the
+ * network, so pods use the host network and the (empty) CNI dirs only need to exist; the
  * streaming server (unused: ExecSync needs none) binds an ephemeral loopback port so
  * that concurrent containerds do not collide.
  */
 function criConfig(dir: string, cri: NonNullable<ContainerdOptions['cri']>): string[] {
   const P = '[plugins."io.containerd.grpc.v1.cri"';
-  fs.mkdirSync(path.join(dir, 'cni', 'net.d'), { recursive: true });
+  for (const d of ['net.d', 'bin']) fs.mkdirSync(path.join(dir, 'cni', d), { recursive: true });
   const lines = [
     `${P}]`,
     `  sandbox_image = ${JSON.stringify(cri.sandboxImage)}`,
@@ -133,7 +133,7 @@ function criConfig(dir: string, cri: NonNullable<ContainerdOptions['cri']>): str
     '  stream_server_address = "127.0.0.1"',
     '  stream_server_port = "0"',
     `${P}.cni]`,
-    '  bin_dir = "/usr/lib/cni"',
+    `  bin_dir = "${dir}/cni/bin"`,
     `  conf_dir = "${dir}/cni/net.d"`,
     `${P}.containerd]`,
     '  snapshotter = "overlayfs"',

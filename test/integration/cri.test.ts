@@ -102,6 +102,8 @@ interface FlowResult {
   exec: { stdout: string; stderr: string; exitCode: number };
   pidNs: { self: string; one: string };
   exitCode: number;
+  missing: string;
+  quick: [string, number];
   log: string;
 }
 
@@ -139,6 +141,21 @@ async function podFlow(t: Test, handler: Handler): Promise<FlowResult> {
   t.equal(self, one, "the exec'd process is in the container's pid namespace");
   t.equal(cmd1.trim(), `sh -c ${MAIN_SCRIPT}`, 'whose pid 1 is the container command');
 
+  // The shim reads the runtime's last error from log.json and containerd returns it.
+  const missing = await c.execSync(id, ['no-such-command']).then(() => 'succeeded', (e: Error) => e.message);
+  t.match(missing, 'executable file not found in $PATH', 'ExecSync of a missing command reports the runtime error');
+
+  // A second container that exits on its own: its exit code without any StopContainer.
+  const quick = await c.createContainer(pod, { ...containerConfig(), metadata: { name: 'quick', attempt: 0 }, command: ['sh', '-c', 'exit 5'], log_path: 'quick.log' }, sbConfig);
+  await c.startContainer(quick);
+  let q = (await c.containerStatus(quick)).status;
+  for (let i = 0; i < 100 && q.state !== 'CONTAINER_EXITED'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    q = (await c.containerStatus(quick)).status;
+  }
+  t.same([q.state, q.exit_code, q.reason], ['CONTAINER_EXITED', 5, 'Error'], 'a container exiting by itself reports its exit code');
+  await c.removeContainer(quick);
+
   await c.stopContainer(id, 10);
   const st = (await c.containerStatus(id)).status;
   t.equal(st.state, 'CONTAINER_EXITED', 'EXITED after StopContainer');
@@ -155,7 +172,7 @@ async function podFlow(t: Test, handler: Handler): Promise<FlowResult> {
   await t.rejects(c.podSandboxStatus(pod), /not found|does not exist/, 'RemovePodSandbox removes it');
   const after = spawnSync(bin, ['--root', path.join(SHIM_ROOT[handler], NS), 'list', '-q'], { encoding: 'utf8' });
   t.notMatch(after.stdout, pod, `no ${handler} state left for the sandbox`);
-  return { exec, pidNs: { self, one }, exitCode: st.exit_code, log: log.replace(/^\S+ /gm, '') };
+  return { exec, pidNs: { self, one }, exitCode: st.exit_code, missing, quick: [q.state, q.exit_code], log: log.replace(/^\S+ /gm, '') };
 }
 
 if (!containerdBin || !ctrBin) {
@@ -195,6 +212,7 @@ if (!containerdBin || !ctrBin) {
     t.ok(viaCarton, 'the carton flow ran');
     t.same(viaCarton?.exec, viaRunc.exec, 'same ExecSync result');
     t.equal(viaCarton?.exitCode, viaRunc.exitCode, 'same exit code');
+    t.same(viaCarton?.quick, viaRunc.quick, 'same exit code for the container that exits by itself');
     t.equal(viaCarton?.log, viaRunc.log, 'same log');
   });
 }
