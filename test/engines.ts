@@ -7,6 +7,13 @@ import * as path from 'path';
 import { ROOTFS } from './helpers';
 
 export const IMAGE = 'localhost/busybox:latest';
+/** CRI's sandbox image: busybox whose default command keeps the sandbox alive (there is no registry for a real pause image). */
+export const PAUSE_IMAGE = 'localhost/carton-pause:latest';
+
+/** `<dir>/pause.tar`: the PAUSE_IMAGE archive, for `ctr -n k8s.io image import`. */
+export function pauseArchive(dir: string): string {
+  return busyboxArchive(dir, { tag: PAUSE_IMAGE, cmd: ['sleep', '2147483647'], file: 'pause.tar' });
+}
 
 /**
  * Writes `<dir>/busybox.tar` (docker-archive, one layer) and returns its path.
@@ -141,6 +148,8 @@ function criConfig(dir: string, cri: NonNullable<ContainerdOptions['cri']>): str
   ];
   for (const [name, r] of Object.entries(cri.runtimes)) {
     lines.push(`${P}.containerd.runtimes.${name}]`, `  runtime_type = ${JSON.stringify(r.runtimeType)}`);
+    // These options are the runc shim's; another shim gets none.
+    if (r.runtimeType !== 'io.containerd.runc.v2') continue;
     lines.push(`${P}.containerd.runtimes.${name}.options]`, '  SystemdCgroup = false');
     if (r.binaryName) lines.push(`  BinaryName = ${JSON.stringify(r.binaryName)}`);
     if (r.root) lines.push(`  Root = ${JSON.stringify(r.root)}`);

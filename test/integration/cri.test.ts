@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import t, { type Test } from 'tap';
 import { CriClient, type ContainerConfig, type PodSandboxConfig } from '../cri';
-import { busyboxArchive, IMAGE, killShims, rmdirIfEmpty, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, rmdirIfEmpty, startContainerd, stopDaemon, unmountUnder } from '../engines';
 import { CARTON, Env } from '../helpers';
 
 const env = new Env('cri');
@@ -19,7 +19,6 @@ const containerdBin = ['/usr/bin/containerd', '/usr/local/bin/containerd'].find(
 const ctrBin = ['/usr/bin/ctr', '/usr/local/bin/ctr'].find((p) => fs.existsSync(p));
 const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
 const SOCK = path.join(dir, 'containerd.sock');
-const PAUSE = 'localhost/carton-pause:latest';
 // CRI always uses containerd namespace k8s.io; the shims' Root option keeps
 // their runtime state in our temp dir instead of the shared /run/containerd/runc.
 const NS = 'k8s.io';
@@ -184,7 +183,7 @@ if (!containerdBin || !ctrBin) {
   if (runcBin) runtimes.runc = { runtimeType: 'io.containerd.runc.v2', binaryName: runcBin, root: SHIM_ROOT.runc };
 
   t.before(async () => {
-    daemonPid = (await startContainerd(containerdBin, dir, { cri: { runtimes, sandboxImage: PAUSE } })).pid;
+    daemonPid = (await startContainerd(containerdBin, dir, { cri: { runtimes, sandboxImage: PAUSE_IMAGE } })).pid;
     cri = new CriClient(SOCK);
   });
 
@@ -192,11 +191,11 @@ if (!containerdBin || !ctrBin) {
     const v = await cri!.version();
     t.equal(v.runtime_name, 'containerd');
     t.equal(v.runtime_api_version, 'v1');
-    for (const archive of [busyboxArchive(dir), busyboxArchive(dir, { tag: PAUSE, cmd: ['sleep', '2147483647'], file: 'pause.tar' })]) {
+    for (const archive of [busyboxArchive(dir), pauseArchive(dir)]) {
       const r = ctr(['image', 'import', archive]);
       t.equal(r.code, 0, r.stderr);
     }
-    for (const image of [IMAGE, PAUSE]) {
+    for (const image of [IMAGE, PAUSE_IMAGE]) {
       const s = await cri!.imageStatus(image);
       t.ok(s?.repo_tags.includes(image), `CRI sees ${image}`);
     }
