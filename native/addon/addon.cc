@@ -1,7 +1,8 @@
 // The carton Node addon: small fd-level helpers that Node itself lacks.
 // It holds no container logic. Node never enters a container namespace and
-// never forks without exec: spawnInit uses posix_spawn to start carton-init
-// from a sealed memfd copy, and everything else is a thin syscall wrapper.
+// never forks without exec: spawnInit uses clone3 (spawn_cgroup.cc) or
+// posix_spawn to start carton-init from a sealed memfd copy, and everything
+// else is a thin syscall wrapper.
 #include <napi.h>
 
 #include <dirent.h>
@@ -92,23 +93,6 @@ void CloseInheritable(posix_spawn_file_actions_t* fa, int from) {
     if (fl >= 0 && !(fl & FD_CLOEXEC)) posix_spawn_file_actions_addclose(fa, (int)fd);
   }
   closedir(d);
-}
-
-// The same scan for the clone3 child, which may not open a directory itself.
-std::vector<int> InheritableFds(int from) {
-  std::vector<int> out;
-  DIR* d = opendir("/proc/self/fd");
-  if (!d) return out;
-  int self = dirfd(d);
-  while (struct dirent* e = readdir(d)) {
-    char* end;
-    long fd = strtol(e->d_name, &end, 10);
-    if (*end || fd < from || fd == self) continue;
-    int fl = fcntl((int)fd, F_GETFD);
-    if (fl >= 0 && !(fl & FD_CLOEXEC)) out.push_back((int)fd);
-  }
-  closedir(d);
-  return out;
 }
 
 // spawnInit(initPath, plan: Buffer, fds: number[], cgroup2Dir?: string)

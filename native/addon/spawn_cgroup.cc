@@ -11,11 +11,13 @@
 // exec'd or failed, which is when posix_spawn would have returned too.
 #include "spawn_cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -69,6 +71,22 @@ constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
 }
 
 }  // namespace
+
+std::vector<int> InheritableFds(int from) {
+  std::vector<int> out;
+  DIR* d = opendir("/proc/self/fd");
+  if (!d) return out;
+  int self = dirfd(d);
+  while (struct dirent* e = readdir(d)) {
+    char* end;
+    long fd = strtol(e->d_name, &end, 10);
+    if (*end || fd < from || fd == self) continue;
+    int fl = fcntl((int)fd, F_GETFD);
+    if (fl >= 0 && !(fl & FD_CLOEXEC)) out.push_back((int)fd);
+  }
+  closedir(d);
+  return out;
+}
 
 pid_t SpawnIntoCgroup(const SpawnSpec& s, int* err, bool* unsupported) {
   *unsupported = false;

@@ -2,6 +2,8 @@
 #pragma once
 #include <sys/types.h>
 
+#include <vector>
+
 // Everything the child needs, built before clone3: it may not allocate.
 struct SpawnSpec {
   int cgroupFd;      // O_PATH directory fd of the cgroup2 cgroup to start in
@@ -18,3 +20,7 @@ struct SpawnSpec {
 // clone3 or CLONE_INTO_CGROUP (ENOSYS, E2BIG, EINVAL), so the caller may
 // fall back to posix_spawn and move the process itself.
 pid_t SpawnIntoCgroup(const SpawnSpec& s, int* err, bool* unsupported);
+
+// The fds >= from without FD_CLOEXEC (read from /proc/self/fd): what the
+// child must close, listed beforehand since it may not open a directory.
+std::vector<int> InheritableFds(int from);
