@@ -3,10 +3,11 @@
 // carton's own cgroup. The first test holds stage A before 'G', where no
 // one has written any cgroup.procs yet: with posix_spawn init would still
 // be in our cgroup there, so only a spawn into the cgroup passes it.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import { Env, testSpec } from '../helpers';
+import { CARTON, Env, testSpec } from '../helpers';
 import * as cgroups from '../../src/cgroups/manager';
 import { addon } from '../../src/native';
 import { initPath } from '../../src/paths';
@@ -44,7 +45,12 @@ function spawnStageA(dir: string | undefined): { pid: number; sync: number; via:
   const plan = encodePlan(buildPlan(b, { id: 'cgclone', noPivot: false, noNewKeyring: false, preserved: 0, console: false, cgroup: rec, layout }));
   // Stands in for the exec fifo: stage A only checks the fd is open.
   const nul = fs.openSync('/dev/null', 'r');
-  return { ...addon().spawnInit(initPath, plan, [nul], dir), nul };
+  try {
+    return { ...addon().spawnInit(initPath, plan, [nul], dir), nul };
+  } catch (e) {
+    fs.closeSync(nul);
+    throw e;
+  }
 }
 
 function endStageA(a: { pid: number; sync: number; nul: number }): void {
@@ -125,4 +131,25 @@ t.test('the posix_spawn fallback (CARTON_TEST_SPAWN_FALLBACK=1) still places ini
   t.match(e.stderr, 'init spawned by posix_spawn');
   t.match(e.stdout, /^0::\/$/m);
   t.equal(env.carton(['delete', '--force', id]).code, 0);
+});
+
+/** carton in a private mount namespace whose /sys/fs/cgroup is cgroup2 only (a pure-v2 host's view; see cgroup-v2.test.ts). */
+function pureV2(args: string[]): { code: number | null; out: string } {
+  const out = path.join(env.dir, `v2-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  const fd = fs.openSync(out, 'w+');
+  const sh = 'umount -R /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"';
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh, 'sh', CARTON, '--root', env.root, '--debug', ...args], { stdio: ['ignore', fd, fd], timeout: 30000 });
+  fs.closeSync(fd);
+  return { code: r.status, out: fs.readFileSync(out, 'utf8') };
+}
+
+t.test('pure v2: init is born in /sys/fs/cgroup/carton/<id>', { skip }, async (t) => {
+  const id = env.id();
+  const r = pureV2(['create', '--bundle', env.bundle(testSpec(['sleep', '1000'])), id]);
+  t.equal(r.code, 0, r.out);
+  t.match(r.out, `init spawned by clone3 into cgroup /sys/fs/cgroup/carton/${id}`);
+  const pid = env.state(id).pid;
+  t.equal(cgroup2Of(pid), `/carton/${id}`);
+  t.equal(pureV2(['delete', '--force', id]).code, 0);
+  t.notOk(fs.existsSync(path.join(unified, 'carton', id)));
 });
