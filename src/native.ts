@@ -10,7 +10,11 @@ export interface WaitStatus {
 }
 
 export interface Addon {
-  spawnInit(initPath: string, plan: Buffer, fds: number[]): { pid: number; sync: number };
+  /**
+   * With cgroup2Dir, init is born in that cgroup (clone3 CLONE_INTO_CGROUP);
+   * `fallback` names the errno when the kernel could not and posix_spawn ran.
+   */
+  spawnInit(initPath: string, plan: Buffer, fds: number[], cgroup2Dir?: string): { pid: number; sync: number; via: 'clone3' | 'posix_spawn'; fallback?: string };
   socketPair(seqpacket: boolean): [number, number];
   connectUnix(path: string): number;
   recvFd(sock: number): number;

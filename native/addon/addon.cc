@@ -1,7 +1,8 @@
 // The carton Node addon: small fd-level helpers that Node itself lacks.
 // It holds no container logic. Node never enters a container namespace and
-// never forks without exec: spawnInit uses posix_spawn to start carton-init
-// from a sealed memfd copy, and everything else is a thin syscall wrapper.
+// never forks without exec: spawnInit uses clone3 (spawn_cgroup.cc) or
+// posix_spawn to start carton-init from a sealed memfd copy, and everything
+// else is a thin syscall wrapper.
 #include <napi.h>
 
 #include <dirent.h>
@@ -26,6 +27,8 @@
 
 #include <string>
 #include <vector>
+
+#include "spawn_cgroup.h"
 
 void RegisterBpf(Napi::Env env, Napi::Object exports);  // bpf.cc: cgroup v2 device programs
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
@@ -92,9 +95,12 @@ void CloseInheritable(posix_spawn_file_actions_t* fa, int from) {
   closedir(d);
 }
 
-// spawnInit(initPath, plan: Buffer, fds: number[]) -> { pid, sync }
+// spawnInit(initPath, plan: Buffer, fds: number[], cgroup2Dir?: string)
+//   -> { pid, sync, via: "clone3" | "posix_spawn", fallback?: errno name }
 // The child's table is exactly: 0,1,2 inherited; fds[i] at 3+i; the plan at
 // 3+n; its end of the sync socketpair at 4+n. Everything else is CLOEXEC.
+// With cgroup2Dir, init is born in that cgroup (spawn_cgroup.cc), unless
+// the kernel cannot do it: then posix_spawn, and the caller moves it.
 Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
@@ -102,6 +108,8 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   Napi::Array arr = info[2].As<Napi::Array>();
   std::vector<int> want;
   for (uint32_t i = 0; i < arr.Length(); i++) want.push_back(arr.Get(i).As<Napi::Number>().Int32Value());
+  std::string cgDir = info.Length() > 3 && info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
+  std::string via = "posix_spawn", fallback, failWhat = "spawn carton-init";
 
   int err = 0;
   int exe = SealedCopy(path.c_str(), &err);
@@ -127,7 +135,26 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   int exeHigh = ok ? fcntl(exe, F_DUPFD_CLOEXEC, 3 + n) : -1;
   if (ok && exeHigh < 0) { err = errno; ok = false; }
   pid_t pid = -1;
-  if (ok) {
+  std::string exePath = "/proc/self/fd/" + std::to_string(exeHigh);
+  std::string planArg = std::to_string(3 + n - 2);
+  char* argv[] = {(char*)"carton-init", (char*)planArg.c_str(), nullptr};
+  char* envp[] = {nullptr};
+  if (ok && !cgDir.empty()) {
+    int cg = open(cgDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cg < 0) {
+      err = errno; ok = false; failWhat = "open cgroup " + cgDir;
+    } else {
+      std::vector<int> leak = InheritableFds(3 + n);
+      SpawnSpec spec = {cg, exeHigh, high.data(), n, leak.data(), (int)leak.size(), argv, envp};
+      bool unsupported = false;
+      pid = SpawnIntoCgroup(spec, &err, &unsupported);
+      close(cg);
+      if (pid > 0) via = "clone3";
+      else if (unsupported) { const char* nm = strerrorname_np(err); fallback = nm ? nm : "?"; err = 0; }
+      else { ok = false; failWhat = "spawn carton-init into cgroup " + cgDir; }
+    }
+  }
+  if (ok && pid <= 0) {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
@@ -147,10 +174,6 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    std::string exePath = "/proc/self/fd/" + std::to_string(exeHigh);
-    std::string planArg = std::to_string(3 + n - 2);
-    char* argv[] = {(char*)"carton-init", (char*)planArg.c_str(), nullptr};
-    char* envp[] = {nullptr};
     err = posix_spawn(&pid, exePath.c_str(), &fa, &attr, argv, envp);
     if (err != 0) ok = false;
     posix_spawn_file_actions_destroy(&fa);
@@ -161,10 +184,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   close(exe);
   close(planfd);
   close(sp[1]);
-  if (!ok) { close(sp[0]); return Fail(env, "spawn carton-init", err); }
+  if (!ok) { close(sp[0]); return Fail(env, failWhat, err); }
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", Napi::Number::New(env, pid));
   out.Set("sync", Napi::Number::New(env, sp[0]));
+  out.Set("via", Napi::String::New(env, via));
+  if (!fallback.empty()) out.Set("fallback", Napi::String::New(env, fallback));
   return out;
 }
 

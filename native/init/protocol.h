@@ -8,7 +8,10 @@
 //   spawn A from memfd, fds:
 //     3..k-1 preserved, k plan,
 //     then sync, fifo, console ──────▶ read + check plan
-//   write A's pid to every cgroup      wait for 'G'
+//     (clone3 CLONE_INTO_CGROUP:       (already in the cgroup2 cgroup
+//     A is born in the cgroup2 one)     when clone3 spawned it)
+//   write A's pid to every other       wait for 'G'
+//     cgroup (all after posix_spawn)
 //   ─── 'G' ─────────────────────────▶ oom_score_adj, id-mapped mount
 //                                      fds (T_IDMAP_MOUNT), netDevice
 //                                      addresses, setns(joins),
@@ -46,8 +49,8 @@
 //
 // The exec variant (`carton exec`, plan has T_EXEC): A joins every namespace
 // of the container's init (/proc/<pid>/ns/*: time, user, the rest, mnt last) and
-// creates none; the parent has put A into the container's cgroups before
-// 'G'. B does no rootfs work, no hooks, has no fifo: after cwd (verified
+// creates none; A is born in the container's cgroup2 cgroup (or the --cgroup
+// sub-cgroup) and the parent has put it into the other cgroups before 'G'. B does no rootfs work, no hooks, has no fifo: after cwd (verified
 // inside the container), rlimits, user, caps and no_new_privs it sends 'R'
 // and execs at once. B is the CLI's child, so a foreground exec waits for it.
 //

@@ -206,9 +206,10 @@ export function update(rec: CgroupRecord, resources: Resources): void {
   setResources(rec, hostLayout(), resources, [], true);
 }
 
-/** Put a process in the container's cgroup in every hierarchy. */
-export function addProcess(rec: CgroupRecord, pid: number): void {
+/** Put a process in the container's cgroup in every hierarchy (but `skip`, where it already is). */
+export function addProcess(rec: CgroupRecord, pid: number, skip?: string): void {
   for (const dir of Object.values(rec.dirs)) {
+    if (dir === skip) continue;
     try {
       writeRaw(path.join(dir, 'cgroup.procs'), String(pid));
     } catch (e) {

@@ -1,9 +1,10 @@
 // The first steps every carton-init launch shares (create and exec): the
-// console socket, spawning init from its sealed memfd, putting stage A in
-// the container's cgroup and letting it clone the process (protocol.h:
-// 'G' -> 'P'). A failure on the way never leaves stage A waiting.
+// console socket, spawning init from its sealed memfd (born in the cgroup2
+// cgroup where the kernel allows it), putting stage A in the remaining
+// (v1) cgroups and letting it clone the process (protocol.h: 'G' -> 'P').
+// A failure on the way never leaves stage A waiting.
 import { CartonError, errText } from '../errors';
-import { phase } from '../log';
+import { debug, phase } from '../log';
 import { addon } from '../native';
 import { initPath } from '../paths';
 import * as cgroups from '../cgroups/manager';
@@ -40,16 +41,29 @@ export function openConsole(terminal: boolean, relayHere: boolean, socketPath: s
 }
 
 /**
+ * The cgroup2 directory init can be born in (CLONE_INTO_CGROUP), so that
+ * not even its first instruction runs outside the container's cgroup.
+ * CARTON_TEST_SPAWN_FALLBACK=1 forces the posix_spawn path: it exists only
+ * so that tests can prove the fallback still places init correctly.
+ */
+function bornInCgroup(rec: CgroupRecord): string | undefined {
+  if (process.env.CARTON_TEST_SPAWN_FALLBACK === '1') return undefined;
+  return rec.dirs[''] || undefined;
+}
+
+/**
  * Spawn carton-init with `table` as fds 3.., put stage A in the cgroup,
  * run `beforeGo` (a last check), send 'G' and return the pid of the process
  * stage A cloned, with the channel to it.
  */
 export function launchInit(plan: Buffer, table: number[], rec: CgroupRecord, what: string, beforeGo?: () => void): { chan: InitChannel; pid: number } {
-  const spawned = addon().spawnInit(initPath, plan, table);
+  const born = bornInCgroup(rec);
+  const spawned = addon().spawnInit(initPath, plan, table, born);
   const chan = new InitChannel(spawned.sync);
   phase('spawn init');
+  debug(spawned.via === 'clone3' ? `init spawned by clone3 into cgroup ${born}` : `init spawned by posix_spawn (${born ? `clone3 into cgroup ${born}: ${spawned.fallback}` : 'no cgroup2 directory to clone into'})`);
   try {
-    cgroups.addProcess(rec, spawned.pid);
+    cgroups.addProcess(rec, spawned.pid, spawned.via === 'clone3' ? born : undefined);
     beforeGo?.();
     chan.send(MSG.GO);
     return { chan, pid: chan.expect(MSG.PID, what).body.readUInt32LE(0) };
