@@ -5,7 +5,6 @@
 // else is a thin syscall wrapper.
 #include <napi.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -82,17 +81,7 @@ int PlanMemfd(const uint8_t* data, size_t len, int* err) {
 }
 
 void CloseInheritable(posix_spawn_file_actions_t* fa, int from) {
-  DIR* d = opendir("/proc/self/fd");
-  if (!d) return;
-  int self = dirfd(d);
-  while (struct dirent* e = readdir(d)) {
-    char* end;
-    long fd = strtol(e->d_name, &end, 10);
-    if (*end || fd < from || fd == self) continue;
-    int fl = fcntl((int)fd, F_GETFD);
-    if (fl >= 0 && !(fl & FD_CLOEXEC)) posix_spawn_file_actions_addclose(fa, (int)fd);
-  }
-  closedir(d);
+  for (int fd : InheritableFds(from)) posix_spawn_file_actions_addclose(fa, fd);
 }
 
 // spawnInit(initPath, plan: Buffer, fds: number[], cgroup2Dir?: string)
