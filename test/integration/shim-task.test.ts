@@ -61,7 +61,8 @@ function fifoOut(name: string): { path: string; text: Promise<string> } {
 function fifoIn(name: string): { path: string; open: () => number } {
   const p = path.join(env.dir, name);
   addon().mkfifo(p, 0o600);
-  return { path: p, open: () => fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK) };
+  // O_RDWR: an exec's reader only appears at Start; containerd's writer waits for it the same way.
+  return { path: p, open: () => fs.openSync(p, fs.constants.O_RDWR) };
 }
 
 async function rejects(t: Test, p: Promise<unknown>, code: number, msg: RegExp, what: string): Promise<void> {
@@ -264,6 +265,35 @@ t.test('terminal: the pty relays to the stdout fifo and follows ResizePty', asyn
   t.match(await out.text, /^\/dev\/pts\/\d+\r\n45 123\r\n$/, 'a tty of the requested size');
   t.match((await svc.State({ id, execId: '' })), { terminal: true });
   await svc.Delete({ id, execId: '' });
+
+  // An exec with its own terminal, in a container without one; its output to a file:// log.
+  const id2 = env.id();
+  await run(id2, bundleFor(['sleep', '1000']));
+  const log = path.join(env.dir, `${id2}.tty.log`);
+  const inp = fifoIn(`${id2}.tty.in`);
+  const proc = { terminal: true, args: ['sh', '-c', 'read line; echo "got $line on $(tty)"'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } };
+  await svc.Exec({ id: id2, execId: 't1', terminal: true, stdin: inp.path, stdout: `file://${log}`, stderr: '', spec: { typeUrl: '', value: Buffer.from(JSON.stringify(proc)) } });
+  const w = inp.open();
+  env.pids.add((await svc.Start({ id: id2, execId: 't1' })).pid);
+  fs.writeSync(w, 'typed\r');
+  t.equal((await svc.Wait({ id: id2, execId: 't1' })).exitStatus, 0);
+  fs.closeSync(w);
+  t.match(fs.readFileSync(log, 'utf8'), /got typed on \/dev\/pts\/\d+\r\n$/, 'stdin fifo -> pty -> file:// log');
+  await svc.Kill({ id: id2, execId: '', signal: 9 });
+  await svc.Wait({ id: id2, execId: '' });
+  await svc.Delete({ id: id2, execId: '' });
+});
+
+t.test('Delete of a created container that never started kills its init: TaskExit 137, TaskDelete, nothing left', async (t) => {
+  const id = env.id();
+  const c = await svc.Create({ id, bundle: bundleFor(['true']), rootfs: [], terminal: false, stdin: '', stdout: '', stderr: '', checkpoint: '' });
+  env.pids.add(c.pid);
+  await svc.Kill({ id, execId: '', signal: 0 }).then(() => t.pass('signal 0 reaches a created init'));
+  const d = await svc.Delete({ id, execId: '' });
+  t.equal(d.exitStatus, 137);
+  t.same(eventsOf(id).map((e) => e.topic), ['/tasks/create', '/tasks/exit', '/tasks/delete']);
+  t.notOk(fs.existsSync(path.join(env.root, id)), 'no state left');
+  t.notOk(fs.existsSync(`/sys/fs/cgroup/memory/carton/${id}`), 'no cgroup left');
 });
 
 t.test('an overlay rootfs from Create\'s mounts, file:// and binary:// logs; Delete unmounts', async (t) => {

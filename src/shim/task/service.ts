@@ -56,20 +56,22 @@ export class Tasks {
     const init = new Proc(id, '', stdio);
     const c = new Container(id, String(r.bundle), init);
     const mounts = (r.rootfs ?? []) as ContainerdMount[];
+    // runc's Options (SystemdCgroup) arrive as protobuf bytes; a transport that decodes them may pass `object`.
+    const systemdCgroup = Boolean(r.options?.object?.systemdCgroup);
     try {
       if (mounts.length) {
         fs.mkdirSync(c.rootfs, { recursive: true, mode: 0o711 });
         mountAll(mounts, c.rootfs);
         c.mountedRootfs = c.rootfs;
       }
-      init.io = await ProcessIO.open(stdio.terminal ? { ...stdio, stdin: '', stdout: '', stderr: '' } : stdio, id, this.ctx.namespace);
+      init.io = await ProcessIO.open(stdio.terminal ? { ...stdio, stdin: '' } : stdio, id, this.ctx.namespace);
       // detach: false = the pty master comes back to us, as for a foreground run.
       const created = lib(() =>
-        create(this.store, { id, bundle: c.bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, systemdCgroup: false, detach: false, stdio: init.io!.fds }),
+        create(this.store, { id, bundle: c.bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, systemdCgroup, detach: false, stdio: init.io!.fds }),
       );
       init.pid = created.state.pid;
-      init.io.afterSpawn();
       this.attachTerminal(init, created.console);
+      init.io.afterSpawn();
       this.containers.set(id, c);
       c.stopOOM = watchOOM(created.state.cgroup, () => this.publish('/tasks/oom', 'TaskOOM', { containerId: id }));
     } catch (e) {
@@ -87,6 +89,7 @@ export class Tasks {
     return { pid: init.pid };
   }
 
+  /** With a terminal the pty master comes back on the console socket; the relay takes over stdin and stdout. */
   private attachTerminal(p: Proc, consoleSock: number | undefined): void {
     if (consoleSock === undefined) return;
     let master: number;
@@ -95,7 +98,7 @@ export class Tasks {
     } finally {
       addon().close(consoleSock);
     }
-    p.pty = new PtyRelay(master, p.stdio);
+    p.pty = new PtyRelay(master, p.stdio.stdin, p.io?.takeStdout());
   }
 
   private async exited(c: Container, p: Proc, st: WaitStatus): Promise<void> {
@@ -152,7 +155,7 @@ export class Tasks {
 
   private async startExec(c: Container, p: Proc): Promise<Req> {
     if (p.started) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.execId} of container ${c.id}: already started`);
-    p.io = await ProcessIO.open(p.stdio.terminal ? { ...p.stdio, stdin: '', stdout: '', stderr: '' } : p.stdio, c.id, this.ctx.namespace);
+    p.io = await ProcessIO.open(p.stdio.terminal ? { ...p.stdio, stdin: '' } : p.stdio, c.id, this.ctx.namespace);
     try {
       const started = lib(() =>
         startProcess(this.store, {
@@ -161,8 +164,8 @@ export class Tasks {
         }),
       );
       p.pid = started.pid;
-      p.io.afterSpawn();
       this.attachTerminal(p, started.console);
+      p.io.afterSpawn();
     } catch (e) {
       p.io.close();
       throw e;
