@@ -188,6 +188,7 @@ t.test('exec: added, started, its own stdout and exit code; pids; kill the init;
   env.pids.add(e2.pid);
   const ps = (await svc.Pids({ id })).processes.map((p: { pid: number }) => p.pid);
   t.ok(ps.includes(pid) && ps.includes(e2.pid), 'Pids lists the init and the exec');
+  t.same((await svc.Pids({ id })).processes.find((p: { pid: number }) => p.pid === e2.pid).info, { typeUrl: 'containerd.runc.v1.ProcessDetails', object: { execId: 'e2' } }, 'an exec\'s pid carries its execId');
   await rejects(t, svc.Delete({ id, execId: 'e2' }), Code.FAILED_PRECONDITION, /running/, 'Delete of a running exec');
   await rejects(t, svc.Delete({ id, execId: '' }), Code.FAILED_PRECONDITION, /not stopped: running/, 'Delete of a running container');
 

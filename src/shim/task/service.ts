@@ -154,7 +154,16 @@ export class Tasks {
   }
 
   private async startExec(c: Container, p: Proc): Promise<Req> {
-    if (p.started) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.execId} of container ${c.id}: already started`);
+    if (p.started || p.starting) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.execId} of container ${c.id}: already started`);
+    p.starting = true;
+    try {
+      return await this.spawnExec(c, p);
+    } finally {
+      p.starting = false;
+    }
+  }
+
+  private async spawnExec(c: Container, p: Proc): Promise<Req> {
     p.io = await ProcessIO.open(p.stdio.terminal ? { ...p.stdio, stdin: '' } : p.stdio, c.id, this.ctx.namespace);
     try {
       const started = lib(() =>
