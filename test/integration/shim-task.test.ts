@@ -330,6 +330,50 @@ t.test('an overlay rootfs from Create\'s mounts, file:// and binary:// logs; Del
   await svc.Delete({ id: id2, execId: '' });
 });
 
+t.test('a container in the host\'s pid namespace: its orphans re-parent to the shim and are reaped', async (t) => {
+  // As the transport does: the shim is a child subreaper.
+  addon().setSubreaper(true);
+  const id = env.id();
+  // An odd duration marks the orphan (a zombie's cmdline is empty: it is found alive).
+  const marker = 'sleep\u00000.737\u0000';
+  // The subshell exits at once; its sleep is orphaned and comes to us.
+  const b = bundleFor(['sh', '-c', '(sleep 0.737 &); sleep 1000'], (s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+  });
+  await run(id, b);
+  const orphan = async () => {
+    for (const name of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      try {
+        if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8') === marker) return Number(name);
+      } catch {
+        // gone
+      }
+    }
+    return 0;
+  };
+  let pid = 0;
+  for (let i = 0; i < 200 && !pid; i++) {
+    pid = await orphan();
+    if (!pid) await new Promise((r) => setTimeout(r, 10));
+  }
+  t.ok(pid > 0, 'the orphan was seen');
+  const stat = () => {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return st.slice(st.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return null;
+    }
+  };
+  t.equal(Number(stat()?.[1]), process.pid, 'its parent is now the shim');
+  for (let i = 0; i < 300 && stat(); i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(stat(), null, 'its zombie was reaped, not left in the process table');
+  await svc.Kill({ id, execId: '', signal: 9, all: true });
+  t.equal((await svc.Wait({ id, execId: '' })).exitStatus, 137);
+  await svc.Delete({ id, execId: '' });
+  addon().setSubreaper(false);
+});
+
 t.test('errors: one line, the right code, and a failed Create leaves nothing', async (t) => {
   await rejects(t, svc.State({ id: 'nope', execId: '' }), Code.NOT_FOUND, /nope/, 'State of an unknown id');
   await rejects(t, svc.Kill({ id: 'nope', execId: '', signal: 9 }), Code.NOT_FOUND, /nope/, 'Kill of an unknown id');

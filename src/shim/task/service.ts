@@ -73,6 +73,10 @@ export class Tasks {
       this.attachTerminal(init, created.console);
       init.io.afterSpawn();
       this.containers.set(id, c);
+      if (!created.state.namespaces.includes('pid')) {
+        c.sharedPidCgroups = Object.entries(created.state.cgroup.dirs);
+        this.reaper.orphans = (pid) => this.inSharedPidContainer(pid);
+      }
       c.stopOOM = watchOOM(created.state.cgroup, () => this.publish('/tasks/oom', 'TaskOOM', { containerId: id }));
     } catch (e) {
       // create() removed its own state, cgroup and process; the rest is ours.
@@ -87,6 +91,23 @@ export class Tasks {
     });
     this.reaper.watch(init.pid, (st) => void this.exited(c, init, st));
     return { pid: init.pid };
+  }
+
+  /** Is `pid` in the cgroup of a container without its own pid namespace? (/proc/<pid>/cgroup: "id:controllers:path") */
+  private inSharedPidContainer(pid: number): boolean {
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    } catch {
+      return false;
+    }
+    const lines = text.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3 && f[2] !== '/');
+    for (const c of this.containers.values()) {
+      for (const [key, dir] of c.sharedPidCgroups ?? []) {
+        if (lines.some(([, ctrls, p]) => ctrls === key && dir.endsWith(p))) return true;
+      }
+    }
+    return false;
   }
 
   /** With a terminal the pty master comes back on the console socket; the relay takes over stdin and stdout. */
