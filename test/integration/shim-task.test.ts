@@ -289,7 +289,8 @@ t.test('Delete of a created container that never started kills its init: TaskExi
   const id = env.id();
   const c = await svc.Create({ id, bundle: bundleFor(['true']), rootfs: [], terminal: false, stdin: '', stdout: '', stderr: '', checkpoint: '' });
   env.pids.add(c.pid);
-  await svc.Kill({ id, execId: '', signal: 0 }).then(() => t.pass('signal 0 reaches a created init'));
+  await svc.Kill({ id, execId: '', signal: 0 });
+  t.equal((await svc.State({ id, execId: '' })).status, STATUS.CREATED, 'signal 0 reaches a created init and leaves it be');
   const d = await svc.Delete({ id, execId: '' });
   t.equal(d.exitStatus, 137);
   t.same(eventsOf(id).map((e) => e.topic), ['/tasks/create', '/tasks/exit', '/tasks/delete']);
@@ -368,8 +369,12 @@ t.test('a container in the host\'s pid namespace: its orphans re-parent to the s
   t.equal(Number(stat()?.[1]), process.pid, 'its parent is now the shim');
   for (let i = 0; i < 300 && stat(); i++) await new Promise((r) => setTimeout(r, 10));
   t.equal(stat(), null, 'its zombie was reaped, not left in the process table');
-  await svc.Kill({ id, execId: '', signal: 9, all: true });
+  const sleeper = { args: ['sleep', '1000'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } };
+  await svc.Exec({ id, execId: 'x', terminal: false, stdin: '', stdout: '', stderr: '', spec: { typeUrl: '', value: Buffer.from(JSON.stringify(sleeper)) } });
+  env.pids.add((await svc.Start({ id, execId: 'x' })).pid);
+  await svc.Kill({ id, execId: '', signal: 9, all: false });
   t.equal((await svc.Wait({ id, execId: '' })).exitStatus, 137);
+  t.equal((await svc.Wait({ id, execId: 'x' })).exitStatus, 137, 'with no pid namespace to end it, the shim killed the exec when the init exited (as runc\'s shim)');
   await svc.Delete({ id, execId: '' });
   addon().setSubreaper(false);
 });

@@ -25,6 +25,8 @@ type Req = Record<string, any>;
 const SIGKILL = 9;
 /** how long an exit waits for the last of a terminal's output to reach the fifo */
 const PTY_DRAIN_MS = 2000;
+/** how long Delete waits for the exec processes it killed to be reaped */
+const EXEC_EXIT_MS = 5000;
 
 export class Tasks {
   readonly containers = new Map<string, Container>();
@@ -225,7 +227,7 @@ export class Tasks {
   kill(r: Req): Req {
     const c = this.container(r.id);
     const p = c.process(r.execId ?? '');
-    const sig = Number(r.signal) || SIGKILL;
+    const sig = Number(r.signal ?? 0);
     if (p.exitedAt) throw new ShimError(Code.NOT_FOUND, `process ${p.id}: process already finished`);
     if (p === c.init) {
       lib(() => kill(this.store, c.id, sig, Boolean(r.all)));
@@ -263,7 +265,11 @@ export class Tasks {
       if (!(e instanceof ShimError && e.code === Code.NOT_FOUND)) throw e;
     }
     await p.exited;
-    for (const e of c.execs.values()) this.reaper.unwatch(e.pid);
+    // delete killed everything in the cgroup: the execs' exits are reaped and
+    // reported before TaskDelete (bounded, in case one escaped the cgroup).
+    const running = [...c.execs.values()].filter((e) => e.started && !e.exitedAt);
+    await Promise.race([Promise.all(running.map((e) => e.exited)), new Promise((r) => setTimeout(r, EXEC_EXIT_MS).unref())]);
+    for (const e of running) if (!e.exitedAt) this.reaper.unwatch(e.pid);
     c.release();
     this.containers.delete(c.id);
     this.publish('/tasks/delete', 'TaskDelete', { containerId: c.id, pid: p.pid, ...p.exitFields() });
