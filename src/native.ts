@@ -35,6 +35,11 @@ export interface Addon {
   recvMsg(sock: number): { data: Buffer; fd: number };
   sendFd(sock: number, fd: number, data: Buffer): number;
   compileSeccomp(filter: SeccompFilter): { program: Buffer; skipped: string[] };
+  /** call `fn` with `fds` on our 0-2 (what a launched init inherits), ours restored after */
+  withStdio<T>(fds: [number, number, number], fn: () => T): T;
+  /** mount(2), for the shim's rootfs mounts; empty fstype/data pass NULL */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount2(target: string, flags: number): void;
 }
 
 /** linux.seccomp with every name TypeScript can resolve already a number (src/plan/seccomp.ts). */

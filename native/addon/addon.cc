@@ -30,6 +30,7 @@
 #include "spawn_cgroup.h"
 
 void RegisterBpf(Napi::Env env, Napi::Object exports);  // bpf.cc: cgroup v2 device programs
+void RegisterShim(Napi::Env env, Napi::Object exports);  // shim.cc: rootfs mounts, stdio for a spawn
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 
 namespace {
@@ -445,6 +446,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("close", Napi::Function::New(env, Close));
   RegisterBpf(env, exports);
+  RegisterShim(env, exports);
   exports.Set("recvMsg", Napi::Function::New(env, RecvMsg));
   exports.Set("sendFd", Napi::Function::New(env, SendFd));
   exports.Set("compileSeccomp", Napi::Function::New(env, SeccompCompile));

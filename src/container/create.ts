@@ -35,6 +35,8 @@ export interface CreateOptions {
   detach: boolean;
   /** the global --rootless (true, false, auto) */
   rootless?: string;
+  /** the container's fds 0-2 (the shim's fifos); default: ours */
+  stdio?: [number, number, number];
 }
 
 function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined, raw?: string): void {
@@ -49,6 +51,11 @@ function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined, raw?: 
 export function writePidFile(file: string, pid: number): void {
   // Bare digits, no newline, via rename: go-runc's ReadPidFile is strconv.Atoi.
   atomicWrite(path.resolve(file), String(pid));
+}
+
+/** Launch with `stdio` as the process's 0-2 (the shim's fifos), or with ours. */
+export function withStdio<T>(stdio: [number, number, number] | undefined, launch: () => T): T {
+  return stdio ? addon().withStdio(stdio, launch) : launch();
 }
 
 /**
@@ -109,7 +116,7 @@ export function create(store: Store, o: CreateOptions): Created {
     phase('plan');
 
     const table = [...Array.from({ length: preserved }, (_, i) => 3 + i), fifoFd, ...(consoleFd !== undefined ? [consoleFd] : [])];
-    ({ chan, pid: initB } = launchInit(bytes, table, rec, 'the container process was created'));
+    ({ chan, pid: initB } = withStdio(o.stdio, () => launchInit(bytes, table, rec!, 'the container process was created')));
     if (plan.nsNew & CLONE.NEWUSER) {
       // Without CAP_SETGID in our own namespace the kernel takes a gid_map
       // only after setgroups is denied for good (user_namespaces(7)).

@@ -1,0 +1,62 @@
+// terminal: the process's pty master comes back to the shim over carton's
+// console socketpair (the same path as a foreground `carton run -t`); the
+// shim relays containerd's stdin fifo into it and its output to the stdout
+// fifo, and resizes it for ResizePty.
+import * as fs from 'fs';
+import * as net from 'net';
+import { addon } from '../../native';
+import { openStdinFifo } from './stdio';
+
+export class PtyRelay {
+  private stdin?: net.Socket;
+  private out?: net.Socket | fs.WriteStream;
+  /** resolves when the pty's output has all been copied (EIO once the last slave fd closes) */
+  readonly done: Promise<void>;
+
+  constructor(readonly master: number, stdinFifo: string, outFd: number | undefined) {
+    if (stdinFifo) {
+      this.stdin = openStdinFifo(stdinFifo);
+      this.stdin.on('data', (d: Buffer) => {
+        try {
+          fs.writeSync(master, d);
+        } catch {
+          // the pty is gone
+        }
+      });
+      this.stdin.on('error', () => undefined);
+    }
+    if (outFd !== undefined) {
+      // A fifo or a logger's socket is written asynchronously; a file:// log is a plain file.
+      const st = fs.fstatSync(outFd);
+      this.out = st.isFIFO() || st.isSocket() ? new net.Socket({ fd: outFd, readable: false, writable: true }) : fs.createWriteStream('', { fd: outFd });
+      this.out.on('error', () => undefined);
+    }
+    // Loaded here: only a terminal needs tty.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const tty = require('tty') as typeof import('tty');
+    const rd = new tty.ReadStream(master);
+    this.done = new Promise((resolve) => {
+      rd.on('data', (d: Buffer) => this.out?.write(d));
+      const end = () => {
+        if (this.out) this.out.end(() => resolve());
+        else resolve();
+      };
+      rd.on('error', end);
+      rd.on('end', end);
+    });
+  }
+
+  resize(width: number, height: number): void {
+    addon().setWinsize(this.master, height, width);
+  }
+
+  /** CloseIO: stop feeding input; the terminal stays (an EOF is ^D in the pty, as runc's shim sends none). */
+  closeStdin(): void {
+    this.stdin?.destroy();
+  }
+
+  close(): void {
+    this.stdin?.destroy();
+    this.out?.destroy();
+  }
+}
