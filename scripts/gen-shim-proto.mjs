@@ -3,7 +3,7 @@
 // /usr/share/gocode/src (scripts/setup.sh installs the packages), plus
 // src/shim/ttrpc/ttrpc.proto for ttrpc's envelope. Nothing is hand-encoded:
 // the shim encodes and decodes every message with these types.
-import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 
@@ -49,14 +49,19 @@ function locate(importPath) {
 }
 
 try {
+  // Each file is parsed from disk here, imports followed by hand: protobufjs'
+  // own loader would swap google/protobuf/*.proto for bundled copies whose
+  // field names keep snake case (Any.type_url), unlike everything else.
   const root = new protobuf.Root();
-  // protobufjs hands resolvePath the importing file and the import as
-  // written; containerd's imports are all relative to an include root.
-  root.resolvePath = (origin, target) => {
-    if (path.isAbsolute(target) && existsSync(target)) return target;
-    return locate(target);
+  const seen = new Set();
+  const load = (importPath) => {
+    const file = locate(importPath);
+    if (seen.has(file)) return;
+    seen.add(file);
+    const parsed = protobuf.parse(readFileSync(file, 'utf8'), root, { keepCase: false, alternateCommentMode: false });
+    for (const dep of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) load(dep);
   };
-  root.loadSync(entries.map(locate), { keepCase: false, alternateCommentMode: false });
+  for (const e of entries) load(e);
   root.resolveAll();
   for (const name of ['containerd.task.v2.Task', 'containerd.services.events.ttrpc.v1.Events', 'ttrpc.Request', 'ttrpc.Response',
     'containerd.events.TaskExit', 'io.containerd.cgroups.v1.Metrics', 'io.containerd.cgroups.v2.Metrics', 'containerd.runc.v1.Options']) {

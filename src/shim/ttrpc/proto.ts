@@ -1,0 +1,67 @@
+// The protobuf types of the shim, from containerd's own .proto files
+// (scripts/gen-shim-proto.mjs writes src/generated/shim-proto.json at build
+// time; esbuild bundles it). Every message the shim sends or receives is
+// encoded and decoded by protobufjs through this Root.
+import * as protobuf from 'protobufjs';
+import json from '../../generated/shim-proto.json';
+import { TO_OBJECT } from '../types';
+
+export const root = protobuf.Root.fromJSON(json as protobuf.INamespace);
+
+const types = new Map<string, protobuf.Type>();
+
+/** A message type by its fully qualified name (a leading '.' or a type URL prefix is accepted). */
+export function type(name: string): protobuf.Type {
+  const key = name.slice(name.lastIndexOf('/') + 1).replace(/^\./, '');
+  let t = types.get(key);
+  if (!t) {
+    t = root.lookupType(key);
+    types.set(key, t);
+  }
+  return t;
+}
+
+export function decode(name: string, bytes: Uint8Array): Record<string, any> {
+  const t = type(name);
+  return t.toObject(t.decode(bytes), TO_OBJECT);
+}
+
+/**
+ * Encodes a plain object. Any field values that carry `object` instead of
+ * `value` (src/shim/types.ts `Any`) are encoded with the type their
+ * `typeUrl` names first, so the service can reply with e.g. cgroup metrics
+ * as a plain object.
+ */
+export function encode(name: string, obj: Record<string, unknown>): Buffer {
+  const t = type(name);
+  const msg = t.fromObject(resolveAnys(obj) as Record<string, unknown>);
+  return Buffer.from(t.encode(msg).finish());
+}
+
+/** google.protobuf.Any from a type name and a plain object of that type. */
+export function any(typeName: string, obj: Record<string, unknown>): { typeUrl: string; value: Buffer } {
+  return { typeUrl: typeName, value: encode(typeName, obj) };
+}
+
+function resolveAnys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(resolveAnys);
+  if (!v || typeof v !== 'object' || Buffer.isBuffer(v) || v instanceof Uint8Array) return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o.typeUrl === 'string' && o.object && typeof o.object === 'object' && o.value === undefined) {
+    return { typeUrl: o.typeUrl, value: encode(o.typeUrl, o.object as Record<string, unknown>) };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(o)) out[k] = resolveAnys(x);
+  return out;
+}
+
+/** A service's methods: name -> request and response type names. */
+export function methods(service: string): Map<string, { request: string; response: string }> {
+  const s = root.lookupService(service);
+  const m = new Map<string, { request: string; response: string }>();
+  for (const [name, method] of Object.entries(s.methods)) {
+    method.resolve();
+    m.set(name, { request: method.resolvedRequestType!.fullName.slice(1), response: method.resolvedResponseType!.fullName.slice(1) });
+  }
+  return m;
+}
