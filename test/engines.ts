@@ -7,9 +7,20 @@ import * as path from 'path';
 import { ROOTFS } from './helpers';
 
 export const IMAGE = 'localhost/busybox:latest';
+/** CRI's sandbox image: busybox whose default command keeps the sandbox alive (there is no registry for a real pause image). */
+export const PAUSE_IMAGE = 'localhost/carton-pause:latest';
 
-/** Writes `<dir>/busybox.tar` (docker-archive, one layer) and returns its path. */
-export function busyboxArchive(dir: string): string {
+/** `<dir>/pause.tar`: the PAUSE_IMAGE archive, for `ctr -n k8s.io image import`. */
+export function pauseArchive(dir: string): string {
+  return busyboxArchive(dir, { tag: PAUSE_IMAGE, cmd: ['sleep', '2147483647'], file: 'pause.tar' });
+}
+
+/**
+ * Writes `<dir>/busybox.tar` (docker-archive, one layer) and returns its path.
+ * `opts` names another tag and default command, e.g. a "pause" image for CRI
+ * whose command keeps the sandbox alive.
+ */
+export function busyboxArchive(dir: string, opts: { tag?: string; cmd?: string[]; file?: string } = {}): string {
   const work = fs.mkdtempSync(path.join(dir, 'img-'));
   const layer = spawnSync('tar', ['-C', ROOTFS, '-cf', path.join(work, 'layer.tar'), '.']);
   if (layer.status !== 0) throw new Error(`tar of ${ROOTFS} failed: ${String(layer.stderr)}`);
@@ -17,13 +28,13 @@ export function busyboxArchive(dir: string): string {
   const config = JSON.stringify({
     architecture: 'amd64',
     os: 'linux',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: opts.cmd ?? ['sh'] },
     rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
   });
   const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
   fs.writeFileSync(path.join(work, configName), config);
-  fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [IMAGE], Layers: ['layer.tar'] }]));
-  const out = path.join(dir, 'busybox.tar');
+  fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [opts.tag ?? IMAGE], Layers: ['layer.tar'] }]));
+  const out = path.join(dir, opts.file ?? 'busybox.tar');
   const r = spawnSync('tar', ['-C', work, '-cf', out, 'manifest.json', configName, 'layer.tar']);
   if (r.status !== 0) throw new Error(`tar of the image failed: ${String(r.stderr)}`);
   fs.rmSync(work, { recursive: true, force: true });
@@ -66,29 +77,84 @@ export function rmdirIfEmpty(dirs: string[]): void {
   }
 }
 
+/** A CRI runtime handler: `runtimeType` is a shim (io.containerd.runc.v2, ...). */
+export interface CriRuntime {
+  runtimeType: string;
+  /** The runc v2 shim's `BinaryName`: the OCI runtime it runs instead of runc. */
+  binaryName?: string;
+  /** The shim's `Root` for runtime state (the shim adds /<namespace>); default /run/containerd/runc. */
+  root?: string;
+}
+
+export interface ContainerdOptions {
+  /** Turns containerd's CRI plugin on (gRPC runtime.v1 on the same socket). */
+  cri?: { runtimes: Record<string, CriRuntime>; sandboxImage: string };
+}
+
 /**
  * Starts containerd on `<dir>/containerd.toml` with root, state, socket and
- * its "opt" dir under `dir` (the default would be /opt/containerd); CRI and
- * the snapshotters this host cannot use stay off. Returns pid and socket.
+ * its "opt" dir under `dir` (the default would be /opt/containerd); the
+ * snapshotters this host cannot use stay off, and so does CRI unless
+ * `opts.cri` asks for it. Returns pid and socket.
  */
-export async function startContainerd(bin: string, dir: string): Promise<{ pid: number; sock: string }> {
+export async function startContainerd(bin: string, dir: string, opts: ContainerdOptions = {}): Promise<{ pid: number; sock: string }> {
   const sock = path.join(dir, 'containerd.sock');
+  const disabled = ['io.containerd.snapshotter.v1.btrfs', 'io.containerd.snapshotter.v1.zfs', 'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.aufs'];
+  if (!opts.cri) disabled.unshift('io.containerd.grpc.v1.cri');
   fs.writeFileSync(path.join(dir, 'containerd.toml'), [
     'version = 2',
     `root = "${dir}/croot"`,
     `state = "${dir}/cstate"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+    `disabled_plugins = [${disabled.map((p) => JSON.stringify(p)).join(', ')}]`,
     '[grpc]',
     `  address = "${sock}"`,
     '[ttrpc]',
     `  address = "${sock}.ttrpc"`,
     '[plugins."io.containerd.internal.v1.opt"]',
     `  path = "${dir}/opt"`,
+    ...(opts.cri ? criConfig(dir, opts.cri) : []),
     '',
   ].join('\n'));
   const pid = await startDaemon(bin, ['--config', path.join(dir, 'containerd.toml')], path.join(dir, 'containerd.log'));
   await waitFor(sock, path.join(dir, 'containerd.log'));
   return { pid, sock };
+}
+
+/**
+ * The CRI plugin's section. Host quirks (engines-on-this-host.md): no CAP_SYS_RESOURCE, so
+ * the sandbox's oom_score_adj must not go below ours (restrict_oom_score_adj); no CNI
+ * network, so pods use the host network and the (empty) CNI dirs only need to exist; the
+ * streaming server (unused: ExecSync needs none) binds an ephemeral loopback port so
+ * that concurrent containerds do not collide.
+ */
+function criConfig(dir: string, cri: NonNullable<ContainerdOptions['cri']>): string[] {
+  const P = '[plugins."io.containerd.grpc.v1.cri"';
+  for (const d of ['net.d', 'bin']) fs.mkdirSync(path.join(dir, 'cni', d), { recursive: true });
+  const lines = [
+    `${P}]`,
+    `  sandbox_image = ${JSON.stringify(cri.sandboxImage)}`,
+    '  restrict_oom_score_adj = true',
+    '  disable_cgroup = false',
+    '  disable_apparmor = true',
+    '  enable_selinux = false',
+    '  stream_server_address = "127.0.0.1"',
+    '  stream_server_port = "0"',
+    `${P}.cni]`,
+    `  bin_dir = "${dir}/cni/bin"`,
+    `  conf_dir = "${dir}/cni/net.d"`,
+    `${P}.containerd]`,
+    '  snapshotter = "overlayfs"',
+    `  default_runtime_name = ${JSON.stringify(Object.keys(cri.runtimes)[0])}`,
+  ];
+  for (const [name, r] of Object.entries(cri.runtimes)) {
+    lines.push(`${P}.containerd.runtimes.${name}]`, `  runtime_type = ${JSON.stringify(r.runtimeType)}`);
+    // These options are the runc shim's; another shim gets none.
+    if (r.runtimeType !== 'io.containerd.runc.v2') continue;
+    lines.push(`${P}.containerd.runtimes.${name}.options]`, '  SystemdCgroup = false');
+    if (r.binaryName) lines.push(`  BinaryName = ${JSON.stringify(r.binaryName)}`);
+    if (r.root) lines.push(`  Root = ${JSON.stringify(r.root)}`);
+  }
+  return lines;
 }
 
 /** A daemon in its own process group, its output to `log`. */
