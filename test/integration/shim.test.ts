@@ -1,0 +1,268 @@
+// containerd-shim-carton-v2 under Debian's containerd 1.6 (own temp root,
+// state, sockets; PATH with this checkout's bin/ so containerd finds the
+// shim): `ctr --runtime io.containerd.carton.v2` run / exec / kill / pause /
+// resume / ps / delete / tty / OOM with real containers, events, one shim
+// per namespace, and the CRI pod flow through runtime_type
+// io.containerd.carton.v2 with the pod's containers on one shim.
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import t from 'tap';
+import { CriClient, type ContainerConfig, type PodSandboxConfig } from '../cri';
+import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, pidsMentioning, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import { CARTON, Env, REPO } from '../helpers';
+import { STATE_ROOT } from '../../src/shim/delete';
+
+const env = new Env('shim');
+const dir = env.dir;
+const containerdBin = ['/usr/bin/containerd', '/usr/local/bin/containerd'].find((p) => fs.existsSync(p));
+const ctrBin = ['/usr/bin/ctr', '/usr/local/bin/ctr'].find((p) => fs.existsSync(p));
+const RT = 'io.containerd.carton.v2';
+// A namespace of our own for ctr; CRI always uses k8s.io.
+const NS = `carton-shim-${process.pid}`;
+const CRI_NS = 'k8s.io';
+const SOCK = path.join(dir, 'containerd.sock');
+const CG_PARENT = `/carton-shim-cri-${process.pid}`;
+let daemonPid = 0;
+let cri: CriClient | undefined;
+let events: ChildProcess | undefined;
+let eventsOut = '';
+const pods = new Set<string>();
+
+interface Out {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ctr(args: string[], opts: { timeout?: number; ns?: string } = {}): Out {
+  const r = spawnSync(ctrBin!, ['--address', SOCK, '--namespace', opts.ns ?? NS, ...args], { encoding: 'utf8', timeout: opts.timeout ?? 60000 });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** Our shim processes: the carton shim, serving our containerd (its -address names our socket). */
+function cartonShims(): number[] {
+  return pidsMentioning(SOCK).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('containerd-shim-carton-v2');
+    } catch {
+      return false;
+    }
+  });
+}
+
+function ppid(pid: number): number {
+  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+function taskPid(id: string): number {
+  const line = ctr(['task', 'ls']).stdout.split('\n').find((l) => l.split(/\s+/)[0] === id);
+  return line ? Number(line.split(/\s+/)[1]) : 0;
+}
+
+async function until(what: () => boolean, tries = 100): Promise<boolean> {
+  for (let i = 0; i < tries && !what(); i++) await sleep(100);
+  return what();
+}
+
+function removeCgroups(): void {
+  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    for (const top of [path.join('/sys/fs/cgroup', h, CG_PARENT), path.join('/sys/fs/cgroup', h, NS)]) {
+      if (!fs.existsSync(top)) continue;
+      const dirs: string[] = [];
+      const walk = (d: string): void => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+        dirs.push(d);
+      };
+      walk(top);
+      rmdirIfEmpty(dirs);
+    }
+  }
+}
+
+t.teardown(async () => {
+  events?.kill('SIGKILL');
+  if (cri) {
+    for (const id of pods) {
+      await cri.stopPodSandbox(id).catch(() => undefined);
+      await cri.removePodSandbox(id).catch(() => undefined);
+    }
+    cri.close();
+  }
+  if (daemonPid) {
+    for (const c of ctr(['task', 'ls', '-q']).stdout.split('\n').filter(Boolean)) ctr(['task', 'kill', '-s', 'KILL', c]);
+    await sleep(300);
+    for (const c of ctr(['container', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
+      ctr(['task', 'delete', '--force', c]);
+      ctr(['container', 'rm', c]);
+    }
+    killShims(SOCK, [daemonPid]);
+    await stopDaemon(daemonPid);
+  }
+  unmountUnder(dir);
+  for (const ns of [NS, CRI_NS]) {
+    // carton state of containers a killed shim left behind, then the roots
+    const root = path.join(STATE_ROOT, ns);
+    if (fs.existsSync(root)) for (const id of fs.readdirSync(root)) spawnSync(CARTON, ['--root', root, 'delete', '--force', id]);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  rmdirIfEmpty([STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
+  removeCgroups();
+  const leaks = env.cleanup();
+  const left = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => [CG_PARENT, NS].map((p) => path.join('/sys/fs/cgroup', h, p))).filter((d) => fs.existsSync(d));
+  if (left.length) leaks.push(`cgroups left: ${left.join(' ')}`);
+  if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
+});
+
+if (!containerdBin || !ctrBin) {
+  t.test('containerd shim', { skip: 'containerd is not installed (scripts/setup.sh installs it)' }, async () => {});
+} else if (!fs.existsSync(path.join(REPO, 'dist', 'shim.js'))) {
+  t.test('containerd shim', { skip: 'dist/shim.js is not built (npm run build:ts)' }, async () => {});
+} else {
+  t.before(async () => {
+    const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+    daemonPid = (await startContainerd(containerdBin, dir, {
+      env: { ...process.env, PATH: envPath },
+      cri: { runtimes: { 'carton-shim': { runtimeType: RT } }, sandboxImage: PAUSE_IMAGE },
+    })).pid;
+    cri = new CriClient(SOCK);
+    for (const [ns, archive] of [[NS, busyboxArchive(dir)], [CRI_NS, busyboxArchive(dir)], [CRI_NS, pauseArchive(dir)]]) {
+      const r = ctr(['image', 'import', archive], { ns, timeout: 120000 });
+      if (r.code !== 0) throw new Error(`image import: ${r.stderr}`);
+    }
+    events = spawn(ctrBin, ['--address', SOCK, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    events.stdout!.on('data', (d) => (eventsOut += String(d)));
+  });
+
+  t.test('ctr run --rm: output and exit code; events reach containerd', async (t) => {
+    const id = `r1-${process.pid}`;
+    const c = ctr(['run', '--rm', '--runtime', RT, IMAGE, id, 'sh', '-c', 'echo hello; echo err >&2; readlink /proc/1/exe; exit 7']);
+    t.equal(c.code, 7, c.stderr);
+    t.equal(c.stdout, 'hello\n/bin/busybox\n');
+    t.equal(c.stderr, 'err\n');
+    t.ok(await until(() => new RegExp(`/tasks/delete .*${id}`).test(eventsOut)), 'events seen');
+    for (const topic of ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']) {
+      t.match(eventsOut, new RegExp(`${NS} ${topic.replace(/\//g, '\\/')} .*${id}`), `${topic} published`);
+    }
+    t.match(eventsOut, new RegExp(`/tasks/exit .*"exit_status":7`), 'TaskExit carries the status');
+    t.equal(ctr(['container', 'ls', '-q']).stdout.includes(id), false, '--rm removed it');
+  });
+
+  t.test('detached: exec, ps, pause/resume, kill, delete; two containers on one shim', async (t) => {
+    const a = `d1-${process.pid}`;
+    const b = `d2-${process.pid}`;
+    for (const id of [a, b]) {
+      const r = ctr(['run', '-d', '--runtime', RT, IMAGE, id, 'sh', '-c', 'trap "exit 9" TERM; sleep 1000 & wait']);
+      t.equal(r.code, 0, r.stderr);
+    }
+    const pa = taskPid(a);
+    const pb = taskPid(b);
+    t.ok(pa > 0 && pb > 0, 'both running');
+    env.pids.add(pa);
+    env.pids.add(pb);
+    const shims = cartonShims();
+    t.equal(shims.length, 1, 'one shim process serves both containers of the namespace');
+    t.equal(ppid(pa), shims[0], 'the shim is the parent of the first init');
+    t.equal(ppid(pb), shims[0], 'and of the second');
+    t.match(fs.readFileSync(`/proc/${pa}/cmdline`, 'utf8'), /^sh\0-c\0/, 'the init runs the container command');
+
+    const ex = ctr(['task', 'exec', '--exec-id', 'e1', a, 'sh', '-c', 'echo in-$(hostname); exit 3']);
+    t.equal(ex.code, 3, ex.stderr);
+    t.equal(ex.stdout, `in-${a}\n`);
+    t.match(eventsOut, new RegExp(`/tasks/exec-added .*${a}`));
+    t.match(eventsOut, new RegExp(`/tasks/exec-started .*${a}`));
+
+    const ps = ctr(['task', 'ps', a]);
+    t.equal(ps.code, 0, ps.stderr);
+    const pids = ps.stdout.split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).filter(Boolean);
+    t.ok(pids.includes(pa), 'ps lists the init');
+    t.ok(pids.length >= 2, 'and its sleep');
+
+    t.equal(ctr(['task', 'pause', a]).code, 0);
+    t.match(ctr(['task', 'ls']).stdout, new RegExp(`${a}\\s+${pa}\\s+PAUSED`));
+    t.match(fs.readFileSync(`/proc/${pa}/status`, 'utf8'), /State:\s+[SD]/, 'frozen');
+    t.match(eventsOut, new RegExp(`/tasks/paused .*${a}`));
+    t.equal(ctr(['task', 'resume', a]).code, 0);
+    t.match(ctr(['task', 'ls']).stdout, new RegExp(`${a}\\s+${pa}\\s+RUNNING`));
+    t.match(eventsOut, new RegExp(`/tasks/resumed .*${a}`));
+
+    t.equal(ctr(['task', 'kill', a]).code, 0, 'SIGTERM');
+    t.ok(await until(() => /STOPPED/.test(ctr(['task', 'ls']).stdout.split('\n').find((l) => l.startsWith(a)) ?? '')), 'stopped');
+    t.match(eventsOut, new RegExp(`/tasks/exit .*${a}.*"exit_status":9`), 'the trap ran: exit 9');
+    const del = ctr(['task', 'delete', a]);
+    t.equal(del.code, 0, del.stderr);
+    t.equal(ctr(['container', 'rm', a]).code, 0);
+    t.same(cartonShims(), shims, 'the shim stays for the other container');
+
+    t.equal(ctr(['task', 'kill', '-s', 'KILL', b]).code, 0);
+    t.ok(await until(() => /STOPPED/.test(ctr(['task', 'ls']).stdout)), 'b stopped');
+    t.equal(ctr(['task', 'delete', b]).code, 0);
+    t.equal(ctr(['container', 'rm', b]).code, 0);
+    t.ok(await until(() => cartonShims().length === 0), 'the last task gone, the shim exits');
+    t.same(fs.existsSync(path.join(STATE_ROOT, NS)) ? fs.readdirSync(path.join(STATE_ROOT, NS)) : [], [], 'no carton state left');
+  });
+
+  t.test('tty: the container gets a terminal, its size, and the output', async (t) => {
+    const id = `tty-${process.pid}`;
+    // ctr -t needs a terminal of its own: script(1) gives it one.
+    const cmd = `stty cols 91 rows 17; ${ctrBin} --address ${SOCK} --namespace ${NS} run --rm -t --runtime ${RT} ${IMAGE} ${id} sh -c 'tty; stty size; exit 4'`;
+    const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60000 });
+    t.equal(r.status, 4, r.stderr);
+    t.match(r.stdout, /\/dev\/pts\/\d+\r?\n/, 'a pty inside');
+    t.match(r.stdout, /17 91/, 'with ctr\'s window size');
+  });
+
+  t.test('OOM: the task is killed, TaskOOM published', async (t) => {
+    const id = `oom-${process.pid}`;
+    const r = ctr(['run', '--rm', '--runtime', RT, '--memory-limit', String(32 << 20), IMAGE, id, 'sh', '-c', 'x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived']);
+    t.equal(r.code, 137, r.stderr);
+    t.notMatch(r.stdout, /survived/);
+    t.ok(await until(() => new RegExp(`/tasks/oom .*${id}`).test(eventsOut)), 'TaskOOM published');
+  });
+
+  t.test('CRI through runtime_type io.containerd.carton.v2: pod flow, one shim per pod', async (t) => {
+    const c = cri!;
+    const name = `pod-${process.pid}`;
+    const sbConfig: PodSandboxConfig = {
+      metadata: { name, uid: `${name}-uid`, namespace: 'carton-test', attempt: 0 },
+      log_directory: path.join(dir, 'pods', name),
+      linux: { cgroup_parent: CG_PARENT, security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+    };
+    fs.mkdirSync(sbConfig.log_directory!, { recursive: true });
+    const before = new Set(cartonShims());
+    const pod = await c.runPodSandbox(sbConfig, 'carton-shim');
+    pods.add(pod);
+    t.equal((await c.podSandboxStatus(pod)).status.state, 'SANDBOX_READY');
+    const cc = (n: string, cmd: string): ContainerConfig => ({
+      metadata: { name: n, attempt: 0 }, image: { image: IMAGE }, command: ['sh', '-c', cmd], log_path: `${n}.log`,
+      linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+    });
+    const main = await c.createContainer(pod, cc('main', 'echo started; trap "exit 7" TERM; sleep 1000 & wait'), sbConfig);
+    await c.startContainer(main);
+    const side = await c.createContainer(pod, cc('side', 'sleep 1000'), sbConfig);
+    await c.startContainer(side);
+    t.equal((await c.containerStatus(main)).status.state, 'CONTAINER_RUNNING');
+    const root = path.join(STATE_ROOT, CRI_NS);
+    const listed = JSON.parse(spawnSync(CARTON, ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' }).stdout || '[]') as Array<{ id: string; status: string; pid: number }>;
+    t.same(listed.filter((x) => [pod, main, side].includes(x.id)).map((x) => x.status), ['running', 'running', 'running'], 'carton runs the sandbox and both containers');
+    const podShims = cartonShims().filter((p) => !before.has(p));
+    t.equal(podShims.length, 1, 'one shim for the pod');
+    for (const x of listed.filter((y) => [pod, main, side].includes(y.id))) t.equal(ppid(x.pid), podShims[0], `${x.id === pod ? 'sandbox' : 'container'} init is the pod shim's child`);
+
+    const ex = await c.execSync(main, ['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    t.same(ex, { stdout: 'out\n', stderr: 'err\n', exitCode: 3 }, 'ExecSync');
+
+    await c.stopContainer(main, 10);
+    const st = (await c.containerStatus(main)).status;
+    t.same([st.state, st.exit_code], ['CONTAINER_EXITED', 7], 'StopContainer: the trap exit code');
+    t.match(fs.readFileSync(path.join(sbConfig.log_directory!, 'main.log'), 'utf8'), /^\S+ stdout F started$/m, 'CRI log');
+    await c.removeContainer(main);
+    await c.stopContainer(side, 1);
+    await c.removeContainer(side);
+    await c.stopPodSandbox(pod);
+    await c.removePodSandbox(pod);
+    pods.delete(pod);
+    t.ok(await until(() => !cartonShims().includes(podShims[0])), 'the pod shim exits with its pod');
+  });
+}
