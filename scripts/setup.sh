@@ -25,4 +25,6 @@ npx node-gyp rebuild --loglevel=warn >/dev/null
 npm run --silent build:ts
 bash scripts/make-rootfs.sh
 ln -sf "$PWD/bin/carton" /usr/local/bin/carton
+# containerd finds runtime_type io.containerd.carton.v2 as containerd-shim-carton-v2 on its PATH.
+ln -sf "$PWD/bin/containerd-shim-carton-v2" /usr/local/bin/containerd-shim-carton-v2
 echo "setup: done. carton is $(command -v carton) ($(carton --version | head -1))"
