@@ -10,7 +10,8 @@ export interface WaitStatus {
 }
 
 export interface Addon {
-  spawnInit(initPath: string, plan: Buffer, fds: number[]): { pid: number; sync: number };
+  /** `stdio`: fds for the container's 0-2 instead of ours (the shim's fifos) */
+  spawnInit(initPath: string, plan: Buffer, fds: number[], stdio?: [number, number, number]): { pid: number; sync: number };
   socketPair(seqpacket: boolean): [number, number];
   connectUnix(path: string): number;
   recvFd(sock: number): number;
@@ -31,6 +32,9 @@ export interface Addon {
   recvMsg(sock: number): { data: Buffer; fd: number };
   sendFd(sock: number, fd: number, data: Buffer): number;
   compileSeccomp(filter: SeccompFilter): { program: Buffer; skipped: string[] };
+  /** mount(2), for the shim's rootfs mounts; empty fstype/data pass NULL */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount2(target: string, flags: number): void;
 }
 
 /** linux.seccomp with every name TypeScript can resolve already a number (src/plan/seccomp.ts). */

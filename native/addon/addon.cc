@@ -28,6 +28,7 @@
 #include <vector>
 
 void RegisterBpf(Napi::Env env, Napi::Object exports);  // bpf.cc: cgroup v2 device programs
+void RegisterMount(Napi::Env env, Napi::Object exports);  // mount.cc: the shim's rootfs mounts
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 
 namespace {
@@ -92,9 +93,10 @@ void CloseInheritable(posix_spawn_file_actions_t* fa, int from) {
   closedir(d);
 }
 
-// spawnInit(initPath, plan: Buffer, fds: number[]) -> { pid, sync }
-// The child's table is exactly: 0,1,2 inherited; fds[i] at 3+i; the plan at
-// 3+n; its end of the sync socketpair at 4+n. Everything else is CLOEXEC.
+// spawnInit(initPath, plan: Buffer, fds: number[], stdio?: number[3]) -> { pid, sync }
+// The child's table is exactly: 0,1,2 inherited (or stdio[i], for the shim's
+// fifos); fds[i] at 3+i; the plan at 3+n; its end of the sync socketpair at
+// 4+n. Everything else is CLOEXEC.
 Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
@@ -126,6 +128,15 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   // The memfd's own number must stay clear of the targets too.
   int exeHigh = ok ? fcntl(exe, F_DUPFD_CLOEXEC, 3 + n) : -1;
   if (ok && exeHigh < 0) { err = errno; ok = false; }
+  // Given stdio is placed like the rest: from above the target range.
+  int stdHigh[3] = {-1, -1, -1};
+  if (info.Length() > 3 && info[3].IsArray()) {
+    Napi::Array io = info[3].As<Napi::Array>();
+    for (uint32_t i = 0; i < 3 && i < io.Length() && ok; i++) {
+      stdHigh[i] = fcntl(io.Get(i).As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 3 + n);
+      if (stdHigh[i] < 0) { err = errno; ok = false; }
+    }
+  }
   pid_t pid = -1;
   if (ok) {
     posix_spawn_file_actions_t fa;
@@ -134,7 +145,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     posix_spawnattr_init(&attr);
     // Node opens its stdio close-on-exec; dup2 of an fd onto itself clears
     // that (glibc >= 2.29), so the container inherits the caller's 0-2.
-    for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&fa, i, i);
+    for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&fa, stdHigh[i] >= 0 ? stdHigh[i] : i, i);
     for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, high[i], 3 + i);
     // Exactly this table: any inheritable fd the caller leaked to us stops
     // here (close-on-exec ones, our memfd among them, close by themselves).
@@ -157,6 +168,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     posix_spawnattr_destroy(&attr);
   }
   for (int h : high) if (h >= 0) close(h);
+  for (int h : stdHigh) if (h >= 0) close(h);
   if (exeHigh >= 0) close(exeHigh);
   close(exe);
   close(planfd);
@@ -431,6 +443,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("close", Napi::Function::New(env, Close));
   RegisterBpf(env, exports);
+  RegisterMount(env, exports);
   exports.Set("recvMsg", Napi::Function::New(env, RecvMsg));
   exports.Set("sendFd", Napi::Function::New(env, SendFd));
   exports.Set("compileSeccomp", Napi::Function::New(env, SeccompCompile));

@@ -35,6 +35,8 @@ export interface CreateOptions {
   detach: boolean;
   /** the global --rootless (true, false, auto) */
   rootless?: string;
+  /** the container's fds 0-2 (the shim's fifos); default: ours */
+  stdio?: [number, number, number];
 }
 
 function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined, raw?: string): void {
@@ -109,7 +111,7 @@ export function create(store: Store, o: CreateOptions): Created {
     phase('plan');
 
     const table = [...Array.from({ length: preserved }, (_, i) => 3 + i), fifoFd, ...(consoleFd !== undefined ? [consoleFd] : [])];
-    ({ chan, pid: initB } = launchInit(bytes, table, rec, 'the container process was created'));
+    ({ chan, pid: initB } = launchInit(bytes, table, rec, 'the container process was created', undefined, o.stdio));
     if (plan.nsNew & CLONE.NEWUSER) {
       // Without CAP_SETGID in our own namespace the kernel takes a gid_map
       // only after setgroups is denied for good (user_namespaces(7)).

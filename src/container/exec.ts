@@ -46,6 +46,10 @@ export interface ExecOptions {
   ignorePaused: boolean;
   /** --cgroup "[controller:]path", repeatable */
   cgroups: string[];
+  /** a runtime-spec process object given in-process (the shim's Exec), checked as --process is */
+  process?: unknown;
+  /** the process's fds 0-2 (the shim's fifos); default: ours */
+  stdio?: [number, number, number];
 }
 
 /** Fields carton refuses rather than ignores (as for config.json). */
@@ -65,15 +69,21 @@ export function resolveProcess(o: ExecOptions, saved: Spec): { proc: Process; wh
   const base = saved.process ?? { cwd: '/' };
   let proc: Process;
   let where: string;
-  if (o.processFile) {
-    where = path.basename(o.processFile);
-    let text: string;
-    try {
-      text = fs.readFileSync(o.processFile, 'utf8');
-    } catch (e) {
-      throw new CartonError(`open ${o.processFile}: ${errText(e)}`);
+  if (o.processFile || o.process !== undefined) {
+    let obj: unknown;
+    if (o.processFile) {
+      where = path.basename(o.processFile);
+      let text: string;
+      try {
+        text = fs.readFileSync(o.processFile, 'utf8');
+      } catch (e) {
+        throw new CartonError(`open ${o.processFile}: ${errText(e)}`);
+      }
+      obj = parseConfig(text, where);
+    } else {
+      where = 'process';
+      obj = structuredClone(o.process);
     }
-    const obj = parseConfig(text, where);
     validateProcess(obj, where);
     proc = obj as Process;
     // What a process file leaves out comes from the container, as in runc.
@@ -114,7 +124,7 @@ export function resolveProcess(o: ExecOptions, saved: Spec): { proc: Process; wh
   for (const [key, ptr] of UNSUPPORTED) {
     if (proc[key] !== undefined && proc[key] !== '') throw new CartonError(`${where}: ${ptr} is not supported by this version of carton`);
   }
-  if (!proc.args || proc.args.length === 0) throw new CartonError(o.processFile ? `${where}: /args must not be empty` : 'exec args cannot be empty');
+  if (!proc.args || proc.args.length === 0) throw new CartonError(o.processFile || o.process !== undefined ? `${where}: /args must not be empty` : 'exec args cannot be empty');
   if (!proc.cwd.startsWith('/')) throw new CartonError(`${where}: cwd must be an absolute path, got "${proc.cwd}"`);
   return { proc, where };
 }
@@ -137,13 +147,13 @@ function execCgroups(rec: CgroupRecord, specs: string[]): CgroupRecord {
   return { ...rec, dirs };
 }
 
-interface Started {
+export interface Started {
   pid: number;
   /** foreground with a terminal: our end of the console socketpair */
   console?: number;
 }
 
-function startProcess(store: Store, o: ExecOptions): Started {
+export function startProcess(store: Store, o: ExecOptions): Started {
   const lock = store.lock(o.id, false);
   try {
     const s = store.read(o.id);
@@ -181,7 +191,7 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
     const alive = () => {
       if (!isAlive({ pid: initPid, startTime } as Parameters<typeof isAlive>[0])) throw new CartonError('cannot exec in a stopped container');
     };
-    ({ chan, pid } = launchInit(bytes, table, rec, 'the process was created', alive));
+    ({ chan, pid } = launchInit(bytes, table, rec, 'the process was created', alive, o.stdio));
     phase('namespaces');
     // SCMP_ACT_NOTIFY: the exec'd process has a listener of its own for the agent, as with runc.
     if (plan.seccomp?.listenerPath) {

@@ -44,8 +44,8 @@ export function openConsole(terminal: boolean, relayHere: boolean, socketPath: s
  * run `beforeGo` (a last check), send 'G' and return the pid of the process
  * stage A cloned, with the channel to it.
  */
-export function launchInit(plan: Buffer, table: number[], rec: CgroupRecord, what: string, beforeGo?: () => void): { chan: InitChannel; pid: number } {
-  const spawned = addon().spawnInit(initPath, plan, table);
+export function launchInit(plan: Buffer, table: number[], rec: CgroupRecord, what: string, beforeGo?: () => void, stdio?: [number, number, number]): { chan: InitChannel; pid: number } {
+  const spawned = addon().spawnInit(initPath, plan, table, stdio);
   const chan = new InitChannel(spawned.sync);
   phase('spawn init');
   try {

@@ -1,0 +1,95 @@
+// Create's rootfs: containerd hands the snapshot as mounts (overlay, bind)
+// to put on <bundle>/rootfs. Options are split as containerd's mount
+// package does: known words become MS_* flags, the rest is the data string.
+// Mounting happens in the shim's own mount namespace, through the addon
+// (mount(2)), never by spawning /bin/mount.
+import { addon } from '../../native';
+import { errText } from '../../errors';
+import { Code, ShimError } from '../types';
+
+export interface ContainerdMount {
+  type: string;
+  source: string;
+  target?: string;
+  options: string[];
+}
+
+const MS = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20, MANDLOCK: 0x40,
+  DIRSYNC: 0x80, NOATIME: 0x400, NODIRATIME: 0x800, BIND: 0x1000, REC: 0x4000, RELATIME: 0x200000, STRICTATIME: 0x1000000,
+  PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000, UNBINDABLE: 0x20000,
+};
+
+/** [clear, flag]: as containerd's mount_linux.go table; clear=true removes the flag. */
+const FLAGS: Record<string, [boolean, number]> = {
+  async: [true, MS.SYNCHRONOUS], atime: [true, MS.NOATIME], bind: [false, MS.BIND], defaults: [false, 0],
+  dev: [true, MS.NODEV], diratime: [true, MS.NODIRATIME], dirsync: [false, MS.DIRSYNC], exec: [true, MS.NOEXEC],
+  mand: [false, MS.MANDLOCK], noatime: [false, MS.NOATIME], nodev: [false, MS.NODEV], nodiratime: [false, MS.NODIRATIME],
+  noexec: [false, MS.NOEXEC], nomand: [true, MS.MANDLOCK], norelatime: [true, MS.RELATIME], nostrictatime: [true, MS.STRICTATIME],
+  nosuid: [false, MS.NOSUID], rbind: [false, MS.BIND | MS.REC], relatime: [false, MS.RELATIME], remount: [false, MS.REMOUNT],
+  ro: [false, MS.RDONLY], rw: [true, MS.RDONLY], strictatime: [false, MS.STRICTATIME], suid: [true, MS.NOSUID], sync: [false, MS.SYNCHRONOUS],
+};
+
+const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+export interface ParsedOptions {
+  flags: number;
+  propagation: number;
+  data: string;
+}
+
+export function parseOptions(options: string[]): ParsedOptions {
+  let flags = 0;
+  let propagation = 0;
+  const data: string[] = [];
+  for (const o of options) {
+    const f = FLAGS[o];
+    if (f) flags = f[0] ? flags & ~f[1] : flags | f[1];
+    else if (PROPAGATION[o] !== undefined) propagation |= PROPAGATION[o];
+    else data.push(o);
+  }
+  return { flags, propagation, data: data.join(',') };
+}
+
+const MNT_DETACH = 2;
+
+/** Mount `mounts` on `target` in order; on failure the ones made are undone and the error names the mount. */
+export function mountAll(mounts: ContainerdMount[], target: string): void {
+  let done = 0;
+  try {
+    for (const [i, m] of mounts.entries()) {
+      const { flags, propagation, data } = parseOptions(m.options ?? []);
+      try {
+        addon().mount(m.source, target, m.type, flags & ~MS.REMOUNT, data);
+        done++;
+        // A bind ignores MS_RDONLY on the first call: read-only needs a remount, as containerd does.
+        if (flags & MS.BIND && flags & MS.RDONLY) addon().mount('', target, '', flags | MS.REMOUNT, '');
+        if (propagation) addon().mount('', target, '', propagation, '');
+      } catch (e) {
+        throw new ShimError(Code.INTERNAL, `rootfs[${i}]: mount ${m.type} ${m.source} to ${target}: ${errText(e)}`);
+      }
+    }
+  } catch (e) {
+    for (; done > 0; done--) unmountOne(target);
+    throw e;
+  }
+}
+
+function unmountOne(target: string): boolean {
+  try {
+    addon().umount2(target, MNT_DETACH);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Unmount everything stacked on `target` (containerd's UnmountAll). */
+export function unmountAll(target: string): void {
+  for (let i = 0; i < 64 && unmountOne(target); i++) {
+    // one layer per call
+  }
+}

@@ -1,0 +1,70 @@
+// Reaping: container inits and exec'd processes are the shim's direct
+// children (carton-init clones with CLONE_PARENT; the transport makes the
+// shim a child subreaper). On SIGCHLD each watched pid is polled with
+// waitpid(WNOHANG): no thread per process (waitPidAsync would hold one of
+// libuv's four pool threads for each), and pids the shim does not watch
+// (libuv's own children, e.g. a binary:// logger) are never reaped here.
+import { addon, type WaitStatus } from '../../native';
+import { errCode } from '../../errors';
+import { procStat } from '../../state/status';
+
+export type OnExit = (st: WaitStatus) => void;
+
+const NOT_OURS_POLL_MS = 100;
+
+export class Reaper {
+  private readonly watched = new Map<number, OnExit>();
+  private readonly onSignal = () => this.reap();
+  private poll?: NodeJS.Timeout;
+  /** a SIGCHLD listener does not keep Node running: this does while a process is watched */
+  private alive?: NodeJS.Timeout;
+
+  constructor() {
+    process.on('SIGCHLD', this.onSignal);
+  }
+
+  /** Call `cb` once `pid` has exited, with its status (128+N for a signal). */
+  watch(pid: number, cb: OnExit): void {
+    this.watched.set(pid, cb);
+    this.alive ??= setInterval(() => undefined, 1 << 30);
+    // It may have exited before we watched it.
+    this.reap();
+  }
+
+  unwatch(pid: number): void {
+    this.watched.delete(pid);
+  }
+
+  private reap(): void {
+    for (const [pid, cb] of [...this.watched]) {
+      let st: WaitStatus | null;
+      try {
+        st = addon().waitPid(pid, true);
+      } catch (e) {
+        if (errCode(e) !== 'ECHILD') throw e;
+        // Not our child (the shim was not its parent): no status to collect,
+        // so it is polled until gone and reported as killed.
+        if (procStat(pid)) {
+          this.poll ??= setInterval(() => this.reap(), NOT_OURS_POLL_MS);
+          continue;
+        }
+        st = { code: 255, signal: 0 };
+      }
+      if (!st) continue;
+      this.watched.delete(pid);
+      cb(st);
+    }
+    if (this.watched.size === 0) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+      clearInterval(this.alive);
+      this.alive = undefined;
+    }
+  }
+
+  close(): void {
+    process.off('SIGCHLD', this.onSignal);
+    clearInterval(this.poll);
+    clearInterval(this.alive);
+  }
+}

@@ -1,0 +1,247 @@
+// The Task service: containerd's rpcs on many containers (one shim serves a
+// namespace or a pod), each driven by carton's own library, the same code
+// the CLI runs for create, start, exec, kill and delete.
+import * as fs from 'fs';
+import { errCode } from '../../errors';
+import { addon, type WaitStatus } from '../../native';
+import { create } from '../../container/create';
+import { del } from '../../container/delete';
+import { startProcess } from '../../container/exec';
+import { kill, signalAll } from '../../container/kill';
+import { start } from '../../container/start';
+import { Store } from '../../state/store';
+import { statusOf } from '../../state/status';
+import { Code, ShimError, type ShimContext } from '../types';
+import { Container } from './container';
+import { lib } from './errors';
+import { mountAll, type ContainerdMount } from './mounts';
+import { watchOOM } from './oom';
+import { Proc, STATUS } from './process';
+import { PtyRelay } from './pty';
+import { Reaper } from './reaper';
+import { ProcessIO, type StdioPaths } from './stdio';
+
+type Req = Record<string, any>;
+const SIGKILL = 9;
+/** how long an exit waits for the last of a terminal's output to reach the fifo */
+const PTY_DRAIN_MS = 2000;
+
+export class Tasks {
+  readonly containers = new Map<string, Container>();
+  /** ids whose Create is in flight */
+  private readonly creating = new Set<string>();
+  readonly store: Store;
+  readonly reaper = new Reaper();
+
+  constructor(readonly ctx: ShimContext, root: string) {
+    this.store = new Store(root);
+  }
+
+  publish(topic: string, type: string, event: Record<string, unknown>): void {
+    this.ctx.publisher.publish(topic, `containerd.events.${type}`, event);
+  }
+
+  container(id: string): Container {
+    const c = this.containers.get(id);
+    if (!c) throw new ShimError(Code.NOT_FOUND, `container ${id}: container does not exist`);
+    return c;
+  }
+
+  async create(r: Req): Promise<Req> {
+    const id = String(r.id);
+    if (r.checkpoint) throw new ShimError(Code.UNIMPLEMENTED, 'restore from a checkpoint needs CRIU: not supported by this version of carton');
+    if (this.containers.has(id) || this.creating.has(id)) throw new ShimError(Code.ALREADY_EXISTS, `container with id exists: ${id}`);
+    this.creating.add(id);
+    const stdio: StdioPaths = { stdin: r.stdin ?? '', stdout: r.stdout ?? '', stderr: r.stderr ?? '', terminal: Boolean(r.terminal) };
+    const init = new Proc(id, '', stdio);
+    const c = new Container(id, String(r.bundle), init);
+    const mounts = (r.rootfs ?? []) as ContainerdMount[];
+    try {
+      if (mounts.length) {
+        fs.mkdirSync(c.rootfs, { recursive: true, mode: 0o711 });
+        mountAll(mounts, c.rootfs);
+        c.mountedRootfs = c.rootfs;
+      }
+      init.io = await ProcessIO.open(stdio.terminal ? { ...stdio, stdin: '', stdout: '', stderr: '' } : stdio, id, this.ctx.namespace);
+      // detach: false = the pty master comes back to us, as for a foreground run.
+      const created = lib(() =>
+        create(this.store, { id, bundle: c.bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, systemdCgroup: false, detach: false, stdio: init.io!.fds }),
+      );
+      init.pid = created.state.pid;
+      init.io.afterSpawn();
+      this.attachTerminal(init, created.console);
+      this.containers.set(id, c);
+      c.stopOOM = watchOOM(created.state.cgroup, () => this.publish('/tasks/oom', 'TaskOOM', { containerId: id }));
+    } catch (e) {
+      // create() removed its own state, cgroup and process; the rest is ours.
+      this.containers.delete(id);
+      c.release();
+      throw e;
+    } finally {
+      this.creating.delete(id);
+    }
+    this.publish('/tasks/create', 'TaskCreate', {
+      containerId: id, bundle: c.bundle, rootfs: mounts, io: { ...stdio }, checkpoint: r.checkpoint ?? '', pid: init.pid,
+    });
+    this.reaper.watch(init.pid, (st) => void this.exited(c, init, st));
+    return { pid: init.pid };
+  }
+
+  private attachTerminal(p: Proc, consoleSock: number | undefined): void {
+    if (consoleSock === undefined) return;
+    let master: number;
+    try {
+      master = addon().recvFd(consoleSock);
+    } finally {
+      addon().close(consoleSock);
+    }
+    p.pty = new PtyRelay(master, p.stdio);
+  }
+
+  private async exited(c: Container, p: Proc, st: WaitStatus): Promise<void> {
+    if (p === c.init) {
+      // A kill that raced the exit is reported before it.
+      c.stopOOM?.();
+      c.stopOOM = undefined;
+      this.killExecsWithInit(c);
+    }
+    if (p.pty) await Promise.race([p.pty.done, new Promise((r) => setTimeout(r, PTY_DRAIN_MS).unref())]);
+    p.setExited(st.code);
+    this.publish('/tasks/exit', 'TaskExit', { containerId: c.id, id: p.id, pid: p.pid, ...p.exitFields() });
+  }
+
+  /** As runc's shim: the init's exit takes the execs with it when they share the host's pid namespace. */
+  private killExecsWithInit(c: Container): void {
+    try {
+      const s = this.store.read(c.id);
+      if (!s.namespaces.includes('pid')) signalAll(s, SIGKILL);
+    } catch {
+      // deleted meanwhile
+    }
+  }
+
+  async start(r: Req): Promise<Req> {
+    const c = this.container(r.id);
+    const p = c.process(r.execId ?? '');
+    if (p === c.init) {
+      if (p.exitedAt) throw new ShimError(Code.FAILED_PRECONDITION, 'cannot start a container that has stopped');
+      lib(() => start(this.store, c.id));
+      this.publish('/tasks/start', 'TaskStart', { containerId: c.id, pid: p.pid });
+      return { pid: p.pid };
+    }
+    return this.startExec(c, p);
+  }
+
+  exec(r: Req): Req {
+    const c = this.container(r.id);
+    const execId = String(r.execId ?? '');
+    if (!execId) throw new ShimError(Code.INVALID_ARGUMENT, 'exec: execId must not be empty');
+    if (c.execs.has(execId)) throw new ShimError(Code.ALREADY_EXISTS, `process ${execId} of container ${c.id}: id already in use`);
+    if (c.init.exitedAt) throw new ShimError(Code.FAILED_PRECONDITION, 'cannot exec in a stopped container');
+    let spec: unknown;
+    try {
+      spec = JSON.parse(Buffer.from(r.spec?.value ?? []).toString('utf8'));
+    } catch (e) {
+      throw new ShimError(Code.INVALID_ARGUMENT, `exec ${execId}: spec: not a JSON runtime-spec process: ${(e as Error).message}`);
+    }
+    const stdio: StdioPaths = { stdin: r.stdin ?? '', stdout: r.stdout ?? '', stderr: r.stderr ?? '', terminal: Boolean(r.terminal) };
+    c.execs.set(execId, new Proc(c.id, execId, stdio, spec));
+    this.publish('/tasks/exec-added', 'TaskExecAdded', { containerId: c.id, execId });
+    return {};
+  }
+
+  private async startExec(c: Container, p: Proc): Promise<Req> {
+    if (p.started) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.execId} of container ${c.id}: already started`);
+    p.io = await ProcessIO.open(p.stdio.terminal ? { ...p.stdio, stdin: '', stdout: '', stderr: '' } : p.stdio, c.id, this.ctx.namespace);
+    try {
+      const started = lib(() =>
+        startProcess(this.store, {
+          id: c.id, process: p.spec, args: [], tty: p.stdio.terminal, detach: false, env: [], additionalGids: [], caps: [],
+          noNewPrivs: false, preserveFds: 0, ignorePaused: false, cgroups: [], stdio: p.io!.fds,
+        }),
+      );
+      p.pid = started.pid;
+      p.io.afterSpawn();
+      this.attachTerminal(p, started.console);
+    } catch (e) {
+      p.io.close();
+      throw e;
+    }
+    // Started before exited: watching may reap a quick process at once.
+    this.publish('/tasks/exec-started', 'TaskExecStarted', { containerId: c.id, execId: p.execId, pid: p.pid });
+    this.reaper.watch(p.pid, (st) => void this.exited(c, p, st));
+    return { pid: p.pid };
+  }
+
+  state(r: Req): Req {
+    const c = this.container(r.id);
+    const p = c.process(r.execId ?? '');
+    let status: number = STATUS.RUNNING;
+    if (p.exitedAt) status = STATUS.STOPPED;
+    else if (!p.started) status = STATUS.CREATED;
+    else if (p === c.init) {
+      const s = lib(() => statusOf(this.store.read(c.id), this.store.fifo(c.id)));
+      status = { created: STATUS.CREATED, running: STATUS.RUNNING, paused: STATUS.PAUSED, stopped: STATUS.STOPPED }[s];
+    }
+    return {
+      id: p.id, bundle: c.bundle, pid: p.pid, status, stdin: p.stdio.stdin, stdout: p.stdio.stdout, stderr: p.stdio.stderr,
+      terminal: p.stdio.terminal, execId: p.execId, ...p.exitFields(),
+    };
+  }
+
+  kill(r: Req): Req {
+    const c = this.container(r.id);
+    const p = c.process(r.execId ?? '');
+    const sig = Number(r.signal) || SIGKILL;
+    if (p.exitedAt) throw new ShimError(Code.NOT_FOUND, `process ${p.id}: process already finished`);
+    if (p === c.init) {
+      lib(() => kill(this.store, c.id, sig, Boolean(r.all)));
+      return {};
+    }
+    if (!p.started) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.id}: process not started`);
+    // An exec is our unreaped child until the reaper marks it exited: its pid cannot have been reused.
+    try {
+      process.kill(p.pid, sig);
+    } catch (e) {
+      if (errCode(e) !== 'ESRCH') throw new ShimError(Code.UNKNOWN, `kill ${p.id}: ${(e as Error).message}`);
+    }
+    return {};
+  }
+
+  async wait(r: Req): Promise<Req> {
+    const p = this.container(r.id).process(r.execId ?? '');
+    await p.exited;
+    return p.exitFields();
+  }
+
+  async delete(r: Req): Promise<Req> {
+    const c = this.container(r.id);
+    const p = c.process(r.execId ?? '');
+    if (p !== c.init) {
+      if (p.started && !p.exitedAt) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.id}: cannot delete a running process`);
+      c.execs.delete(p.execId);
+      p.io?.close();
+      return { pid: p.pid, ...p.exitFields() };
+    }
+    try {
+      lib(() => del(this.store, c.id, false));
+    } catch (e) {
+      // Already gone from the store (e.g. `carton delete` by hand): forget it here too.
+      if (!(e instanceof ShimError && e.code === Code.NOT_FOUND)) throw e;
+    }
+    await p.exited;
+    for (const e of c.execs.values()) this.reaper.unwatch(e.pid);
+    c.release();
+    this.containers.delete(c.id);
+    this.publish('/tasks/delete', 'TaskDelete', { containerId: c.id, pid: p.pid, ...p.exitFields() });
+    return { pid: p.pid, ...p.exitFields() };
+  }
+
+  /** As runc's shim: exit when no container is left, otherwise nothing (containerd asks after every Delete). */
+  shutdown(): Req {
+    if (this.containers.size || this.creating.size) return {};
+    this.reaper.close();
+    this.ctx.exit();
+    return {};
+  }
+}
