@@ -3,15 +3,15 @@
 // container is force-deleted through carton's library, the bundle's rootfs
 // unmounted, and the DeleteResponse written to stdout with exit status 137,
 // as the runc shim reports a task it had to kill.
-import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { del } from '../container/delete';
 import { Store } from '../state/store';
 import type { ShimFlags } from './flags';
+import { STATE_ROOT } from './task';
+import { unmountAll } from './task/mounts';
 import { encode } from './ttrpc/proto';
 
-/** Where the Task service keeps carton's state, one root per containerd namespace. */
-export const STATE_ROOT = '/run/containerd/carton';
+export { STATE_ROOT };
 
 export function deleteShim(f: ShimFlags, warn: (line: string) => void): Buffer {
   const bundle = f.bundle || process.cwd();
@@ -27,17 +27,11 @@ export function deleteShim(f: ShimFlags, warn: (line: string) => void): Buffer {
   } catch (e) {
     warn(`failed to remove carton container: ${(e as Error).message}`);
   }
-  unmountAll(path.join(bundle, 'rootfs'), warn);
+  try {
+    unmountAll(path.join(bundle, 'rootfs'));
+  } catch (e) {
+    warn(`failed to cleanup rootfs mount: ${(e as Error).message}`);
+  }
   const now = Date.now();
   return encode('containerd.task.v2.DeleteResponse', { pid, exitStatus: 128 + 9, exitedAt: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 } });
-}
-
-/** Unmounts everything stacked on `target` (containerd's mount.UnmountAll). */
-function unmountAll(target: string, warn: (line: string) => void): void {
-  for (let i = 0; i < 64; i++) {
-    const r = spawnSync('umount', [target], { encoding: 'utf8' });
-    if (r.status === 0) continue;
-    if (!/not mounted|no mount point|not found|No such file/i.test(r.stderr)) warn(`failed to cleanup rootfs mount: ${r.stderr.trim()}`);
-    return;
-  }
 }
