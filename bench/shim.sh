@@ -38,7 +38,7 @@ cleanup() {
     sleep 0.5
     for c in $(ctr_ container ls -q 2>/dev/null); do ctr_ task delete --force "$c" >/dev/null 2>&1; ctr_ container rm "$c" >/dev/null 2>&1; done
     # Shims outlive containerd: ours name our socket on their command line (by pid, never by name).
-    for p in $(grep -l -- "$sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do [[ $p != "$cpid" && $p != $$ ]] && kill -KILL "$p" 2>/dev/null; done
+    for p in $(grep -l -- "$sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do [[ $p != "$cpid" && $p != $$ ]] && kill -KILL "$p" 2>/dev/null; done 2>/dev/null
     kill -TERM "$cpid" 2>/dev/null
     for _ in $(seq 50); do [[ -d /proc/$cpid ]] || break; sleep 0.1; done
     kill -KILL "$cpid" 2>/dev/null
@@ -91,14 +91,16 @@ for i in $(seq "$runs"); do
   done
 done
 
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_kib() { { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; } 2>/dev/null || echo 0; }
 declare -A mem
 for r in carton runc; do
   for i in $(seq "$running"); do ctr_ run -d --runtime "${rt[$r]}" "$img" "m$i-$r" sleep 1000 >/dev/null; done
   sleep 1
   sum=0
-  shims=$(grep -l -- "$sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 | while read -r p; do
-    tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q "containerd-shim-$r-v2" && echo "$p"; done)
+  shims=$(for f in /proc/[0-9]*/cmdline; do
+    c=$( { tr '\0' ' ' < "$f"; } 2>/dev/null ) || continue
+    if [[ $c == *containerd-shim-$r-v2* && $c == *"$sock"* ]]; then p=${f#/proc/}; echo "${p%/cmdline}"; fi
+  done)
   nshims=0
   for p in $shims; do sum=$(( sum + $(rss_kib "$p") )); nshims=$((nshims + 1)); done
   for i in $(seq "$running"); do

@@ -35,6 +35,7 @@ const entries = [
   'google/protobuf/timestamp.proto',
   'gogoproto/gogo.proto',
   'src/shim/ttrpc/ttrpc.proto',
+  'src/shim/ttrpc/lifecycle.proto',
 ];
 
 function locate(importPath) {
@@ -64,7 +65,7 @@ try {
   for (const e of entries) load(e);
   root.resolveAll();
   for (const name of ['containerd.task.v2.Task', 'containerd.services.events.ttrpc.v1.Events', 'ttrpc.Request', 'ttrpc.Response',
-    'containerd.events.TaskExit', 'io.containerd.cgroups.v1.Metrics', 'io.containerd.cgroups.v2.Metrics', 'containerd.runc.v1.Options']) {
+    'containerd.events.TaskExit', 'io.containerd.cgroups.v1.Metrics', 'io.containerd.cgroups.v2.Metrics', 'containerd.runc.v1.Options', 'carton.shim.v1.Lifecycle']) {
     root.lookup(name) ?? (() => { throw new Error(`gen-shim-proto: ${name} not found after loading`); })();
   }
   mkdirSync(path.dirname(out), { recursive: true });

@@ -10,10 +10,13 @@
 // can, so it never collides with a container's own group.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 
 export const SOCKET_DIR = '/run/containerd/s';
+/** Serving shim env: the socket path to remove at exit (it gets the socket itself as fd 3). */
+export const SOCKET_ENV = 'CARTON_SHIM_SOCKET';
+/** carton's own service on the shim socket (src/shim/ttrpc/lifecycle.proto). */
+export const LIFECYCLE_SERVICE = 'carton.shim.v1.Lifecycle';
 export const SHARED_GROUP = 'carton/shared';
 /** the annotations containerd's runc shim groups by, in its order */
 export const GROUP_ANNOTATIONS = ['io.containerd.runc.v2.group', 'io.kubernetes.cri.sandbox-id'];
@@ -40,21 +43,6 @@ export function socketAddress(containerdAddress: string, namespace: string, grou
 
 export function socketPath(address: string): string {
   return address.replace(/^unix:\/\//, '');
-}
-
-/** True when something accepts connections on the socket. */
-export function canConnect(address: string, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createConnection({ path: socketPath(address) });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }
 
 /** Writes a file as the Go shims do: a dot-named temp file renamed into place. */

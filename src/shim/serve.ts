@@ -5,12 +5,17 @@ import * as fs from 'fs';
 import { addon } from '../native';
 import type { ShimFlags } from './flags';
 import { ShimPublisher } from './publisher';
-import { SOCKET_ENV } from './start';
+import { LIFECYCLE_SERVICE, SOCKET_ENV } from './address';
 import { TtrpcServer } from './ttrpc/server';
 import { registerTyped } from './ttrpc/typed';
-import type { ShimContext, TaskServiceFactory } from './types';
+import { Code, ShimError, type ShimContext, type TaskMethod, type TaskService, type TaskServiceFactory } from './types';
 
 export const TASK_SERVICE = 'containerd.task.v2.Task';
+/** How long an idle shim (no task left) waits for another container, in ms. */
+export const LINGER_ENV = 'CARTON_SHIM_LINGER_MS';
+const DEFAULT_LINGER_MS = 30_000;
+/** How long a Hold from `start` keeps an idle shim, in ms: containerd connects well within it. */
+const HOLD_MS = 10_000;
 
 /**
  * Log lines to stderr, which is the bundle's `log` fifo that containerd
@@ -55,6 +60,34 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
       setTimeout(() => process.exit(0), 10);
     });
   };
+
+  // Linger: when the service is done (its last task gone), the process
+  // stays for LINGER_ENV ms with a fresh service for the next container, so
+  // a stream of short containers reuses one warm shim instead of paying a
+  // Node start-up each. `start` calls Lifecycle/Hold before it hands this
+  // shim's address to containerd; a held shim does not exit for HOLD_MS.
+  const lingerMs = Number(process.env[LINGER_ENV] ?? DEFAULT_LINGER_MS);
+  let service: TaskService | undefined;
+  /** the service said it is done, and no Create has come since: the shim is idle */
+  let recycled = false;
+  let idle: NodeJS.Timeout | undefined;
+  /** expiry times of Holds not yet followed by a Create: each is one container on its way */
+  let holds: number[] = [];
+  const holdUntil = () => {
+    holds = holds.filter((x) => x > Date.now());
+    return holds.length ? Math.max(...holds) : 0;
+  };
+  let inflight = 0;
+  const armIdle = () => {
+    if (idle) clearTimeout(idle);
+    idle = setTimeout(onIdle, Math.max(lingerMs, holdUntil() - Date.now(), 0));
+  };
+  const onIdle = () => {
+    idle = undefined;
+    if (inflight || !recycled || exiting) return;
+    if (holdUntil() > Date.now()) return armIdle();
+    exit(lingerMs > 0 ? 'idle' : 'shutdown');
+  };
   const ctx: ShimContext = {
     namespace: f.namespace,
     address: f.address,
@@ -62,9 +95,43 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
     publishBinary: f.publishBinary,
     debug: f.debug,
     publisher,
-    exit: () => exit('shutdown'),
+    exit: () => {
+      // The next request gets a fresh service; this one is finished.
+      service = undefined;
+      recycled = true;
+      if (lingerMs > 0 || holdUntil() > Date.now()) armIdle();
+      else exit('shutdown');
+    },
   };
-  registerTyped(server, TASK_SERVICE, factory(ctx));
+  service = factory(ctx);
+  const methods = Object.keys(service) as TaskMethod[];
+  const task: Record<string, (req: Record<string, any>) => Promise<Record<string, any>>> = {};
+  for (const m of methods) {
+    task[m] = async (req) => {
+      if (idle) clearTimeout(idle);
+      idle = undefined;
+      if (m === 'Create') {
+        recycled = false;
+        holds.shift();
+      }
+      inflight++;
+      try {
+        return await (service ??= factory(ctx))[m](req);
+      } finally {
+        inflight--;
+        // A stray request (State of a gone task, a late Shutdown) on an idle shim keeps it no longer.
+        if (recycled && !exiting && !idle) armIdle();
+      }
+    };
+  }
+  registerTyped(server, TASK_SERVICE, task);
+  registerTyped(server, LIFECYCLE_SERVICE, {
+    async Hold() {
+      if (exiting) throw new ShimError(Code.UNAVAILABLE, 'shim is exiting');
+      holds.push(Date.now() + HOLD_MS);
+      return {};
+    },
+  });
   process.on('SIGTERM', () => exit('SIGTERM'));
   process.on('SIGINT', () => exit('SIGINT'));
   // A shared shim serves many containers: one bad request must not take them all down.

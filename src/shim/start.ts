@@ -9,10 +9,11 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import type { ShimFlags } from './flags';
-import { canConnect, groupOf, SOCKET_DIR, socketAddress, socketPath, writeAtomic } from './address';
+import { groupOf, LIFECYCLE_SERVICE, SOCKET_DIR, SOCKET_ENV, socketAddress, socketPath, writeAtomic } from './address';
+import { ClosedError, TtrpcClient } from './ttrpc/client';
+import { encode } from './ttrpc/proto';
+import { Code, ShimError } from './types';
 
-/** Serving shim env: the socket path to remove at exit (it gets the socket itself as fd 3). */
-export const SOCKET_ENV = 'CARTON_SHIM_SOCKET';
 
 function bind(p: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {
@@ -25,6 +26,30 @@ function bind(p: string): Promise<net.Server> {
   });
 }
 
+/**
+ * Asks the shim on `address` to stay for the container being started:
+ * 'held' when it will (or when it is alive but does not say), 'exiting'
+ * when it is on its way out, 'dead' when nothing accepts the connection.
+ */
+async function hold(address: string): Promise<'held' | 'exiting' | 'dead'> {
+  let client: TtrpcClient;
+  try {
+    client = await TtrpcClient.connect(address, 2000);
+  } catch {
+    return 'dead';
+  }
+  try {
+    await client.callRaw(LIFECYCLE_SERVICE, 'Hold', encode('google.protobuf.Empty', {}), 5000);
+    return 'held';
+  } catch (e) {
+    if (e instanceof ClosedError || (e instanceof ShimError && e.code === Code.UNAVAILABLE)) return 'exiting';
+    // It answers but not to Hold (slow, or an older shim): alive, as runc's CanConnect would say.
+    return 'held';
+  } finally {
+    client.close();
+  }
+}
+
 /** Returns the address to print. `self` is the executable to run as the serving shim. */
 export async function startShim(f: ShimFlags, self: string): Promise<string> {
   const bundle = f.bundle || process.cwd();
@@ -33,21 +58,21 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
   const addressFile = path.join(bundle, 'address');
   fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o700 });
 
-  let server: net.Server;
-  try {
-    server = await bind(sock);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new Error(`create new shim socket: ${(e as Error).message}`);
-    if (await canConnect(address)) {
-      writeAtomic(addressFile, address);
-      return address;
-    }
-    // A dead shim's socket: take its place.
-    fs.rmSync(sock, { force: true });
+  let server: net.Server | undefined;
+  for (let attempt = 0; !server; attempt++) {
     try {
       server = await bind(sock);
-    } catch (e2) {
-      throw new Error(`try create new shim socket 2x: ${(e2 as Error).message}`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new Error(`create new shim socket: ${(e as Error).message}`);
+      const live = await hold(address);
+      if (live === 'held') {
+        writeAtomic(addressFile, address);
+        return address;
+      }
+      if (attempt >= 20) throw new Error(`try create new shim socket ${attempt + 1}x: ${(e as Error).message}`);
+      // A dead shim's socket: take its place. An exiting one removes its own.
+      if (live === 'dead') fs.rmSync(sock, { force: true });
+      else await new Promise((r) => setTimeout(r, 50));
     }
   }
   let logFd: number | undefined;

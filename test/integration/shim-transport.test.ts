@@ -50,8 +50,8 @@ function shim(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
   return { code: r.status, stdout: r.stdout, stderr: String(r.stderr), error: r.error };
 }
 
-function start(id: string, bundle: string) {
-  const r = shim(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, 'start'], bundle);
+function start(id: string, bundle: string, lingerMs = 0) {
+  const r = shim(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, 'start'], bundle, { CARTON_SHIM_LINGER_MS: String(lingerMs) });
   const address = String(r.stdout);
   if (address.startsWith('unix://')) sockets.add(address.slice('unix://'.length));
   return { ...r, address };
@@ -201,6 +201,42 @@ t.test('start, serve, share, events, shutdown', async (t) => {
   await call(four.client, 'Shutdown', { id: 'c4' }, 'ShutdownRequest', EMPTY).catch(() => undefined);
   t.ok(await gone(four.shimPid));
   four.client.close();
+});
+
+t.test('linger: an idle shim serves the next container, then exits', async (t) => {
+  const b1 = env.bundle(testSpec(['true']));
+  const b2 = env.bundle(testSpec(['true']));
+  // A long linger: the shim must still be there for the second container.
+  const s1 = start('l1', b1, 600_000);
+  t.equal(s1.code, 0, s1.stderr);
+  const one = await connect(s1.address);
+  await call(one.client, 'Create', { id: 'l1', bundle: b1 }, 'CreateTaskRequest', 'CreateTaskResponse');
+  await call(one.client, 'Delete', { id: 'l1' }, 'DeleteRequest', 'DeleteResponse');
+  await call(one.client, 'Shutdown', { id: 'l1' }, 'ShutdownRequest', EMPTY);
+  one.client.close();
+  t.ok(alive(one.shimPid), 'Shutdown of the last task: the shim lingers');
+  await t.rejects(TtrpcClient.connect(s1.address).then((c) => call(c, 'State', { id: 'l1' }, 'StateRequest', 'StateResponse')), { code: Code.NOT_FOUND }, 'with a fresh service');
+
+  const s2 = start('l2', b2);
+  t.equal(s2.address, s1.address, 'start reuses the lingering shim');
+  const two = await connect(s2.address);
+  t.equal(two.shimPid, one.shimPid);
+  await call(two.client, 'Create', { id: 'l2', bundle: b2 }, 'CreateTaskRequest', 'CreateTaskResponse');
+  t.match(await call(two.client, 'State', { id: 'l2' }, 'StateRequest', 'StateResponse'), { id: 'l2', bundle: b2 });
+  two.client.close();
+  // SIGTERM ends it as any shim.
+  process.kill(one.shimPid, 'SIGTERM');
+  t.ok(await gone(one.shimPid), 'SIGTERM: gone');
+  t.notOk(fs.existsSync(s1.address.slice(7)), 'socket removed');
+
+  // A short linger: once idle, it goes by itself.
+  const b3 = env.bundle(testSpec(['true']));
+  const s3 = start('l3', b3, 200);
+  const three = await connect(s3.address);
+  await call(three.client, 'Shutdown', { id: 'l3' }, 'ShutdownRequest', EMPTY);
+  three.client.close();
+  t.ok(await gone(three.shimPid), 'an idle shim exits after its linger');
+  t.notOk(fs.existsSync(s3.address.slice(7)));
 });
 
 t.test('delete: force-deletes the carton container, prints the DeleteResponse', async (t) => {

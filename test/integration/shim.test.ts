@@ -128,7 +128,8 @@ if (!containerdBin || !ctrBin) {
   t.before(async () => {
     const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
     daemonPid = (await startContainerd(containerdBin, dir, {
-      env: { ...process.env, PATH: envPath },
+      // A short linger, so the test sees idle shims go (the default is 30 s).
+      env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '3000' },
       cri: { runtimes: { 'carton-shim': { runtimeType: RT } }, sandboxImage: PAUSE_IMAGE },
     })).pid;
     cri = new CriClient(SOCK);
@@ -152,6 +153,13 @@ if (!containerdBin || !ctrBin) {
     }
     t.ok(await seen(new RegExp(`/tasks/exit .*"exit_status":7`)), 'TaskExit carries the status');
     t.equal(ctr(['container', 'ls', '-q']).stdout.includes(id), false, '--rm removed it');
+
+    // The idle shim lingers: the next short container reuses it.
+    const shims = cartonShims();
+    t.equal(shims.length, 1, 'one idle shim');
+    const again = ctr(['run', '--rm', '--runtime', RT, IMAGE, `${id}b`, 'sh', '-c', 'exit 0']);
+    t.equal(again.code, 0, again.stderr);
+    t.same(cartonShims(), shims, 'the second container ran on the same shim');
   });
 
   t.test('detached: exec, ps, pause/resume, kill, delete; two containers on one shim', async (t) => {
