@@ -92,6 +92,8 @@ if (existsSync('src/shim/entry.ts')) {
     sourcemap: false,
     legalComments: 'none',
     define: { CARTON_COMMIT: JSON.stringify(commit) },
+    // the validators stay in dist/validators.js, loaded by the first Create only
+    plugins: [generatedExternal],
     logLevel: 'warning',
   });
   rmSync('dist/shim.js.cache', { force: true });

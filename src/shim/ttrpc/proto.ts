@@ -6,7 +6,12 @@ import * as protobuf from 'protobufjs';
 import json from '../../generated/shim-proto.json';
 import { TO_OBJECT } from '../types';
 
-export const root = protobuf.Root.fromJSON(json as protobuf.INamespace);
+// Built on first use: `start` often needs none of it, and building the
+// whole tree is a good part of a cold start.
+let built: protobuf.Root | undefined;
+export function root(): protobuf.Root {
+  return (built ??= protobuf.Root.fromJSON(json as protobuf.INamespace));
+}
 
 const types = new Map<string, protobuf.Type>();
 
@@ -15,7 +20,7 @@ export function type(name: string): protobuf.Type {
   const key = name.slice(name.lastIndexOf('/') + 1).replace(/^\./, '');
   let t = types.get(key);
   if (!t) {
-    t = root.lookupType(key);
+    t = root().lookupType(key);
     types.set(key, t);
   }
   return t;
@@ -57,7 +62,7 @@ function resolveAnys(v: unknown): unknown {
 
 /** A service's methods: name -> request and response type names. */
 export function methods(service: string): Map<string, { request: string; response: string }> {
-  const s = root.lookupService(service);
+  const s = root().lookupService(service);
   const m = new Map<string, { request: string; response: string }>();
   for (const [name, method] of Object.entries(s.methods)) {
     method.resolve();
