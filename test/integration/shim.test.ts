@@ -28,6 +28,8 @@ let cri: CriClient | undefined;
 let events: ChildProcess | undefined;
 let eventsOut = '';
 const pods = new Set<string>();
+/** ids of the CRI sandbox and containers: carton state in the shared /run/containerd/carton/k8s.io */
+const criIds = new Set<string>();
 
 interface Out {
   code: number | null;
@@ -106,13 +108,14 @@ t.teardown(async () => {
     await stopDaemon(daemonPid);
   }
   unmountUnder(dir);
-  for (const ns of [NS, CRI_NS]) {
-    // carton state of containers a killed shim left behind, then the roots
-    const root = path.join(STATE_ROOT, ns);
-    if (fs.existsSync(root)) for (const id of fs.readdirSync(root)) spawnSync(CARTON, ['--root', root, 'delete', '--force', id]);
-    fs.rmSync(root, { recursive: true, force: true });
-  }
-  rmdirIfEmpty([STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
+  // carton state of containers a killed shim left behind: all of our own
+  // namespace, only our pod's ids in the shared k8s.io.
+  const ours = path.join(STATE_ROOT, NS);
+  if (fs.existsSync(ours)) for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
+  fs.rmSync(ours, { recursive: true, force: true });
+  const k8s = path.join(STATE_ROOT, CRI_NS);
+  for (const id of criIds) if (fs.existsSync(path.join(k8s, id))) spawnSync(CARTON, ['--root', k8s, 'delete', '--force', id]);
+  rmdirIfEmpty([k8s, STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
   removeCgroups();
   const leaks = env.cleanup();
   const left = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => [CG_PARENT, NS].map((p) => path.join('/sys/fs/cgroup', h, p))).filter((d) => fs.existsSync(d));
@@ -125,20 +128,46 @@ if (!containerdBin || !ctrBin) {
 } else if (!fs.existsSync(path.join(REPO, 'dist', 'shim.js'))) {
   t.test('containerd shim', { skip: 'dist/shim.js is not built (npm run build:ts)' }, async () => {});
 } else {
+  const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+  const containerdOpts = {
+    // A short linger, so the test sees idle shims go (the default is 30 s).
+    env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '3000' },
+    cri: { runtimes: { 'carton-shim': { runtimeType: RT } }, sandboxImage: PAUSE_IMAGE },
+  };
+  const watchEvents = () => {
+    events = spawn(ctrBin, ['--address', SOCK, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    events.stdout!.on('data', (d) => (eventsOut += String(d)));
+  };
   t.before(async () => {
-    const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
-    daemonPid = (await startContainerd(containerdBin, dir, {
-      // A short linger, so the test sees idle shims go (the default is 30 s).
-      env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '3000' },
-      cri: { runtimes: { 'carton-shim': { runtimeType: RT } }, sandboxImage: PAUSE_IMAGE },
-    })).pid;
+    daemonPid = (await startContainerd(containerdBin, dir, containerdOpts)).pid;
     cri = new CriClient(SOCK);
     for (const [ns, archive] of [[NS, busyboxArchive(dir)], [CRI_NS, busyboxArchive(dir)], [CRI_NS, pauseArchive(dir)]]) {
       const r = ctr(['image', 'import', archive], { ns, timeout: 120000 });
       if (r.code !== 0) throw new Error(`image import: ${r.stderr}`);
     }
-    events = spawn(ctrBin, ['--address', SOCK, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    events.stdout!.on('data', (d) => (eventsOut += String(d)));
+    watchEvents();
+  });
+
+  t.test('containerd restarts: the shim and its task live on, events resume', async (t) => {
+    const id = `rs-${process.pid}`;
+    t.equal(ctr(['run', '-d', '--runtime', RT, IMAGE, id, 'sleep', '1000']).code, 0);
+    const pid = taskPid(id);
+    env.pids.add(pid);
+    const shims = cartonShims();
+    t.equal(shims.length, 1);
+    events?.kill('SIGKILL');
+    await stopDaemon(daemonPid);
+    daemonPid = 0;
+    t.ok(fs.existsSync(`/proc/${pid}`) && ppid(pid) === shims[0], 'the task outlives containerd, still under its shim');
+    fs.rmSync(SOCK, { force: true });
+    daemonPid = (await startContainerd(containerdBin, dir, containerdOpts)).pid;
+    watchEvents();
+    t.ok(await until(() => new RegExp(`${id}\\s+${pid}\\s+RUNNING`).test(ctr(['task', 'ls']).stdout)), 'the new containerd finds it running');
+    t.same(cartonShims(), shims, 'on the same shim');
+    t.equal(ctr(['task', 'kill', '-s', 'KILL', id]).code, 0);
+    t.ok(await seen(new RegExp(`/tasks/exit .*${id}.*"exit_status":137`)), 'its exit reaches the new containerd');
+    t.equal(ctr(['task', 'delete', id]).code, 0);
+    t.equal(ctr(['container', 'rm', id]).code, 0);
   });
 
   t.test('ctr run --rm: output and exit code; events reach containerd', async (t) => {
@@ -248,14 +277,17 @@ if (!containerdBin || !ctrBin) {
     const before = new Set(cartonShims());
     const pod = await c.runPodSandbox(sbConfig, 'carton-shim');
     pods.add(pod);
+    criIds.add(pod);
     t.equal((await c.podSandboxStatus(pod)).status.state, 'SANDBOX_READY');
     const cc = (n: string, cmd: string): ContainerConfig => ({
       metadata: { name: n, attempt: 0 }, image: { image: IMAGE }, command: ['sh', '-c', cmd], log_path: `${n}.log`,
       linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
     });
     const main = await c.createContainer(pod, cc('main', 'echo started; trap "exit 7" TERM; sleep 1000 & wait'), sbConfig);
+    criIds.add(main);
     await c.startContainer(main);
     const side = await c.createContainer(pod, cc('side', 'sleep 1000'), sbConfig);
+    criIds.add(side);
     await c.startContainer(side);
     t.equal((await c.containerStatus(main)).status.state, 'CONTAINER_RUNNING');
     const root = path.join(STATE_ROOT, CRI_NS);
