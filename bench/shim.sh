@@ -37,13 +37,24 @@ cleanup() {
     for c in $(ctr_ task ls -q 2>/dev/null); do ctr_ task kill -s KILL "$c" >/dev/null 2>&1; done
     sleep 0.5
     for c in $(ctr_ container ls -q 2>/dev/null); do ctr_ task delete --force "$c" >/dev/null 2>&1; ctr_ container rm "$c" >/dev/null 2>&1; done
-    # Shims outlive containerd: ours name our socket on their command line (by pid, never by name).
-    for p in $(grep -l -- "$sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do [[ $p != "$cpid" && $p != $$ ]] && kill -KILL "$p" 2>/dev/null; done 2>/dev/null
+    # Shims outlive containerd: ours name our socket on their command line (by pid, never by
+    # name). SIGTERM first, so they remove their sockets in /run/containerd/s themselves.
+    shimpids() {
+      for f in /proc/[0-9]*/cmdline; do
+        c=$( { tr '\0' ' ' < "$f"; } 2>/dev/null ) || continue
+        if [[ $c == *containerd-shim* && $c == *"$sock"* ]]; then p=${f#/proc/}; echo "${p%/cmdline}"; fi
+      done
+    }
+    for p in $(shimpids); do kill -TERM "$p" 2>/dev/null; done
+    for _ in $(seq 50); do [[ -z $(shimpids) ]] && break; sleep 0.1; done
+    for p in $(shimpids); do kill -KILL "$p" 2>/dev/null; done
     kill -TERM "$cpid" 2>/dev/null
     for _ in $(seq 50); do [[ -d /proc/$cpid ]] || break; sleep 0.1; done
     kill -KILL "$cpid" 2>/dev/null
   fi
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  # The carton shim's socket, should it have been killed (src/shim/address.ts).
+  rm -f "/run/containerd/s/$(printf '%s' "$sock/$ns/carton/shared" | sha256sum | cut -d' ' -f1)"
   rm -rf "$work" "/run/containerd/carton/$ns" "/run/containerd/runc/$ns"
   for h in /sys/fs/cgroup/*; do rmdir "$h/$ns" 2>/dev/null; done
 }
