@@ -11,6 +11,7 @@ import t from 'tap';
 import { CriClient, type ContainerConfig, type PodSandboxConfig } from '../cri';
 import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, pidsMentioning, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
 import { CARTON, Env, REPO } from '../helpers';
+import { SHARED_GROUP, socketAddress, socketPath } from '../../src/shim/address';
 import { STATE_ROOT } from '../../src/shim/delete';
 
 const env = new Env('shim');
@@ -104,9 +105,13 @@ t.teardown(async () => {
       ctr(['task', 'delete', '--force', c]);
       ctr(['container', 'rm', c]);
     }
-    killShims(SOCK, [daemonPid]);
-    await stopDaemon(daemonPid);
   }
+  // Our carton shims: SIGTERM, so they remove their sockets; then anything left of ours goes.
+  for (const p of cartonShims()) process.kill(p, 'SIGTERM');
+  await until(() => cartonShims().length === 0, 50);
+  killShims(SOCK, daemonPid ? [daemonPid] : []);
+  if (daemonPid) await stopDaemon(daemonPid);
+  for (const [ns, group] of [[NS, SHARED_GROUP], ...[...criIds].map((id) => [CRI_NS, id])]) fs.rmSync(socketPath(socketAddress(SOCK, ns, group)), { force: true });
   unmountUnder(dir);
   // carton state of containers a killed shim left behind: all of our own
   // namespace, only our pod's ids in the shared k8s.io.
