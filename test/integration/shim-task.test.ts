@@ -61,7 +61,8 @@ function fifoOut(name: string): { path: string; text: Promise<string> } {
 function fifoIn(name: string): { path: string; open: () => number } {
   const p = path.join(env.dir, name);
   addon().mkfifo(p, 0o600);
-  return { path: p, open: () => fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK) };
+  // O_RDWR: an exec's reader only appears at Start; containerd's writer waits for it the same way.
+  return { path: p, open: () => fs.openSync(p, fs.constants.O_RDWR) };
 }
 
 async function rejects(t: Test, p: Promise<unknown>, code: number, msg: RegExp, what: string): Promise<void> {
@@ -187,6 +188,7 @@ t.test('exec: added, started, its own stdout and exit code; pids; kill the init;
   env.pids.add(e2.pid);
   const ps = (await svc.Pids({ id })).processes.map((p: { pid: number }) => p.pid);
   t.ok(ps.includes(pid) && ps.includes(e2.pid), 'Pids lists the init and the exec');
+  t.same((await svc.Pids({ id })).processes.find((p: { pid: number }) => p.pid === e2.pid).info, { typeUrl: 'containerd.runc.v1.ProcessDetails', object: { execId: 'e2' } }, 'an exec\'s pid carries its execId');
   await rejects(t, svc.Delete({ id, execId: 'e2' }), Code.FAILED_PRECONDITION, /running/, 'Delete of a running exec');
   await rejects(t, svc.Delete({ id, execId: '' }), Code.FAILED_PRECONDITION, /not stopped: running/, 'Delete of a running container');
 
@@ -264,6 +266,36 @@ t.test('terminal: the pty relays to the stdout fifo and follows ResizePty', asyn
   t.match(await out.text, /^\/dev\/pts\/\d+\r\n45 123\r\n$/, 'a tty of the requested size');
   t.match((await svc.State({ id, execId: '' })), { terminal: true });
   await svc.Delete({ id, execId: '' });
+
+  // An exec with its own terminal, in a container without one; its output to a file:// log.
+  const id2 = env.id();
+  await run(id2, bundleFor(['sleep', '1000']));
+  const log = path.join(env.dir, `${id2}.tty.log`);
+  const inp = fifoIn(`${id2}.tty.in`);
+  const proc = { terminal: true, args: ['sh', '-c', 'read line; echo "got $line on $(tty)"'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } };
+  await svc.Exec({ id: id2, execId: 't1', terminal: true, stdin: inp.path, stdout: `file://${log}`, stderr: '', spec: { typeUrl: '', value: Buffer.from(JSON.stringify(proc)) } });
+  const w = inp.open();
+  env.pids.add((await svc.Start({ id: id2, execId: 't1' })).pid);
+  fs.writeSync(w, 'typed\r');
+  t.equal((await svc.Wait({ id: id2, execId: 't1' })).exitStatus, 0);
+  fs.closeSync(w);
+  t.match(fs.readFileSync(log, 'utf8'), /got typed on \/dev\/pts\/\d+\r\n$/, 'stdin fifo -> pty -> file:// log');
+  await svc.Kill({ id: id2, execId: '', signal: 9 });
+  await svc.Wait({ id: id2, execId: '' });
+  await svc.Delete({ id: id2, execId: '' });
+});
+
+t.test('Delete of a created container that never started kills its init: TaskExit 137, TaskDelete, nothing left', async (t) => {
+  const id = env.id();
+  const c = await svc.Create({ id, bundle: bundleFor(['true']), rootfs: [], terminal: false, stdin: '', stdout: '', stderr: '', checkpoint: '' });
+  env.pids.add(c.pid);
+  await svc.Kill({ id, execId: '', signal: 0 });
+  t.equal((await svc.State({ id, execId: '' })).status, STATUS.CREATED, 'signal 0 reaches a created init and leaves it be');
+  const d = await svc.Delete({ id, execId: '' });
+  t.equal(d.exitStatus, 137);
+  t.same(eventsOf(id).map((e) => e.topic), ['/tasks/create', '/tasks/exit', '/tasks/delete']);
+  t.notOk(fs.existsSync(path.join(env.root, id)), 'no state left');
+  t.notOk(fs.existsSync(`/sys/fs/cgroup/memory/carton/${id}`), 'no cgroup left');
 });
 
 t.test('an overlay rootfs from Create\'s mounts, file:// and binary:// logs; Delete unmounts', async (t) => {
@@ -297,6 +329,54 @@ t.test('an overlay rootfs from Create\'s mounts, file:// and binary:// logs; Del
   t.equal(fs.readFileSync(path.join(logs, 'err'), 'utf8'), 'err-logger\n', 'and stderr on fd 4');
   t.equal(fs.readFileSync(path.join(logs, 'env'), 'utf8'), `${id2} shimtest\n`, 'CONTAINER_ID and CONTAINER_NAMESPACE');
   await svc.Delete({ id: id2, execId: '' });
+});
+
+t.test('a container in the host\'s pid namespace: its orphans re-parent to the shim and are reaped', async (t) => {
+  // As the transport does: the shim is a child subreaper.
+  addon().setSubreaper(true);
+  const id = env.id();
+  // An odd duration marks the orphan (a zombie's cmdline is empty: it is found alive).
+  const marker = 'sleep\u00000.737\u0000';
+  // The subshell exits at once; its sleep is orphaned and comes to us.
+  const b = bundleFor(['sh', '-c', '(sleep 0.737 &); sleep 1000'], (s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+  });
+  await run(id, b);
+  const orphan = async () => {
+    for (const name of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      try {
+        if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8') === marker) return Number(name);
+      } catch {
+        // gone
+      }
+    }
+    return 0;
+  };
+  let pid = 0;
+  for (let i = 0; i < 200 && !pid; i++) {
+    pid = await orphan();
+    if (!pid) await new Promise((r) => setTimeout(r, 10));
+  }
+  t.ok(pid > 0, 'the orphan was seen');
+  const stat = () => {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return st.slice(st.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return null;
+    }
+  };
+  t.equal(Number(stat()?.[1]), process.pid, 'its parent is now the shim');
+  for (let i = 0; i < 300 && stat(); i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(stat(), null, 'its zombie was reaped, not left in the process table');
+  const sleeper = { args: ['sleep', '1000'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } };
+  await svc.Exec({ id, execId: 'x', terminal: false, stdin: '', stdout: '', stderr: '', spec: { typeUrl: '', value: Buffer.from(JSON.stringify(sleeper)) } });
+  env.pids.add((await svc.Start({ id, execId: 'x' })).pid);
+  await svc.Kill({ id, execId: '', signal: 9, all: false });
+  t.equal((await svc.Wait({ id, execId: '' })).exitStatus, 137);
+  t.equal((await svc.Wait({ id, execId: 'x' })).exitStatus, 137, 'with no pid namespace to end it, the shim killed the exec when the init exited (as runc\'s shim)');
+  await svc.Delete({ id, execId: '' });
+  addon().setSubreaper(false);
 });
 
 t.test('errors: one line, the right code, and a failed Create leaves nothing', async (t) => {

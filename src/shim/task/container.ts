@@ -10,6 +10,8 @@ export class Container {
   /** the rootfs the shim mounted from Create's mounts, to unmount at Delete */
   mountedRootfs?: string;
   stopOOM?: () => void;
+  /** the cgroup dirs (by controller key) of a container sharing the host's pid namespace, to find its orphans */
+  sharedPidCgroups?: Array<[string, string]>;
 
   constructor(readonly id: string, readonly bundle: string, readonly init: Proc) {}
 

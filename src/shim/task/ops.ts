@@ -30,7 +30,14 @@ export function resumeTask(t: Tasks, r: Req): Req {
 
 export function pidsOf(t: Tasks, r: Req): Req {
   const c = t.container(r.id);
-  return { processes: lib(() => pids(t.store, c.id)).map((pid) => ({ pid })) };
+  // As runc's shim: an exec's pid carries its execId.
+  const execOf = new Map([...c.execs.values()].filter((p) => p.started).map((p) => [p.pid, p.execId]));
+  return {
+    processes: lib(() => pids(t.store, c.id)).map((pid) => {
+      const execId = execOf.get(pid);
+      return execId ? { pid, info: { typeUrl: 'containerd.runc.v1.ProcessDetails', object: { execId } } } : { pid };
+    }),
+  };
 }
 
 export function statsOf(t: Tasks, r: Req): Req {

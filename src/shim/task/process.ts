@@ -15,6 +15,8 @@ export function timestamp(d: Date): Timestamp {
 
 export class Proc {
   pid = 0;
+  /** an exec's Start is opening its stdio (a binary:// logger may take a moment) */
+  starting = false;
   exitStatus = 0;
   exitedAt?: Date;
   io?: ProcessIO;

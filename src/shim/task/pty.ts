@@ -4,20 +4,18 @@
 // fifo, and resizes it for ResizePty.
 import * as fs from 'fs';
 import * as net from 'net';
-import { errText } from '../../errors';
 import { addon } from '../../native';
-import { Code, ShimError } from '../types';
-import { openStdinFifo, type StdioPaths } from './stdio';
+import { openStdinFifo } from './stdio';
 
 export class PtyRelay {
   private stdin?: net.Socket;
-  private out?: net.Socket;
+  private out?: net.Socket | fs.WriteStream;
   /** resolves when the pty's output has all been copied (EIO once the last slave fd closes) */
   readonly done: Promise<void>;
 
-  constructor(readonly master: number, p: StdioPaths) {
-    if (p.stdin) {
-      this.stdin = openStdinFifo(p.stdin);
+  constructor(readonly master: number, stdinFifo: string, outFd: number | undefined) {
+    if (stdinFifo) {
+      this.stdin = openStdinFifo(stdinFifo);
       this.stdin.on('data', (d: Buffer) => {
         try {
           fs.writeSync(master, d);
@@ -27,14 +25,10 @@ export class PtyRelay {
       });
       this.stdin.on('error', () => undefined);
     }
-    let outFd: number | undefined;
-    if (p.stdout) {
-      try {
-        outFd = fs.openSync(p.stdout, fs.constants.O_RDWR);
-      } catch (e) {
-        throw new ShimError(Code.INTERNAL, `open stdout ${p.stdout}: ${errText(e)}`);
-      }
-      this.out = new net.Socket({ fd: outFd, readable: false, writable: true });
+    if (outFd !== undefined) {
+      // A fifo or a logger's socket is written asynchronously; a file:// log is a plain file.
+      const st = fs.fstatSync(outFd);
+      this.out = st.isFIFO() || st.isSocket() ? new net.Socket({ fd: outFd, readable: false, writable: true }) : fs.createWriteStream('', { fd: outFd });
       this.out.on('error', () => undefined);
     }
     // Loaded here: only a terminal needs tty.

@@ -4,6 +4,7 @@
 // waitpid(WNOHANG): no thread per process (waitPidAsync would hold one of
 // libuv's four pool threads for each), and pids the shim does not watch
 // (libuv's own children, e.g. a binary:// logger) are never reaped here.
+import * as fs from 'fs';
 import { addon, type WaitStatus } from '../../native';
 import { errCode } from '../../errors';
 import { procStat } from '../../state/status';
@@ -31,6 +32,14 @@ export class Reaper {
     this.reap();
   }
 
+  /**
+   * Orphans of a container that shares the host's pid namespace re-parent
+   * to the shim (a child subreaper). Their zombies are reaped when `ours`
+   * says they sit in a container's cgroup: a child Node spawned itself (a
+   * logger, the publish binary) is left to libuv, which waits for it by pid.
+   */
+  orphans?: (pid: number) => boolean;
+
   unwatch(pid: number): void {
     this.watched.delete(pid);
   }
@@ -54,11 +63,33 @@ export class Reaper {
       this.watched.delete(pid);
       cb(st);
     }
+    if (this.orphans) this.reapOrphans(this.orphans);
     if (this.watched.size === 0) {
       clearInterval(this.poll);
       this.poll = undefined;
       clearInterval(this.alive);
       this.alive = undefined;
+    }
+  }
+
+  /** Our zombie children nobody watches (this kernel has no /proc/<pid>/task/<tid>/children: scan /proc). */
+  private reapOrphans(ours: (pid: number) => boolean): void {
+    for (const name of fs.readdirSync('/proc')) {
+      const pid = Number(name);
+      if (!pid || this.watched.has(pid)) continue;
+      let stat: string;
+      try {
+        stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state !== 'Z' || Number(ppid) !== process.pid || !ours(pid)) continue;
+      try {
+        addon().waitPid(pid, true);
+      } catch {
+        // reaped meanwhile
+      }
     }
   }
 

@@ -25,6 +25,8 @@ type Req = Record<string, any>;
 const SIGKILL = 9;
 /** how long an exit waits for the last of a terminal's output to reach the fifo */
 const PTY_DRAIN_MS = 2000;
+/** how long Delete waits for the exec processes it killed to be reaped */
+const EXEC_EXIT_MS = 5000;
 
 export class Tasks {
   readonly containers = new Map<string, Container>();
@@ -56,21 +58,27 @@ export class Tasks {
     const init = new Proc(id, '', stdio);
     const c = new Container(id, String(r.bundle), init);
     const mounts = (r.rootfs ?? []) as ContainerdMount[];
+    // runc's Options (SystemdCgroup) arrive as protobuf bytes; a transport that decodes them may pass `object`.
+    const systemdCgroup = Boolean(r.options?.object?.systemdCgroup);
     try {
       if (mounts.length) {
         fs.mkdirSync(c.rootfs, { recursive: true, mode: 0o711 });
         mountAll(mounts, c.rootfs);
         c.mountedRootfs = c.rootfs;
       }
-      init.io = await ProcessIO.open(stdio.terminal ? { ...stdio, stdin: '', stdout: '', stderr: '' } : stdio, id, this.ctx.namespace);
+      init.io = await ProcessIO.open(stdio.terminal ? { ...stdio, stdin: '' } : stdio, id, this.ctx.namespace);
       // detach: false = the pty master comes back to us, as for a foreground run.
       const created = lib(() =>
-        create(this.store, { id, bundle: c.bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, systemdCgroup: false, detach: false, stdio: init.io!.fds }),
+        create(this.store, { id, bundle: c.bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, systemdCgroup, detach: false, stdio: init.io!.fds }),
       );
       init.pid = created.state.pid;
-      init.io.afterSpawn();
       this.attachTerminal(init, created.console);
+      init.io.afterSpawn();
       this.containers.set(id, c);
+      if (!created.state.namespaces.includes('pid')) {
+        c.sharedPidCgroups = Object.entries(created.state.cgroup.dirs);
+        this.reaper.orphans = (pid) => this.inSharedPidContainer(pid);
+      }
       c.stopOOM = watchOOM(created.state.cgroup, () => this.publish('/tasks/oom', 'TaskOOM', { containerId: id }));
     } catch (e) {
       // create() removed its own state, cgroup and process; the rest is ours.
@@ -87,6 +95,24 @@ export class Tasks {
     return { pid: init.pid };
   }
 
+  /** Is `pid` in the cgroup of a container without its own pid namespace? (/proc/<pid>/cgroup: "id:controllers:path") */
+  private inSharedPidContainer(pid: number): boolean {
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    } catch {
+      return false;
+    }
+    const lines = text.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3 && f[2] !== '/');
+    for (const c of this.containers.values()) {
+      for (const [key, dir] of c.sharedPidCgroups ?? []) {
+        if (lines.some(([, ctrls, p]) => ctrls === key && dir.endsWith(p))) return true;
+      }
+    }
+    return false;
+  }
+
+  /** With a terminal the pty master comes back on the console socket; the relay takes over stdin and stdout. */
   private attachTerminal(p: Proc, consoleSock: number | undefined): void {
     if (consoleSock === undefined) return;
     let master: number;
@@ -95,7 +121,7 @@ export class Tasks {
     } finally {
       addon().close(consoleSock);
     }
-    p.pty = new PtyRelay(master, p.stdio);
+    p.pty = new PtyRelay(master, p.stdio.stdin, p.io?.takeStdout());
   }
 
   private async exited(c: Container, p: Proc, st: WaitStatus): Promise<void> {
@@ -151,8 +177,17 @@ export class Tasks {
   }
 
   private async startExec(c: Container, p: Proc): Promise<Req> {
-    if (p.started) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.execId} of container ${c.id}: already started`);
-    p.io = await ProcessIO.open(p.stdio.terminal ? { ...p.stdio, stdin: '', stdout: '', stderr: '' } : p.stdio, c.id, this.ctx.namespace);
+    if (p.started || p.starting) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.execId} of container ${c.id}: already started`);
+    p.starting = true;
+    try {
+      return await this.spawnExec(c, p);
+    } finally {
+      p.starting = false;
+    }
+  }
+
+  private async spawnExec(c: Container, p: Proc): Promise<Req> {
+    p.io = await ProcessIO.open(p.stdio.terminal ? { ...p.stdio, stdin: '' } : p.stdio, c.id, this.ctx.namespace);
     try {
       const started = lib(() =>
         startProcess(this.store, {
@@ -161,8 +196,8 @@ export class Tasks {
         }),
       );
       p.pid = started.pid;
-      p.io.afterSpawn();
       this.attachTerminal(p, started.console);
+      p.io.afterSpawn();
     } catch (e) {
       p.io.close();
       throw e;
@@ -192,7 +227,7 @@ export class Tasks {
   kill(r: Req): Req {
     const c = this.container(r.id);
     const p = c.process(r.execId ?? '');
-    const sig = Number(r.signal) || SIGKILL;
+    const sig = Number(r.signal ?? 0);
     if (p.exitedAt) throw new ShimError(Code.NOT_FOUND, `process ${p.id}: process already finished`);
     if (p === c.init) {
       lib(() => kill(this.store, c.id, sig, Boolean(r.all)));
@@ -230,7 +265,11 @@ export class Tasks {
       if (!(e instanceof ShimError && e.code === Code.NOT_FOUND)) throw e;
     }
     await p.exited;
-    for (const e of c.execs.values()) this.reaper.unwatch(e.pid);
+    // delete killed everything in the cgroup: the execs' exits are reaped and
+    // reported before TaskDelete (bounded, in case one escaped the cgroup).
+    const running = [...c.execs.values()].filter((e) => e.started && !e.exitedAt);
+    await Promise.race([Promise.all(running.map((e) => e.exited)), new Promise((r) => setTimeout(r, EXEC_EXIT_MS).unref())]);
+    for (const e of running) if (!e.exitedAt) this.reaper.unwatch(e.pid);
     c.release();
     this.containers.delete(c.id);
     this.publish('/tasks/delete', 'TaskDelete', { containerId: c.id, pid: p.pid, ...p.exitFields() });

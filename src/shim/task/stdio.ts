@@ -125,6 +125,19 @@ export class ProcessIO {
     return [outW, errW];
   }
 
+  /**
+   * A terminal's output goes where stdout would (fifo, file or logger): the
+   * relay keeps our stdout fd instead of it being dropped after the spawn.
+   */
+  takeStdout(): number | undefined {
+    const fd = this.fds[1];
+    const i = this.mine.indexOf(fd);
+    if (i < 0) return undefined;
+    // (file:// shares this fd with stderr; it is listed once)
+    this.mine.splice(i, 1);
+    return fd;
+  }
+
   /** The process has its copies: drop ours. */
   afterSpawn(): void {
     for (const fd of this.mine.splice(0)) addon().close(fd);
