@@ -76,6 +76,8 @@ t.test('server <-> client round trip through containerd.task.v2.Task', async (t)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carton-ttrpc-'));
   const sock = path.join(dir, 's');
   const server = new TtrpcServer();
+  let seenOptions: Record<string, any> | undefined;
+  let seenResources: Record<string, any> | undefined;
   let release: () => void = () => {};
   const slow = new Promise<void>((r) => (release = r));
   // A test-only service: enough methods to exercise types, errors, Any and concurrency.
@@ -85,7 +87,12 @@ t.test('server <-> client round trip through containerd.task.v2.Task', async (t)
       return { id: req.id, bundle: '/b', pid: 42, status: 2, exitStatus: 0, exitedAt: { seconds: 1700000000, nanos: 5 }, execId: req.execId };
     },
     async Create(req) {
+      seenOptions = req.options;
       return { pid: req.rootfs.length * 100 + (req.terminal ? 1 : 0) };
+    },
+    async Update(req) {
+      seenResources = req.resources;
+      return {};
     },
     async Stats() {
       return { stats: { typeUrl: 'io.containerd.cgroups.v1.Metrics', object: { pids: { current: 3, limit: 10 }, memory: { usage: { usage: 4096 } } } } };
@@ -114,6 +121,13 @@ t.test('server <-> client round trip through containerd.task.v2.Task', async (t)
     options: { typeUrl: 'containerd.runc.v1.Options', value: encode('containerd.runc.v1.Options', { binaryName: 'carton' }) },
   });
   t.equal(created.pid, 201, 'the service saw both mounts and terminal');
+  t.equal(seenOptions?.typeUrl, 'containerd.runc.v1.Options');
+  t.match(seenOptions?.object, { binaryName: 'carton' }, 'an Any of a type we have arrives decoded as well');
+  t.ok(Buffer.isBuffer(seenOptions?.value), 'its bytes stay');
+
+  const json = Buffer.from(JSON.stringify({ memory: { limit: 1 << 20 } }));
+  await client.call(TASK, 'Update', 'containerd.task.v2.UpdateTaskRequest', 'google.protobuf.Empty', { id: 'c1', resources: { typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources', value: json } });
+  t.same(seenResources, { typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources', value: json }, 'runtime-spec JSON stays bytes only');
 
   const stats = await client.call(TASK, 'Stats', 'containerd.task.v2.StatsRequest', 'containerd.task.v2.StatsResponse', { id: 'c1' });
   t.equal(stats.stats.typeUrl, 'io.containerd.cgroups.v1.Metrics');

@@ -32,6 +32,42 @@ export function decode(name: string, bytes: Uint8Array): Record<string, any> {
 }
 
 /**
+ * decode, and every Any inside whose type URL names a protobuf type we
+ * have (e.g. Create's runc Options, 'containerd.runc.v1.Options') also gets
+ * `object`, the decoded value; `value` stays. Others (runtime-spec JSON,
+ * e.g. Update's LinuxResources) keep only their bytes.
+ */
+export function decodeWithAnys(name: string, bytes: Uint8Array): Record<string, any> {
+  return expandAnys(decode(name, bytes)) as Record<string, any>;
+}
+
+function expandAnys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(expandAnys);
+  if (!v || typeof v !== 'object' || Buffer.isBuffer(v) || v instanceof Uint8Array) return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o.typeUrl === 'string' && Buffer.isBuffer(o.value)) {
+    let t: protobuf.Type | undefined;
+    // Only fully qualified names: protobufjs would also find a bare name nested anywhere.
+    const name = o.typeUrl.slice(o.typeUrl.lastIndexOf('/') + 1);
+    try {
+      t = name.includes('.') ? type(name) : undefined;
+    } catch {
+      t = undefined;
+    }
+    if (t) {
+      try {
+        return { ...o, object: t.toObject(t.decode(o.value), TO_OBJECT) };
+      } catch {
+        return o;
+      }
+    }
+    return o;
+  }
+  for (const k of Object.keys(o)) o[k] = expandAnys(o[k]);
+  return o;
+}
+
+/**
  * Encodes a plain object. Any field values that carry `object` instead of
  * `value` (src/shim/types.ts `Any`) are encoded with the type their
  * `typeUrl` names first, so the service can reply with e.g. cgroup metrics
