@@ -6,11 +6,21 @@ import * as protobuf from 'protobufjs';
 import json from '../../generated/shim-proto.json';
 import { TO_OBJECT } from '../types';
 
-// Built on first use: `start` often needs none of it, and building the
-// whole tree is a good part of a cold start.
+// Built on first use, in two steps, because building the whole tree is a
+// good part of a cold start (`start` and `delete` run once per container):
+// everything but the cgroup metrics first, those (the biggest part) when a
+// type under io.* is first looked up. gogoproto's extensions only annotate
+// the .proto files and are never needed to encode or decode.
+const { gogoproto: _annotations, io: metricsJson, ...baseJson } = (json as { nested: Record<string, protobuf.AnyNestedObject> }).nested;
 let built: protobuf.Root | undefined;
-export function root(): protobuf.Root {
-  return (built ??= protobuf.Root.fromJSON(json as protobuf.INamespace));
+let withMetrics = false;
+export function root(forType = ''): protobuf.Root {
+  built ??= protobuf.Root.fromJSON({ nested: baseJson });
+  if (!withMetrics && (forType === '' || forType.startsWith('io.'))) {
+    withMetrics = true;
+    built.addJSON({ io: metricsJson });
+  }
+  return built;
 }
 
 const types = new Map<string, protobuf.Type>();
@@ -20,7 +30,7 @@ export function type(name: string): protobuf.Type {
   const key = name.slice(name.lastIndexOf('/') + 1).replace(/^\./, '');
   let t = types.get(key);
   if (!t) {
-    t = root().lookupType(key);
+    t = root(key).lookupType(key);
     types.set(key, t);
   }
   return t;
@@ -98,7 +108,7 @@ function resolveAnys(v: unknown): unknown {
 
 /** A service's methods: name -> request and response type names. */
 export function methods(service: string): Map<string, { request: string; response: string }> {
-  const s = root().lookupService(service);
+  const s = root(service).lookupService(service);
   const m = new Map<string, { request: string; response: string }>();
   for (const [name, method] of Object.entries(s.methods)) {
     method.resolve();
