@@ -226,6 +226,12 @@ if (!containerdBin || !ctrBin) {
     t.ok(pids.includes(pa), 'ps lists the init');
     t.ok(pids.length >= 2, 'and its sleep');
 
+    // Stats: cgroup v1 metrics, encoded by the transport from the service's plain object.
+    const m = ctr(['task', 'metrics', a]);
+    t.equal(m.code, 0, m.stderr);
+    t.match(m.stdout, /pids\.current\s+[2-9]/, 'pids.current: the init and its sleep');
+    t.match(m.stdout, /memory\.usage_in_bytes\s+[1-9]\d*/, 'memory usage');
+
     t.equal(ctr(['task', 'pause', a]).code, 0);
     t.match(ctr(['task', 'ls']).stdout, new RegExp(`${a}\\s+${pa}\\s+PAUSED`));
     t.equal(fs.readFileSync(`/sys/fs/cgroup/freezer/${NS}/${a}/freezer.state`, 'utf8').trim(), 'FROZEN', "the container's cgroup is frozen");
