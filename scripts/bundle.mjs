@@ -7,7 +7,7 @@
 //    V8 accepts it, and silently does without otherwise).
 import { build } from 'esbuild';
 import { execFileSync, execSync } from 'node:child_process';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 let commit = 'unknown';
@@ -74,4 +74,35 @@ try {
   });
 } catch {
   // "container does not exist" is the expected answer; the cache is written at exit
+}
+
+// containerd-shim-carton-v2 (bin/containerd-shim-carton-v2 loads it):
+// dist/shim.js with its protobuf types inlined, and a code cache warmed by a
+// `start` that fails early (no bundle), which still compiles flag parsing,
+// the protobuf root and the start path.
+if (existsSync('src/shim/entry.ts')) {
+  await build({
+    entryPoints: ['src/shim/entry.ts'],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: 'dist/shim.js',
+    minify: false,
+    sourcemap: false,
+    legalComments: 'none',
+    define: { CARTON_COMMIT: JSON.stringify(commit) },
+    // the validators stay in dist/validators.js, loaded by the first Create only
+    plugins: [generatedExternal],
+    logLevel: 'warning',
+  });
+  rmSync('dist/shim.js.cache', { force: true });
+  try {
+    execFileSync(process.execPath, ['bin/containerd-shim-carton-v2', '-namespace', 'warm', '-address', '/nonexistent', '-id', 'warm', '-bundle', '/nonexistent-carton-bundle', 'start'], {
+      env: { ...process.env, CARTON_WRITE_CODE_CACHE: '1' },
+      stdio: 'ignore',
+    });
+  } catch {
+    // the expected failure: no config.json; the cache is written at exit
+  }
 }

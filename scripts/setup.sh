@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 # podman + conmon, containerd, docker.io: the engine integration tests (test/integration/{podman,containerd,docker}.test.ts).
-need=(busybox-static build-essential python3 runc hyperfine procps iproute2 tmux libseccomp-dev podman conmon containerd docker.io)
+# containerd, gogo and cgroups .proto files: the shim's protobuf types (scripts/gen-shim-proto.mjs).
+need=(busybox-static build-essential python3 runc hyperfine procps iproute2 tmux libseccomp-dev podman conmon containerd docker.io
+  golang-github-containerd-containerd-dev golang-github-gogo-protobuf-dev golang-github-gogo-googleapis-dev golang-github-containerd-cgroups-dev)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -23,4 +25,6 @@ npx node-gyp rebuild --loglevel=warn >/dev/null
 npm run --silent build:ts
 bash scripts/make-rootfs.sh
 ln -sf "$PWD/bin/carton" /usr/local/bin/carton
+# containerd finds runtime_type io.containerd.carton.v2 as containerd-shim-carton-v2 on its PATH.
+ln -sf "$PWD/bin/containerd-shim-carton-v2" /usr/local/bin/containerd-shim-carton-v2
 echo "setup: done. carton is $(command -v carton) ($(carton --version | head -1))"

@@ -89,6 +89,8 @@ export interface CriRuntime {
 export interface ContainerdOptions {
   /** Turns containerd's CRI plugin on (gRPC runtime.v1 on the same socket). */
   cri?: { runtimes: Record<string, CriRuntime>; sandboxImage: string };
+  /** containerd's environment (e.g. PATH with the checkout's bin/, where it finds containerd-shim-carton-v2) */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -115,7 +117,7 @@ export async function startContainerd(bin: string, dir: string, opts: Containerd
     ...(opts.cri ? criConfig(dir, opts.cri) : []),
     '',
   ].join('\n'));
-  const pid = await startDaemon(bin, ['--config', path.join(dir, 'containerd.toml')], path.join(dir, 'containerd.log'));
+  const pid = await startDaemon(bin, ['--config', path.join(dir, 'containerd.toml')], path.join(dir, 'containerd.log'), opts.env);
   await waitFor(sock, path.join(dir, 'containerd.log'));
   return { pid, sock };
 }
@@ -158,9 +160,9 @@ function criConfig(dir: string, cri: NonNullable<ContainerdOptions['cri']>): str
 }
 
 /** A daemon in its own process group, its output to `log`. */
-export async function startDaemon(bin: string, args: string[], log: string): Promise<number> {
+export async function startDaemon(bin: string, args: string[], log: string, env?: NodeJS.ProcessEnv): Promise<number> {
   const fd = fs.openSync(log, 'w');
-  const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: true, env: env ?? process.env });
   fs.closeSync(fd);
   child.unref();
   return child.pid!;

@@ -17,7 +17,9 @@ export interface Timestamp { seconds: number; nanos: number }
 /**
  * google.protobuf.Any as a plain object. In a request the transport leaves
  * `value` as bytes (for runtime-spec types, e.g. Update's LinuxResources,
- * containerd sends JSON bytes). In a reply or an event the service may give
+ * containerd sends JSON bytes); when `typeUrl` names a protobuf type the
+ * transport has (e.g. Create's 'containerd.runc.v1.Options') it adds
+ * `object`, the decoded value, too. In a reply or an event the service may give
  * `object` (a plain object of the proto type named by `typeUrl`, e.g.
  * 'io.containerd.cgroups.v1.Metrics') instead of `value`; the transport
  * encodes it with that type.

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# containerd-shim-carton-v2 vs containerd-shim-runc-v2 + runc, side by side
+# through ONE containerd (its own temp root/state/socket, PATH with this
+# checkout's bin/ so it finds the carton shim):
+#  1. wall time of N short containers (`ctr run --rm IMG id /bin/true`),
+#     the two runtimes interleaved run by run, total and ratio;
+#  2. resident memory per running container: M detached `sleep` containers
+#     per runtime, VmRSS of every shim process serving them plus every
+#     container init, summed and divided by M.
+# Usage: bash bench/shim.sh [--runs N] [--running M]   (as root; needs containerd, ctr, runc)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=50
+running=10
+while (($#)); do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --running) running=$2; shift 2 ;;
+    *) echo "bench/shim.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+# NODE_EXTRA_CA_CERTS triples Node's start-up here and has nothing to do with carton.
+unset NODE_EXTRA_CA_CERTS
+for b in containerd ctr runc; do command -v $b >/dev/null || { echo "bench/shim.sh: needs $b" >&2; exit 1; }; done
+[[ -f dist/shim.js ]] || { echo "bench/shim.sh: dist/shim.js missing (npm run build:ts)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/carton-shimbench.XXXXXX)
+ns=shimbench-$$
+sock=$work/containerd.sock
+img=localhost/busybox:latest
+cpid=
+ctr_() { ctr --address "$sock" --namespace "$ns" "$@"; }
+
+cleanup() {
+  set +e
+  if [[ -n $cpid ]]; then
+    for c in $(ctr_ task ls -q 2>/dev/null); do ctr_ task kill -s KILL "$c" >/dev/null 2>&1; done
+    sleep 0.5
+    for c in $(ctr_ container ls -q 2>/dev/null); do ctr_ task delete --force "$c" >/dev/null 2>&1; ctr_ container rm "$c" >/dev/null 2>&1; done
+    # Shims outlive containerd: ours name our socket on their command line (by pid, never by
+    # name). SIGTERM first, so they remove their sockets in /run/containerd/s themselves.
+    shimpids() {
+      for f in /proc/[0-9]*/cmdline; do
+        c=$( { tr '\0' ' ' < "$f"; } 2>/dev/null ) || continue
+        if [[ $c == *containerd-shim* && $c == *"$sock"* ]]; then p=${f#/proc/}; echo "${p%/cmdline}"; fi
+      done
+    }
+    for p in $(shimpids); do kill -TERM "$p" 2>/dev/null; done
+    for _ in $(seq 50); do [[ -z $(shimpids) ]] && break; sleep 0.1; done
+    for p in $(shimpids); do kill -KILL "$p" 2>/dev/null; done
+    kill -TERM "$cpid" 2>/dev/null
+    for _ in $(seq 50); do [[ -d /proc/$cpid ]] || break; sleep 0.1; done
+    kill -KILL "$cpid" 2>/dev/null
+  fi
+  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  # The carton shim's socket, should it have been killed (src/shim/address.ts).
+  rm -f "/run/containerd/s/$(printf '%s' "$sock/$ns/carton/shared" | sha256sum | cut -d' ' -f1)"
+  rm -rf "$work" "/run/containerd/carton/$ns" "/run/containerd/runc/$ns"
+  for h in /sys/fs/cgroup/*; do rmdir "$h/$ns" 2>/dev/null; done
+}
+trap cleanup EXIT
+
+# The image: one layer, the busybox rootfs (no registry).
+mkdir -p "$work/img"
+tar -C bundles/busybox/rootfs -cf "$work/img/layer.tar" .
+diff=$(sha256sum "$work/img/layer.tar" | cut -d' ' -f1)
+printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$diff" > "$work/img/config.json"
+cfg=$(sha256sum "$work/img/config.json" | cut -d' ' -f1)
+mv "$work/img/config.json" "$work/img/$cfg.json"
+printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$cfg" "$img" > "$work/img/manifest.json"
+tar -C "$work/img" -cf "$work/busybox.tar" manifest.json "$cfg.json" layer.tar
+
+cat > "$work/containerd.toml" <<TOML
+version = 2
+root = "$work/croot"
+state = "$work/cstate"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = "$sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$work/opt"
+TOML
+PATH=$PWD/bin:$PATH setsid containerd --config "$work/containerd.toml" >"$work/containerd.log" 2>&1 </dev/null &
+cpid=$!
+for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.1; done
+[[ -S $sock ]] || { echo "bench/shim.sh: containerd did not start: $(tail -5 "$work/containerd.log")" >&2; exit 1; }
+ctr_ image import "$work/busybox.tar" >/dev/null
+
+declare -A rt=([carton]=io.containerd.carton.v2 [runc]=io.containerd.runc.v2)
+declare -A total=([carton]=0 [runc]=0)
+now() { date +%s%N; }
+
+# One warm-up each (page cache, snapshotter), not counted.
+for r in carton runc; do ctr_ run --rm --runtime "${rt[$r]}" "$img" "warm-$r" /bin/true; done
+for i in $(seq "$runs"); do
+  for r in carton runc; do
+    t0=$(now)
+    ctr_ run --rm --runtime "${rt[$r]}" "$img" "s$i-$r" /bin/true
+    total[$r]=$(( total[$r] + $(now) - t0 ))
+  done
+done
+
+rss_kib() { { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; } 2>/dev/null || echo 0; }
+declare -A mem
+for r in carton runc; do
+  for i in $(seq "$running"); do ctr_ run -d --runtime "${rt[$r]}" "$img" "m$i-$r" sleep 1000 >/dev/null; done
+  sleep 1
+  sum=0
+  shims=$(for f in /proc/[0-9]*/cmdline; do
+    c=$( { tr '\0' ' ' < "$f"; } 2>/dev/null ) || continue
+    if [[ $c == *containerd-shim-$r-v2* && $c == *"$sock"* ]]; then p=${f#/proc/}; echo "${p%/cmdline}"; fi
+  done)
+  nshims=0
+  for p in $shims; do sum=$(( sum + $(rss_kib "$p") )); nshims=$((nshims + 1)); done
+  for i in $(seq "$running"); do
+    p=$(ctr_ task ls | awk -v id="m$i-$r" '$1 == id {print $2}')
+    sum=$(( sum + $(rss_kib "$p") ))
+  done
+  mem[$r]=$sum
+  eval "nshims_$r=$nshims"
+  for i in $(seq "$running"); do ctr_ task kill -s KILL "m$i-$r" >/dev/null; done
+  sleep 0.5
+  for i in $(seq "$running"); do ctr_ task delete "m$i-$r" >/dev/null 2>&1 || ctr_ task delete --force "m$i-$r" >/dev/null; ctr_ container rm "m$i-$r" >/dev/null; done
+done
+
+ms() { awk -v n="$1" 'BEGIN { printf "%.0f", n / 1e6 }'; }
+echo "## containerd shims: carton vs runc (containerd $(containerd --version | awk '{print $3}'), $(nproc) cores)"
+echo
+echo "| | io.containerd.carton.v2 | io.containerd.runc.v2 (runc) | carton / runc |"
+echo "|---|---|---|---|"
+printf '| %d x ctr run --rm /bin/true, total | %s ms | %s ms | %s |\n' "$runs" "$(ms "${total[carton]}")" "$(ms "${total[runc]}")" "$(awk -v a="${total[carton]}" -v b="${total[runc]}" 'BEGIN { printf "%.2f", a / b }')"
+printf '| per container | %s ms | %s ms | |\n' "$(ms $((total[carton] / runs)))" "$(ms $((total[runc] / runs)))"
+printf '| RSS per running container (shims + init, %d running) | %s MiB | %s MiB | %s |\n' "$running" \
+  "$(awk -v k="${mem[carton]}" -v n="$running" 'BEGIN { printf "%.1f", k / n / 1024 }')" \
+  "$(awk -v k="${mem[runc]}" -v n="$running" 'BEGIN { printf "%.1f", k / n / 1024 }')" \
+  "$(awk -v a="${mem[carton]}" -v b="${mem[runc]}" 'BEGIN { printf "%.2f", a / b }')"
+echo "| shim processes for $running containers | $nshims_carton | $nshims_runc | |"

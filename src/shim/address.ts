@@ -1,0 +1,54 @@
+// Where a shim listens. As containerd's shims do, the socket is
+// /run/containerd/s/<sha256(<containerd address>/<namespace>/<group>)>
+// (containerd's default state dir, whatever containerd's own state is).
+// The group is the CRI sandbox id when the bundle has one, so a pod's
+// containers share their sandbox's shim exactly as with the runc shim.
+// Otherwise it is one fixed key per containerd namespace: carton runs ONE
+// long-lived shim per namespace and containerd for all plain containers
+// (the runc shim runs one per container), which is what keeps carton's
+// per-container memory low. The key contains a '/', which no container id
+// can, so it never collides with a container's own group.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const SOCKET_DIR = '/run/containerd/s';
+/** Serving shim env: the socket path to remove at exit (it gets the socket itself as fd 3). */
+export const SOCKET_ENV = 'CARTON_SHIM_SOCKET';
+/** carton's own service on the shim socket (src/shim/ttrpc/lifecycle.proto). */
+export const LIFECYCLE_SERVICE = 'carton.shim.v1.Lifecycle';
+export const SHARED_GROUP = 'carton/shared';
+/** the annotations containerd's runc shim groups by, in its order */
+export const GROUP_ANNOTATIONS = ['io.containerd.runc.v2.group', 'io.kubernetes.cri.sandbox-id'];
+
+/** The group of the bundle in `bundleDir`: its annotation, or the shared key. */
+export function groupOf(bundleDir: string): string {
+  let spec: { annotations?: Record<string, unknown> };
+  try {
+    spec = JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8'));
+  } catch (e) {
+    throw new Error(`${path.join(bundleDir, 'config.json')}: ${(e as Error).message}`);
+  }
+  for (const a of GROUP_ANNOTATIONS) {
+    const v = spec.annotations?.[a];
+    if (typeof v === 'string' && v) return v;
+  }
+  return SHARED_GROUP;
+}
+
+export function socketAddress(containerdAddress: string, namespace: string, group: string): string {
+  const d = createHash('sha256').update(path.join(containerdAddress, namespace, group)).digest('hex');
+  return `unix://${SOCKET_DIR}/${d}`;
+}
+
+export function socketPath(address: string): string {
+  return address.replace(/^unix:\/\//, '');
+}
+
+/** Writes a file as the Go shims do: a dot-named temp file renamed into place. */
+export function writeAtomic(file: string, data: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}`);
+  fs.rmSync(tmp, { force: true });
+  fs.writeFileSync(tmp, data, { flag: 'wx', mode: 0o666 });
+  fs.renameSync(tmp, file);
+}

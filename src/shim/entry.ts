@@ -1,0 +1,11 @@
+// dist/shim.js's entry (bin/containerd-shim-carton-v2): the transport with
+// carton's Task service (loaded only by the serving shim).
+import { runShim } from './main';
+import type { TaskServiceFactory } from './types';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const factory: TaskServiceFactory = (ctx) => (require('./task') as typeof import('./task')).createTaskService(ctx);
+
+void runShim(process.argv.slice(2), factory, process.argv[1]).then((code) => {
+  if (code !== undefined) process.exit(code);
+});

@@ -1,0 +1,142 @@
+// The serving shim: one long-lived process that answers containerd's
+// containerd.task.v2.Task calls for every container of its group (see
+// address.ts), on the socket `start` bound and passed as fd 3.
+import * as fs from 'fs';
+import { addon } from '../native';
+import type { ShimFlags } from './flags';
+import { ShimPublisher } from './publisher';
+import { LIFECYCLE_SERVICE, SOCKET_ENV } from './address';
+import { TtrpcServer } from './ttrpc/server';
+import { registerTyped } from './ttrpc/typed';
+import { Code, ShimError, type ShimContext, type TaskMethod, type TaskService, type TaskServiceFactory } from './types';
+
+export const TASK_SERVICE = 'containerd.task.v2.Task';
+/** How long an idle shim (no task left) waits for another container, in ms. */
+export const LINGER_ENV = 'CARTON_SHIM_LINGER_MS';
+const DEFAULT_LINGER_MS = 30_000;
+/** How long a Hold from `start` keeps an idle shim, in ms: containerd connects well within it. */
+const HOLD_MS = 10_000;
+
+/**
+ * Log lines to stderr, which is the bundle's `log` fifo that containerd
+ * copies into its own log. A reader that went away (the first container's
+ * bundle deleted while the shared shim lives on) silences it.
+ */
+export function shimLogger(debug: boolean): { info(l: string): void; debug(l: string): void } {
+  let ok = true;
+  const write = (level: string, l: string) => {
+    if (!ok) return;
+    try {
+      fs.writeSync(2, `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(l)} runtime=io.containerd.carton.v2 pid=${process.pid}\n`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') ok = false;
+    }
+  };
+  return { info: (l) => write('info', l), debug: (l) => debug && write('debug', l) };
+}
+
+export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<void> {
+  const log = shimLogger(f.debug);
+  const sock = process.env[SOCKET_ENV] ?? '';
+  delete process.env[SOCKET_ENV];
+  // Container inits re-parent to the shim when their parent goes, so it can reap them.
+  addon().setSubreaper(true);
+  const ttrpcAddress = process.env.TTRPC_ADDRESS ?? '';
+  const publisher = new ShimPublisher({ namespace: f.namespace, ttrpcAddress, publishBinary: f.publishBinary, address: f.address, log: log.info });
+  const server = new TtrpcServer();
+  server.onError = (e, info) => log.info(`${info.method}: ${(e as Error)?.stack ?? String(e)}`);
+
+  let exiting = false;
+  const exit = (why: string) => {
+    if (exiting) return;
+    exiting = true;
+    log.info(`shim exiting: ${why}`);
+    // Stop accepting and free the address first, so a `start` racing with
+    // this exit binds a fresh shim rather than reaching a dying one.
+    void server.close();
+    if (sock) fs.rmSync(sock, { force: true });
+    void publisher.close().finally(() => {
+      // one more turn of the loop so the reply to Shutdown gets written
+      setTimeout(() => process.exit(0), 10);
+    });
+  };
+
+  // Linger: when the service is done (its last task gone), the process
+  // stays for LINGER_ENV ms with a fresh service for the next container, so
+  // a stream of short containers reuses one warm shim instead of paying a
+  // Node start-up each. `start` calls Lifecycle/Hold before it hands this
+  // shim's address to containerd; a held shim does not exit for HOLD_MS.
+  const lingerMs = Number(process.env[LINGER_ENV] ?? DEFAULT_LINGER_MS);
+  let service: TaskService | undefined;
+  /** the service said it is done, and no Create has come since: the shim is idle */
+  let recycled = false;
+  let idle: NodeJS.Timeout | undefined;
+  /** expiry times of Holds not yet followed by a Create: each is one container on its way */
+  let holds: number[] = [];
+  const holdUntil = () => {
+    holds = holds.filter((x) => x > Date.now());
+    return holds.length ? Math.max(...holds) : 0;
+  };
+  let inflight = 0;
+  const armIdle = () => {
+    if (idle) clearTimeout(idle);
+    idle = setTimeout(onIdle, Math.max(lingerMs, holdUntil() - Date.now(), 0));
+  };
+  const onIdle = () => {
+    idle = undefined;
+    if (inflight || !recycled || exiting) return;
+    if (holdUntil() > Date.now()) return armIdle();
+    exit(lingerMs > 0 ? 'idle' : 'shutdown');
+  };
+  const ctx: ShimContext = {
+    namespace: f.namespace,
+    address: f.address,
+    ttrpcAddress,
+    publishBinary: f.publishBinary,
+    debug: f.debug,
+    publisher,
+    exit: () => {
+      // The next request gets a fresh service; this one is finished.
+      service = undefined;
+      recycled = true;
+      if (lingerMs > 0 || holdUntil() > Date.now()) armIdle();
+      else exit('shutdown');
+    },
+  };
+  service = factory(ctx);
+  const methods = Object.keys(service) as TaskMethod[];
+  const task: Record<string, (req: Record<string, any>) => Promise<Record<string, any>>> = {};
+  for (const m of methods) {
+    task[m] = async (req) => {
+      if (idle) clearTimeout(idle);
+      idle = undefined;
+      if (m === 'Create') {
+        recycled = false;
+        holds.shift();
+      }
+      inflight++;
+      try {
+        return await (service ??= factory(ctx))[m](req);
+      } finally {
+        inflight--;
+        // A stray request (State of a gone task, a late Shutdown) on an idle shim keeps it no longer.
+        if (recycled && !exiting && !idle) armIdle();
+      }
+    };
+  }
+  registerTyped(server, TASK_SERVICE, task);
+  registerTyped(server, LIFECYCLE_SERVICE, {
+    async Hold() {
+      if (exiting) throw new ShimError(Code.UNAVAILABLE, 'shim is exiting');
+      holds.push(Date.now() + HOLD_MS);
+      return {};
+    },
+  });
+  process.on('SIGTERM', () => exit('SIGTERM'));
+  process.on('SIGINT', () => exit('SIGINT'));
+  // A shared shim serves many containers: one bad request must not take them all down.
+  process.on('uncaughtException', (e) => log.info(`uncaught: ${e.stack ?? e}`));
+  process.on('unhandledRejection', (e) => log.info(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+  await server.listen(f.socket ? { path: f.socket } : { fd: 3 });
+  log.info(`serving ${TASK_SERVICE} for namespace ${f.namespace}`);
+}

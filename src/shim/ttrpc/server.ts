@@ -1,0 +1,103 @@
+// A ttrpc server on a unix socket: many connections, many concurrent
+// streams per connection, each request dispatched by service and method to
+// a handler; the reply is a ttrpc Response{status, payload}. Handlers see and
+// return payload bytes; src/shim/ttrpc/typed.ts puts protobuf types on top.
+import * as net from 'net';
+import { Code, ShimError } from '../types';
+import { encodeFrame, FrameReader, MAX_MESSAGE, REQUEST, RESPONSE } from './frame';
+import { decode, encode } from './proto';
+
+const RESOURCE_EXHAUSTED = 8;
+
+export interface CallInfo {
+  service: string;
+  method: string;
+  timeoutNano: number;
+  metadata: Array<{ key: string; value: string }>;
+}
+
+export type Handler = (payload: Buffer, info: CallInfo) => Promise<Uint8Array>;
+
+export class TtrpcServer {
+  private readonly services = new Map<string, Map<string, Handler>>();
+  private readonly sockets = new Set<net.Socket>();
+  private server?: net.Server;
+  /** called with each handler failure that was not a ShimError (for the log) */
+  onError: (e: unknown, info: CallInfo) => void = () => {};
+
+  register(service: string, handlers: Record<string, Handler>): void {
+    const m = this.services.get(service) ?? new Map<string, Handler>();
+    for (const [name, h] of Object.entries(handlers)) m.set(name, h);
+    this.services.set(service, m);
+  }
+
+  /** Serves on a listening socket inherited as `fd`, or binds `path`. */
+  listen(target: { fd: number } | { path: string }): Promise<void> {
+    const server = net.createServer((sock) => this.serve(sock));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(target, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting; with `destroy`, drops open connections too. */
+  close(destroy = false): Promise<void> {
+    if (destroy) for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  private serve(sock: net.Socket): void {
+    this.sockets.add(sock);
+    const reader = new FrameReader();
+    sock.on('data', (chunk) => {
+      for (const f of reader.push(chunk)) {
+        if (f.type !== REQUEST) continue; // ttrpc ignores what it does not expect
+        if (f.oversize !== undefined) {
+          this.reply(sock, f.stream, RESOURCE_EXHAUSTED, `ttrpc: message length ${f.oversize} exceeds maximum message size of ${MAX_MESSAGE}`);
+          continue;
+        }
+        void this.dispatch(sock, f.stream, f.payload);
+      }
+    });
+    sock.on('error', () => sock.destroy());
+    sock.on('close', () => this.sockets.delete(sock));
+  }
+
+  private async dispatch(sock: net.Socket, stream: number, payload: Buffer): Promise<void> {
+    let info: CallInfo = { service: '', method: '', timeoutNano: 0, metadata: [] };
+    try {
+      const req = decode('ttrpc.Request', payload);
+      info = { service: req.service, method: req.method, timeoutNano: req.timeoutNano, metadata: req.metadata };
+      const service = this.services.get(req.service);
+      if (!service) throw new ShimError(Code.UNIMPLEMENTED, `service ${req.service}`);
+      const handler = service.get(req.method);
+      if (!handler) throw new ShimError(Code.UNIMPLEMENTED, `method ${req.method}`);
+      const out = await handler(req.payload, info);
+      this.reply(sock, stream, 0, '', out);
+    } catch (e) {
+      if (!(e instanceof ShimError)) this.onError(e, info);
+      const code = e instanceof ShimError ? e.code : Code.UNKNOWN;
+      const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+      this.reply(sock, stream, code, message);
+    }
+  }
+
+  private reply(sock: net.Socket, stream: number, code: number, message: string, payload: Uint8Array = Buffer.alloc(0)): void {
+    if (sock.destroyed) return;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(stream, RESPONSE, encode('ttrpc.Response', { status: { code, message }, payload }));
+    } catch (e) {
+      frame = encodeFrame(stream, RESPONSE, encode('ttrpc.Response', { status: { code: RESOURCE_EXHAUSTED, message: (e as Error).message } }));
+    }
+    sock.write(frame);
+  }
+}
