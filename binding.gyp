@@ -28,6 +28,16 @@
       # GCC 12 (Debian 12) does not know; libstdc++ stays out either way.
       "ldflags": ["-static", "-nodefaultlibs", "-Wl,--gc-sections", "-s"],
       "libraries": ["-lc", "-lgcc", "-lgcc_eh"]
+    },
+    {
+      # containerd-shim-carton-v2 as containerd runs it: a C relay to the
+      # namespace's serving shim (src/shim/frontdoor.ts), so a container's
+      # `start` costs no Node start-up; otherwise it execs the Node shim.
+      "target_name": "containerd-shim-carton-v2",
+      "type": "executable",
+      "sources": ["native/shim-relay/relay.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "ldflags": ["-s"]
     }
   ]
 }

@@ -76,7 +76,7 @@ try {
   // "container does not exist" is the expected answer; the cache is written at exit
 }
 
-// containerd-shim-carton-v2 (bin/containerd-shim-carton-v2 loads it):
+// containerd-shim-carton-v2 (bin/containerd-shim-carton-v2.js loads it):
 // dist/shim.js with its protobuf types inlined, and a code cache warmed by a
 // `start` that fails early (no bundle), which still compiles flag parsing,
 // the protobuf root and the start path.
@@ -98,7 +98,7 @@ if (existsSync('src/shim/entry.ts')) {
   });
   rmSync('dist/shim.js.cache', { force: true });
   try {
-    execFileSync(process.execPath, ['bin/containerd-shim-carton-v2', '-namespace', 'warm', '-address', '/nonexistent', '-id', 'warm', '-bundle', '/nonexistent-carton-bundle', 'start'], {
+    execFileSync(process.execPath, ['bin/containerd-shim-carton-v2.js', '-namespace', 'warm', '-address', '/nonexistent', '-id', 'warm', '-bundle', '/nonexistent-carton-bundle', 'start'], {
       env: { ...process.env, CARTON_WRITE_CODE_CACHE: '1' },
       stdio: 'ignore',
     });

@@ -1,6 +1,6 @@
 // Runs once after the whole suite (tap's `after`): the host must be as
 // clean as before. Any carton cgroup, container mount or carton-init process
-// left over fails the run.
+// left over fails the run, as does a carton shim process or front door.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,6 +14,11 @@ const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filte
 if (mounts.length) leaks.push(`mounts left: ${mounts.join(' | ')}`);
 const ps = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' }).split('\n').filter((l) => /carton-init/.test(l) && !/ Z/.test(l));
 if (ps.length) leaks.push(`processes left: ${ps.join(' | ')}`);
+const shims = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' }).split('\n').filter((l) => /containerd-shim-carton-v2/.test(l) && !/ Z/.test(l));
+if (shims.length) leaks.push(`shims left: ${shims.join(' | ')}`);
+// the shims' front doors (src/shim/frontdoor.ts)
+const doors = fs.existsSync('/run/containerd/s') ? fs.readdirSync('/run/containerd/s').filter((f) => f.startsWith('carton-')) : [];
+if (doors.length) leaks.push(`shim front doors left in /run/containerd/s: ${doors.join(' ')}`);
 const st = fs.statSync('/dev/null');
 if (!st.isCharacterDevice() || st.uid !== 0 || st.gid !== 0 || st.rdev !== ((1 << 8) | 3)) leaks.push('host /dev/null changed');
 if (leaks.length) {

@@ -13,8 +13,8 @@ import { encode } from './ttrpc/proto';
 
 export { STATE_ROOT };
 
-export function deleteShim(f: ShimFlags, warn: (line: string) => void): Buffer {
-  const bundle = f.bundle || process.cwd();
+/** `bundle`: containerd's -bundle, or the directory it ran the shim in. */
+export function deleteShim(f: ShimFlags, bundle: string, warn: (line: string) => void): Buffer {
   const store = new Store(path.join(STATE_ROOT, f.namespace));
   let pid = 0;
   try {

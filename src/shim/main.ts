@@ -41,7 +41,7 @@ export async function runShim(argv: string[], factory: TaskServiceFactory, self:
         process.stdout.write(await startShim(f, self));
         return 0;
       case 'delete':
-        process.stdout.write(deleteShim(f, (l) => process.stderr.write(`${l}\n`)));
+        process.stdout.write(deleteShim(f, f.bundle || process.cwd(), (l) => process.stderr.write(`${l}\n`)));
         return 0;
       case '':
         await serve(f, factory);

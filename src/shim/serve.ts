@@ -6,6 +6,7 @@ import { addon } from '../native';
 import type { ShimFlags } from './flags';
 import { ShimPublisher } from './publisher';
 import { LIFECYCLE_SERVICE, SOCKET_ENV } from './address';
+import { frontDoor } from './frontdoor';
 import { TtrpcServer } from './ttrpc/server';
 import { registerTyped } from './ttrpc/typed';
 import { Code, ShimError, type ShimContext, type TaskMethod, type TaskService, type TaskServiceFactory } from './types';
@@ -44,6 +45,7 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   const ttrpcAddress = process.env.TTRPC_ADDRESS ?? '';
   const publisher = new ShimPublisher({ namespace: f.namespace, ttrpcAddress, publishBinary: f.publishBinary, address: f.address, log: log.info });
   const server = new TtrpcServer();
+  const door = frontDoor(f.address, f.namespace, log.info);
   server.onError = (e, info) => log.info(`${info.method}: ${(e as Error)?.stack ?? String(e)}`);
 
   let exiting = false;
@@ -53,6 +55,7 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
     log.info(`shim exiting: ${why}`);
     // Stop accepting and free the address first, so a `start` racing with
     // this exit binds a fresh shim rather than reaching a dying one.
+    door.close();
     void server.close();
     if (sock) fs.rmSync(sock, { force: true });
     void publisher.close().finally(() => {
@@ -129,6 +132,8 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
     async Hold() {
       if (exiting) throw new ShimError(Code.UNAVAILABLE, 'shim is exiting');
       holds.push(Date.now() + HOLD_MS);
+      // The namespace's front door may have gone with the shim that served it.
+      void door.claim();
       return {};
     },
   });
@@ -139,4 +144,6 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   process.on('unhandledRejection', (e) => log.info(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
   await server.listen(f.socket ? { path: f.socket } : { fd: 3 });
   log.info(`serving ${TASK_SERVICE} for namespace ${f.namespace}`);
+  // After the Task service: a relayed `start` may send containerd here at once.
+  await door.claim();
 }

@@ -50,6 +50,19 @@ async function hold(address: string): Promise<'held' | 'exiting' | 'dead'> {
   }
 }
 
+/**
+ * The address of a live shim that holds the group of the bundle in `bundle`
+ * for one more container (written to the bundle's `address` file), or
+ * undefined when no shim serves that group. The front door (frontdoor.ts)
+ * answers a relayed `start` with it.
+ */
+export async function heldAddress(f: ShimFlags, bundle: string): Promise<string | undefined> {
+  const address = socketAddress(f.address, f.namespace, groupOf(bundle));
+  if (!fs.existsSync(socketPath(address)) || (await hold(address)) !== 'held') return undefined;
+  writeAtomic(path.join(bundle, 'address'), address);
+  return address;
+}
+
 /** Returns the address to print. `self` is the executable to run as the serving shim. */
 export async function startShim(f: ShimFlags, self: string): Promise<string> {
   const bundle = f.bundle || process.cwd();

@@ -17,6 +17,7 @@ import { decode } from '../../src/shim/ttrpc/proto';
 import { TtrpcServer } from '../../src/shim/ttrpc/server';
 import { registerTyped } from '../../src/shim/ttrpc/typed';
 import { STATE_ROOT } from '../../src/shim/delete';
+import { frontDoorPath } from '../../src/shim/frontdoor';
 import { Code } from '../../src/shim/types';
 
 const TASK = 'containerd.task.v2.Task';
@@ -92,6 +93,7 @@ t.teardown(async () => {
     }
   }
   for (const s of sockets) fs.rmSync(s, { force: true });
+  fs.rmSync(frontDoorPath(caddr, ns), { force: true });
   fs.rmSync(path.join(STATE_ROOT, ns), { recursive: true, force: true });
   fs.rmSync(outDir, { recursive: true, force: true });
   await evServer.close(true);
