@@ -55,15 +55,24 @@ export function stream(store: Store, id: string, intervalMs: number): Promise<nu
   if (intervalMs <= 0) throw new CartonError('duration interval must be greater than 0');
   let ooms = cgroups.oomKills(s.cgroup);
   return new Promise((resolve) => {
+    const reportOoms = () => {
+      const n = cgroups.oomKills(s.cgroup);
+      for (; ooms < n; ooms++) emit({ type: 'oom', id });
+    };
     const stop = () => {
       clearInterval(stats);
       clearInterval(oom);
+      // The kill that ended the container may be an OOM kill not yet polled.
+      try {
+        reportOoms();
+      } catch {
+        // the cgroup is gone with the container
+      }
       resolve(0);
     };
     const alive = () => cgroups.exists(s.cgroup) && isAlive(s);
     const oom = setInterval(() => {
-      const n = cgroups.oomKills(s.cgroup);
-      for (; ooms < n; ooms++) emit({ type: 'oom', id });
+      reportOoms();
       if (!alive()) stop();
     }, Math.min(OOM_POLL_MS, intervalMs));
     const tick = () => {

@@ -29,7 +29,6 @@ t.test('memory, cpu, cpuset, pids and blkio fields land in their v1 files and ar
     cpu: { shares: 256, quota: 20000, period: 50000, burst: 10000, idle: 0, cpus: '0', mems: '0' },
     pids: { limit: 33 },
     blockIO: {
-      weight: 300,
       throttleReadBpsDevice: [{ major: vda[0], minor: vda[1], rate: 1048576 }],
       throttleWriteBpsDevice: [{ major: vda[0], minor: vda[1], rate: 2097152 }],
       throttleReadIOPSDevice: [{ major: vda[0], minor: vda[1], rate: 100 }],
@@ -54,8 +53,6 @@ t.test('memory, cpu, cpuset, pids and blkio fields land in their v1 files and ar
   t.equal(read('cpuset', id, 'cpuset.cpus'), '0');
   t.equal(read('cpuset', id, 'cpuset.mems'), '0');
   t.equal(read('pids', id, 'pids.max'), '33');
-  const weight = fs.existsSync(path.join(v1('blkio')!.mountPoint, 'carton', id, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
-  t.match(read('blkio', id, weight), /300/);
   t.equal(read('blkio', id, 'blkio.throttle.read_bps_device'), `${vda[0]}:${vda[1]} 1048576`);
   t.equal(read('blkio', id, 'blkio.throttle.write_bps_device'), `${vda[0]}:${vda[1]} 2097152`);
   t.equal(read('blkio', id, 'blkio.throttle.read_iops_device'), `${vda[0]}:${vda[1]} 100`);
@@ -63,6 +60,24 @@ t.test('memory, cpu, cpuset, pids and blkio fields land in their v1 files and ar
   for (let i = 0; i < 500 && !/\d+:\d+ \d+/.test(fs.readFileSync(c.out, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(fs.readFileSync(c.out, 'utf8').trim(), [96 << 20, 128 << 20, 20000, 0, 33, `${vda[0]}:${vda[1]} 1048576`].join('\n'), 'the container reads the same limits in its own cgroup');
   t.equal(env.carton(['delete', '--force', id]).code, 0);
+});
+
+// blkio.weight (CFQ) or blkio.bfq.weight exist only with a weighting I/O scheduler in the
+// kernel; without one (this 6.x VM: none, mq-deadline, kyber) the field is an error naming it.
+t.test('blockIO.weight: written to the weight file, or an error naming field and file', { skip }, async (t) => {
+  const id = env.id();
+  const c = env.detached(['create', '--bundle', env.bundle(testSpec(['sleep', '10'], (s) => (s.linux!.resources = { blockIO: { weight: 300 } }))), id]);
+  const dir = path.join(v1('blkio')!.mountPoint, 'carton', id);
+  if (c.code === 0) {
+    const weight = fs.existsSync(path.join(dir, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
+    t.match(read('blkio', id, weight), /300/);
+    t.equal(env.carton(['delete', '--force', id]).code, 0);
+  } else {
+    t.equal(c.code, 1);
+    t.match(c.stderr, /^carton: linux\.resources\.blockIO\.weight: the blkio controller on this host has no blkio\.weight \(\/sys\/fs\/cgroup\/blkio\/carton\/c\d+-\d+\)\n$/);
+    t.notOk(fs.existsSync(dir), 'its cgroup removed');
+    t.equal(env.carton(['state', id]).code, 1, 'and no container');
+  }
 });
 
 t.test('disableOOMKiller and the realtime budget', { skip }, async (t) => {
@@ -93,7 +108,8 @@ t.test('a per-device weight needs the device to use a weighting I/O scheduler; t
     t.match(read('blkio', id, 'blkio.bfq.weight_device'), `${vda[0]}:${vda[1]} 200`);
   } else {
     t.equal(c.code, 1);
-    t.match(c.stderr, new RegExp(`linux\\.resources\\.blockIO\\.weightDevice\\[0\\]: write ${vda[0]}:${vda[1]} 200 to .*weight_device: operation not supported`));
+    // a kernel with BFQ but another scheduler on the device refuses the write; one without BFQ has no file
+    t.match(c.stderr, new RegExp(`linux\\.resources\\.blockIO\\.weightDevice\\[0\\]: (write ${vda[0]}:${vda[1]} 200 to .*weight_device: operation not supported|the blkio controller on this host has no blkio\\.weight_device)`));
   }
   env.carton(['delete', '--force', id]);
 });
