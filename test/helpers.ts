@@ -95,6 +95,20 @@ export class Env {
     return s;
   }
 
+  /**
+   * A created (not started) `sleep 1000` container in the state directory
+   * `root` (a shim's, say); its pid is tracked for the leak check.
+   */
+  createSleeper(root: string, prefix: string): { id: string; bundle: string; pid: number } {
+    const bundle = this.bundle(testSpec(['sleep', '1000']));
+    const id = this.id(prefix);
+    const c = this.detached(['create', '--bundle', bundle, id], ['--root', root]);
+    if (c.code !== 0) throw new Error(`create ${id}: ${c.stderr}`);
+    const { pid } = JSON.parse(spawnSync(CARTON, ['--root', root, 'state', id], { encoding: 'utf8' }).stdout) as { pid: number };
+    this.pids.add(pid);
+    return { id, bundle, pid };
+  }
+
   /** Force-delete whatever is left, then report every leak found. */
   cleanup(): string[] {
     if (fs.existsSync(this.root)) {
@@ -160,4 +174,14 @@ export function receiveConsole(sock: string): Promise<number> {
     });
     server.listen(sock);
   });
+}
+
+/** The process is there and neither a zombie nor dead. */
+export function pidAlive(pid: number): boolean {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !['Z', 'X'].includes(st.slice(st.lastIndexOf(')') + 2).split(' ')[0]);
+  } catch {
+    return false;
+  }
 }

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import t from 'tap';
-import { CARTON, Env, REPO, testSpec } from '../helpers';
+import { Env, pidAlive, REPO, testSpec } from '../helpers';
 import { sleep } from '../engines';
 import { decode } from '../../src/shim/ttrpc/proto';
 import { STATE_ROOT } from '../../src/shim/delete';
@@ -24,14 +24,7 @@ const shimPids = new Set<number>();
 const sockets = new Set<string>([door]);
 const NO_NODE = { PATH: '/nonexistent' };
 
-function alive(pid: number): boolean {
-  try {
-    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(st.slice(st.lastIndexOf(')') + 2).split(' ')[0]);
-  } catch {
-    return false;
-  }
-}
+const alive = pidAlive;
 
 function relay(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(RELAY, args, {
@@ -158,12 +151,8 @@ t.test('start and delete through a live shim, without Node', async (t) => {
 
   // delete: the carton container force-deleted by the serving shim.
   const root = path.join(STATE_ROOT, ns);
-  const b = env.bundle(testSpec(['sleep', '1000']));
-  const id = env.id('relaydel');
-  const c = env.detached(['create', '--bundle', b, id], ['--root', root]);
-  t.equal(c.code, 0, c.stderr);
-  const st = JSON.parse(spawnSync(CARTON, ['--root', root, 'state', id], { encoding: 'utf8' }).stdout);
-  env.pids.add(st.pid);
+  const { id, bundle: b, pid: initPid } = env.createSleeper(root, 'relaydel');
+  const st = { pid: initPid };
   const d = relay(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, '-bundle', b, 'delete'], b, NO_NODE);
   t.equal(d.code, 0, d.stderr);
   const resp = decode('containerd.task.v2.DeleteResponse', d.stdout);

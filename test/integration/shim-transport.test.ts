@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { build } from 'esbuild';
 import t from 'tap';
-import { CARTON, Env, REPO, testSpec } from '../helpers';
+import { Env, pidAlive, REPO, testSpec } from '../helpers';
 import { sleep } from '../engines';
 import { TtrpcClient } from '../../src/shim/ttrpc/client';
 import { decode } from '../../src/shim/ttrpc/proto';
@@ -32,14 +32,7 @@ const sockets = new Set<string>();
 const events: Array<Record<string, any>> = [];
 let evServer: TtrpcServer;
 
-function alive(pid: number): boolean {
-  try {
-    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(st.slice(st.lastIndexOf(')') + 2).split(' ')[0]);
-  } catch {
-    return false;
-  }
-}
+const alive = pidAlive;
 
 async function gone(pid: number): Promise<boolean> {
   for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
@@ -243,12 +236,8 @@ t.test('linger: an idle shim serves the next container, then exits', async (t) =
 
 t.test('delete: force-deletes the carton container, prints the DeleteResponse', async (t) => {
   const root = path.join(STATE_ROOT, ns);
-  const b = env.bundle(testSpec(['sleep', '1000']));
-  const id = env.id('shimdel');
-  const c = env.detached(['create', '--bundle', b, id], ['--root', root]);
-  t.equal(c.code, 0, c.stderr);
-  const st = JSON.parse(spawnSync(CARTON, ['--root', root, 'state', id], { encoding: 'utf8' }).stdout);
-  env.pids.add(st.pid);
+  const { id, bundle: b, pid } = env.createSleeper(root, 'shimdel');
+  const st = { pid };
   t.ok(alive(st.pid));
 
   const r = shim(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, '-bundle', b, 'delete'], b);
