@@ -13,8 +13,9 @@ export interface Addon {
   /**
    * With cgroup2Dir, init is born in that cgroup (clone3 CLONE_INTO_CGROUP);
    * `fallback` names the errno when the kernel could not and posix_spawn ran.
+   * With stdio, those fds are init's 0-2 (the shim's fifos); otherwise ours.
    */
-  spawnInit(initPath: string, plan: Buffer, fds: number[], cgroup2Dir?: string): { pid: number; sync: number; via: 'clone3' | 'posix_spawn'; fallback?: string };
+  spawnInit(initPath: string, plan: Buffer, fds: number[], cgroup2Dir?: string, stdio?: [number, number, number]): { pid: number; sync: number; via: 'clone3' | 'posix_spawn'; fallback?: string };
   socketPair(seqpacket: boolean): [number, number];
   connectUnix(path: string): number;
   recvFd(sock: number): number;
@@ -35,8 +36,6 @@ export interface Addon {
   recvMsg(sock: number): { data: Buffer; fd: number };
   sendFd(sock: number, fd: number, data: Buffer): number;
   compileSeccomp(filter: SeccompFilter): { program: Buffer; skipped: string[] };
-  /** call `fn` with `fds` on our 0-2 (what a launched init inherits), ours restored after */
-  withStdio<T>(fds: [number, number, number], fn: () => T): T;
   /** mount(2), for the shim's rootfs mounts; empty fstype/data pass NULL */
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;

@@ -85,10 +85,11 @@ void CloseInheritable(posix_spawn_file_actions_t* fa, int from) {
   for (int fd : InheritableFds(from)) posix_spawn_file_actions_addclose(fa, fd);
 }
 
-// spawnInit(initPath, plan: Buffer, fds: number[], cgroup2Dir?: string)
+// spawnInit(initPath, plan: Buffer, fds: number[], cgroup2Dir?: string, stdio?: number[3])
 //   -> { pid, sync, via: "clone3" | "posix_spawn", fallback?: errno name }
-// The child's table is exactly: 0,1,2 inherited; fds[i] at 3+i; the plan at
-// 3+n; its end of the sync socketpair at 4+n. Everything else is CLOEXEC.
+// The child's table is exactly: 0,1,2 inherited, or stdio[i] at i (the
+// shim's fifos: the shim's own 0-2 are never touched); fds[i] at 3+i; the
+// plan at 3+n; its end of the sync socketpair at 4+n. Everything else is CLOEXEC.
 // With cgroup2Dir, init is born in that cgroup (spawn_cgroup.cc), unless
 // the kernel cannot do it: then posix_spawn, and the caller moves it.
 Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
@@ -99,6 +100,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   std::vector<int> want;
   for (uint32_t i = 0; i < arr.Length(); i++) want.push_back(arr.Get(i).As<Napi::Number>().Int32Value());
   std::string cgDir = info.Length() > 3 && info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
+  bool ownStdio = info.Length() > 4 && info[4].IsArray();
+  int stdioWant[3] = {0, 1, 2};
+  if (ownStdio) {
+    Napi::Array st = info[4].As<Napi::Array>();
+    for (uint32_t i = 0; i < 3; i++) stdioWant[i] = st.Get(i).As<Napi::Number>().Int32Value();
+  }
   std::string via = "posix_spawn", fallback, failWhat = "spawn carton-init";
 
   int err = 0;
@@ -124,6 +131,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   // The memfd's own number must stay clear of the targets too.
   int exeHigh = ok ? fcntl(exe, F_DUPFD_CLOEXEC, 3 + n) : -1;
   if (ok && exeHigh < 0) { err = errno; ok = false; }
+  // stdio sources likewise (without `stdio` the child keeps 0-2 as they are).
+  int stdioHigh[3] = {-1, -1, -1};
+  for (int i = 0; i < 3 && ok && ownStdio; i++) {
+    stdioHigh[i] = fcntl(stdioWant[i], F_DUPFD_CLOEXEC, 3 + n);
+    if (stdioHigh[i] < 0) { err = errno; ok = false; }
+  }
   pid_t pid = -1;
   std::string exePath = "/proc/self/fd/" + std::to_string(exeHigh);
   std::string planArg = std::to_string(3 + n - 2);
@@ -135,7 +148,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
       err = errno; ok = false; failWhat = "open cgroup " + cgDir;
     } else {
       std::vector<int> leak = InheritableFds(3 + n);
-      SpawnSpec spec = {cg, exeHigh, high.data(), n, leak.data(), (int)leak.size(), argv, envp};
+      SpawnSpec spec = {cg, exeHigh, ownStdio ? stdioHigh : nullptr, high.data(), n, leak.data(), (int)leak.size(), argv, envp};
       bool unsupported = false;
       pid = SpawnIntoCgroup(spec, &err, &unsupported);
       close(cg);
@@ -151,7 +164,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     posix_spawnattr_init(&attr);
     // Node opens its stdio close-on-exec; dup2 of an fd onto itself clears
     // that (glibc >= 2.29), so the container inherits the caller's 0-2.
-    for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&fa, i, i);
+    for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&fa, ownStdio ? stdioHigh[i] : i, i);
     for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, high[i], 3 + i);
     // Exactly this table: any inheritable fd the caller leaked to us stops
     // here (close-on-exec ones, our memfd among them, close by themselves).
@@ -170,6 +183,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     posix_spawnattr_destroy(&attr);
   }
   for (int h : high) if (h >= 0) close(h);
+  for (int h : stdioHigh) if (h >= 0) close(h);
   if (exeHigh >= 0) close(exeHigh);
   close(exe);
   close(planfd);

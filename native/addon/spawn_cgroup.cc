@@ -55,7 +55,7 @@ constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
   }
   // dup2(i, i) would keep close-on-exec; Node opens its stdio that way.
   for (int i = 0; i < 3; i++) {
-    if (fcntl(i, F_SETFD, 0) < 0) ChildFail(pipeW, errno);
+    if ((s.stdio ? dup2(s.stdio[i], i) : fcntl(i, F_SETFD, 0)) < 0) ChildFail(pipeW, errno);
   }
   for (int i = 0; i < s.n; i++) {
     if (dup2(s.high[i], 3 + i) < 0) ChildFail(pipeW, errno);

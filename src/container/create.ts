@@ -53,10 +53,6 @@ export function writePidFile(file: string, pid: number): void {
   atomicWrite(path.resolve(file), String(pid));
 }
 
-/** Launch with `stdio` as the process's 0-2 (the shim's fifos), or with ours. */
-export function withStdio<T>(stdio: [number, number, number] | undefined, launch: () => T): T {
-  return stdio ? addon().withStdio(stdio, launch) : launch();
-}
 
 /**
  * LISTEN_FDS meant for us (systemd socket activation) pass through ahead of
@@ -116,7 +112,7 @@ export function create(store: Store, o: CreateOptions): Created {
     phase('plan');
 
     const table = [...Array.from({ length: preserved }, (_, i) => 3 + i), fifoFd, ...(consoleFd !== undefined ? [consoleFd] : [])];
-    ({ chan, pid: initB } = withStdio(o.stdio, () => launchInit(bytes, table, rec!, 'the container process was created')));
+    ({ chan, pid: initB } = launchInit(bytes, table, rec!, 'the container process was created', undefined, o.stdio));
     if (plan.nsNew & CLONE.NEWUSER) {
       // Without CAP_SETGID in our own namespace the kernel takes a gid_map
       // only after setgroups is denied for good (user_namespaces(7)).

@@ -16,7 +16,7 @@ import type { Process, Spec } from '../spec/types';
 import { parseConfig, validateProcess } from '../spec/validate';
 import type { Store } from '../state/store';
 import { isAlive, statusOf } from '../state/status';
-import { withStdio, writePidFile } from './create';
+import { writePidFile } from './create';
 import { savedSpec } from './hooks';
 import { InitChannel, MSG } from './init-channel';
 import { launchInit, openConsole } from './launch';
@@ -191,7 +191,7 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
     const alive = () => {
       if (!isAlive({ pid: initPid, startTime } as Parameters<typeof isAlive>[0])) throw new CartonError('cannot exec in a stopped container');
     };
-    ({ chan, pid } = withStdio(o.stdio, () => launchInit(bytes, table, rec, 'the process was created', alive)));
+    ({ chan, pid } = launchInit(bytes, table, rec, 'the process was created', alive, o.stdio));
     phase('namespaces');
     // SCMP_ACT_NOTIFY: the exec'd process has a listener of its own for the agent, as with runc.
     if (plan.seccomp?.listenerPath) {

@@ -52,13 +52,15 @@ function bornInCgroup(rec: CgroupRecord): string | undefined {
 }
 
 /**
- * Spawn carton-init with `table` as fds 3.., put stage A in the cgroup,
- * run `beforeGo` (a last check), send 'G' and return the pid of the process
- * stage A cloned, with the channel to it.
+ * Spawn carton-init with `table` as fds 3.. (and `stdio` as 0-2, else ours),
+ * put stage A in the cgroup, run `beforeGo` (a last check), send 'G' and
+ * return the pid of the process stage A cloned, with the channel to it.
  */
-export function launchInit(plan: Buffer, table: number[], rec: CgroupRecord, what: string, beforeGo?: () => void): { chan: InitChannel; pid: number } {
+export function launchInit(
+  plan: Buffer, table: number[], rec: CgroupRecord, what: string, beforeGo?: () => void, stdio?: [number, number, number],
+): { chan: InitChannel; pid: number } {
   const born = bornInCgroup(rec);
-  const spawned = addon().spawnInit(initPath, plan, table, born);
+  const spawned = addon().spawnInit(initPath, plan, table, born, stdio);
   const chan = new InitChannel(spawned.sync);
   phase('spawn init');
   debug(spawned.via === 'clone3' ? `init spawned by clone3 into cgroup ${born}` : `init spawned by posix_spawn (${born ? `clone3 into cgroup ${born}: ${spawned.fallback}` : 'no cgroup2 directory to clone into'})`);

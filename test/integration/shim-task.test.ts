@@ -135,6 +135,27 @@ t.test('create, start, state, wait, delete: exit code, stdout and stderr through
   await rejects(t, svc.State({ id, execId: '' }), Code.NOT_FOUND, new RegExp(`container ${id}`), 'State after Delete');
 });
 
+// The fifos are handed to carton-init as its 0-2 by spawnInit itself, on both
+// spawn paths; the shim's own 0-2 are never swapped, even for a moment.
+for (const via of ['clone3', 'posix_spawn']) {
+  t.test(`stdio through fifos when init is spawned by ${via}; the shim's own 0-2 untouched`, async (t) => {
+    if (via === 'posix_spawn') process.env.CARTON_TEST_SPAWN_FALLBACK = '1';
+    t.teardown(() => void delete process.env.CARTON_TEST_SPAWN_FALLBACK);
+    const own = [0, 1, 2].map((fd) => fs.fstatSync(fd)).map((st) => `${st.dev}:${st.ino}`);
+    const id = env.id();
+    const out = fifoOut(`${id}.out`);
+    const err = fifoOut(`${id}.err`);
+    const c = await svc.Create({ id, bundle: bundleFor(['sh', '-c', 'echo out; echo err >&2']), rootfs: [], terminal: false, stdin: '', stdout: out.path, stderr: err.path, checkpoint: '' });
+    env.pids.add(c.pid);
+    t.same([0, 1, 2].map((fd) => fs.fstatSync(fd)).map((st) => `${st.dev}:${st.ino}`), own, 'the shim\'s stdio as before');
+    await svc.Start({ id, execId: '' });
+    t.equal((await svc.Wait({ id, execId: '' })).exitStatus, 0);
+    t.equal(await out.text, 'out\n');
+    t.equal(await err.text, 'err\n');
+    await svc.Delete({ id, execId: '' });
+  });
+}
+
 t.test('stdin: fifo data reaches the process; EOF from the writer and CloseIO both end it', async (t) => {
   const id = env.id();
   const inp = fifoIn(`${id}.in`);
