@@ -77,6 +77,37 @@ export function rmdirIfEmpty(dirs: string[]): void {
   }
 }
 
+/**
+ * The cgroup trees named `tops` (relative to each hierarchy's root) in every
+ * hierarchy under /sys/fs/cgroup: their empty directories, deepest first.
+ * A cgroup that still has processes stays (and fails the leak check).
+ */
+export function removeCgroupTrees(tops: string[]): void {
+  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    for (const name of tops) {
+      const top = path.join('/sys/fs/cgroup', h, name);
+      if (!fs.existsSync(top)) continue;
+      const dirs: string[] = [];
+      const walk = (d: string): void => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+        dirs.push(d);
+      };
+      walk(top);
+      rmdirIfEmpty(dirs);
+    }
+  }
+}
+
+/** Every task of a containerd namespace killed, deleted, and its container removed (`ctr` bound to it). */
+export async function removeAllTasks(ctr: (args: string[]) => { stdout: string }): Promise<void> {
+  for (const c of ctr(['task', 'ls', '-q']).stdout.split('\n').filter(Boolean)) ctr(['task', 'kill', '-s', 'KILL', c]);
+  await sleep(300);
+  for (const c of ctr(['container', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
+    ctr(['task', 'delete', '--force', c]);
+    ctr(['container', 'rm', c]);
+  }
+}
+
 /** A CRI runtime handler: `runtimeType` is a shim (io.containerd.runc.v2, ...). */
 export interface CriRuntime {
   runtimeType: string;

@@ -5,6 +5,8 @@
 // else is a thin syscall wrapper.
 #include <napi.h>
 
+#include "errno_error.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -35,15 +37,6 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 
 namespace {
 
-// Throws a JS Error "<what>: <strerror>" with .code = errno name and .errno.
-Napi::Value Fail(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  const char* name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 // A sealed, executable memfd copy of carton-init. Executing the copy (not
 // the file on disk) means a container that gets hold of /proc/<pid>/exe can

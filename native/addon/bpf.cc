@@ -4,6 +4,8 @@
 // (src/cgroups/v2/devices.ts); this file only loads and attaches them.
 #include <napi.h>
 
+#include "errno_error.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -18,13 +20,6 @@ namespace {
 
 long Bpf(int cmd, union bpf_attr* attr) { return syscall(__NR_bpf, cmd, attr, sizeof(*attr)); }
 
-Napi::Value Err(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  const char* name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 // Program ids attached to the cgroup as BPF_CGROUP_DEVICE.
 bool Query(int cg, std::vector<__u32>* ids) {
@@ -66,13 +61,13 @@ Napi::Value Install(const Napi::CallbackInfo& info) {
     Bpf(BPF_PROG_LOAD, &a);
     std::string l(log);
     for (auto& c : l) if (c == '\n') c = ' ';
-    return Err(env, "bpf(BPF_PROG_LOAD) device filter" + (l.empty() ? "" : " [" + l.substr(0, 200) + "]"), e);
+    return Fail(env, "bpf(BPF_PROG_LOAD) device filter" + (l.empty() ? "" : " [" + l.substr(0, 200) + "]"), e);
   }
   int cg = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg < 0) {
     int e = errno;
     close(prog);
-    return Err(env, "open " + dir, e);
+    return Fail(env, "open " + dir, e);
   }
   std::vector<__u32> old;
   if (!Query(cg, &old)) old.clear();
@@ -85,7 +80,7 @@ Napi::Value Install(const Napi::CallbackInfo& info) {
     int e = errno;
     close(prog);
     close(cg);
-    return Err(env, "bpf(BPF_PROG_ATTACH) to " + dir, e);
+    return Fail(env, "bpf(BPF_PROG_ATTACH) to " + dir, e);
   }
   close(prog);
   for (__u32 id : old) {
@@ -109,12 +104,12 @@ Napi::Value Count(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = info[0].As<Napi::String>();
   int cg = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cg < 0) return Err(env, "open " + dir, errno);
+  if (cg < 0) return Fail(env, "open " + dir, errno);
   std::vector<__u32> ids;
   bool ok = Query(cg, &ids);
   int e = errno;
   close(cg);
-  if (!ok) return Err(env, "bpf(BPF_PROG_QUERY) " + dir, e);
+  if (!ok) return Fail(env, "bpf(BPF_PROG_QUERY) " + dir, e);
   return Napi::Number::New(env, ids.size());
 }
 

@@ -6,6 +6,8 @@
 // (A container's stdio from the shim's fifos is spawnInit's `stdio` argument.)
 #include <napi.h>
 
+#include "errno_error.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -15,15 +17,6 @@
 #include <string>
 
 namespace {
-
-Napi::Value Fail(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  const char* name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 // mount(source, target, fstype, flags, data)
 Napi::Value Mount(const Napi::CallbackInfo& info) {

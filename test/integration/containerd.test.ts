@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import { busyboxArchive, IMAGE, killShims, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import { busyboxArchive, IMAGE, killShims, removeAllTasks, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
 import { CARTON, Env } from '../helpers';
 
 const env = new Env('containerd');
@@ -38,12 +38,7 @@ function runtimeFlag(runtime: 'carton' | 'runc'): string[] {
 
 t.teardown(async () => {
   if (daemonPid) {
-    for (const c of ctr(['task', 'ls', '-q']).stdout.split('\n').filter(Boolean)) ctr(['task', 'kill', '-s', 'KILL', c]);
-    await sleep(300);
-    for (const c of ctr(['container', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
-      ctr(['task', 'delete', '--force', c]);
-      ctr(['container', 'rm', c]);
-    }
+    await removeAllTasks(ctr);
     killShims(SOCK, [daemonPid]);
     await stopDaemon(daemonPid);
   }

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import t, { type Test } from 'tap';
 import { CriClient, type ContainerConfig, type PodSandboxConfig } from '../cri';
-import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, rmdirIfEmpty, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, removeCgroupTrees, rmdirIfEmpty, startContainerd, stopDaemon, unmountUnder } from '../engines';
 import { CARTON, Env } from '../helpers';
 
 const env = new Env('cri');
@@ -36,21 +36,6 @@ function ctr(args: string[]): { code: number | null; stdout: string; stderr: str
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** Removes our cgroup parent in every v1 hierarchy and the cgroup2 mount, deepest first. */
-function removeCgroupParent(): void {
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    const top = path.join('/sys/fs/cgroup', h, CG_PARENT);
-    if (!fs.existsSync(top)) continue;
-    const dirs: string[] = [];
-    const walk = (d: string): void => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-      dirs.push(d);
-    };
-    walk(top);
-    rmdirIfEmpty(dirs);
-  }
-}
-
 t.teardown(async () => {
   if (cri) {
     for (const id of pods) {
@@ -66,7 +51,7 @@ t.teardown(async () => {
   unmountUnder(dir);
   // The shims' sockets go under /run/containerd/s whatever the config says.
   rmdirIfEmpty(['/run/containerd/s', '/run/containerd']);
-  removeCgroupParent();
+  removeCgroupTrees([CG_PARENT]);
   const left = fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, CG_PARENT)).filter((d) => fs.existsSync(d));
   const leaks = env.cleanup();
   if (left.length) leaks.push(`cgroup parent left: ${left.join(' ')}`);

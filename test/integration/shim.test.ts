@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
 import { CriClient, type ContainerConfig, type PodSandboxConfig } from '../cri';
-import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, pidsMentioning, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, pidsMentioning, removeAllTasks, removeCgroupTrees, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
 import { CARTON, Env, REPO } from '../helpers';
 import { SHARED_GROUP, socketAddress, socketPath } from '../../src/shim/address';
 import { STATE_ROOT } from '../../src/shim/delete';
@@ -74,21 +74,6 @@ async function until(what: () => boolean, tries = 100): Promise<boolean> {
   return what();
 }
 
-function removeCgroups(): void {
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    for (const top of [path.join('/sys/fs/cgroup', h, CG_PARENT), path.join('/sys/fs/cgroup', h, NS)]) {
-      if (!fs.existsSync(top)) continue;
-      const dirs: string[] = [];
-      const walk = (d: string): void => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-        dirs.push(d);
-      };
-      walk(top);
-      rmdirIfEmpty(dirs);
-    }
-  }
-}
-
 t.teardown(async () => {
   events?.kill('SIGKILL');
   if (cri) {
@@ -99,12 +84,7 @@ t.teardown(async () => {
     cri.close();
   }
   if (daemonPid) {
-    for (const c of ctr(['task', 'ls', '-q']).stdout.split('\n').filter(Boolean)) ctr(['task', 'kill', '-s', 'KILL', c]);
-    await sleep(300);
-    for (const c of ctr(['container', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
-      ctr(['task', 'delete', '--force', c]);
-      ctr(['container', 'rm', c]);
-    }
+    await removeAllTasks(ctr);
   }
   // Our carton shims: SIGTERM, so they remove their sockets; then anything left of ours goes.
   for (const p of cartonShims()) process.kill(p, 'SIGTERM');
@@ -121,7 +101,7 @@ t.teardown(async () => {
   const k8s = path.join(STATE_ROOT, CRI_NS);
   for (const id of criIds) if (fs.existsSync(path.join(k8s, id))) spawnSync(CARTON, ['--root', k8s, 'delete', '--force', id]);
   rmdirIfEmpty([k8s, STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
-  removeCgroups();
+  removeCgroupTrees([CG_PARENT, NS]);
   const leaks = env.cleanup();
   const left = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => [CG_PARENT, NS].map((p) => path.join('/sys/fs/cgroup', h, p))).filter((d) => fs.existsSync(d));
   if (left.length) leaks.push(`cgroups left: ${left.join(' ')}`);
