@@ -9,11 +9,21 @@ const leaks: string[] = [];
 for (const h of fs.readdirSync('/sys/fs/cgroup')) {
   const d = path.join('/sys/fs/cgroup', h, 'carton');
   if (fs.existsSync(d)) leaks.push(`cgroup dir left: ${d}`);
+  // the systemd driver test's parent (test/systemd-ns.ts)
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(path.join('/sys/fs/cgroup', h)).filter((n) => n.startsWith('carton-sdtest-'));
+  } catch {
+    // not a directory
+  }
+  for (const n of names) leaks.push(`cgroup dir left: ${path.join('/sys/fs/cgroup', h, n)}`);
 }
 const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => /carton-|\/rootfs/.test(l));
 if (mounts.length) leaks.push(`mounts left: ${mounts.join(' | ')}`);
 const ps = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' }).split('\n').filter((l) => /carton-init/.test(l) && !/ Z/.test(l));
 if (ps.length) leaks.push(`processes left: ${ps.join(' | ')}`);
+const systemds = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' }).split('\n').filter((l) => /systemd --unit=carton-test.target/.test(l) && !/ Z/.test(l));
+if (systemds.length) leaks.push(`test systemd left: ${systemds.join(' | ')}`);
 const shims = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' }).split('\n').filter((l) => /containerd-shim-carton-v2/.test(l) && !/ Z/.test(l));
 if (shims.length) leaks.push(`shims left: ${shims.join(' | ')}`);
 // the shims' front doors (src/shim/frontdoor.ts)

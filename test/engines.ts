@@ -84,18 +84,19 @@ export function rmdirIfEmpty(dirs: string[]): void {
  */
 export function removeCgroupTrees(tops: string[]): void {
   for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    for (const name of tops) {
-      const top = path.join('/sys/fs/cgroup', h, name);
-      if (!fs.existsSync(top)) continue;
-      const dirs: string[] = [];
-      const walk = (d: string): void => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-        dirs.push(d);
-      };
-      walk(top);
-      rmdirIfEmpty(dirs);
-    }
+    for (const name of tops) rmdirIfEmpty(treeDirs(path.join('/sys/fs/cgroup', h, name)));
   }
+}
+
+/** `top` and every directory below it, deepest first (none if `top` is not there). */
+export function treeDirs(top: string): string[] {
+  const dirs: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+    dirs.push(d);
+  };
+  if (fs.existsSync(top)) walk(top);
+  return dirs;
 }
 
 /** Every task of a containerd namespace killed, deleted, and its container removed (`ctr` bound to it). */

@@ -17,24 +17,24 @@ import type { CgroupRecord, DeviceRule, Resources } from './types';
 import * as v1 from './v1';
 import * as v2 from './v2';
 import * as bpfDevices from './v2/devices';
+import * as systemd from './systemd';
 
 /** The default parent for containers without linux.cgroupsPath. */
 export const DEFAULT_PARENT = '/carton';
 
 /**
- * Why --systemd-cgroup cannot be honoured. There is no silent fallback to
- * cgroupfs: an engine that asked for systemd would then find its container
- * outside the slice it manages. sd_booted()'s test tells the two cases apart.
+ * --systemd-cgroup: the scope for the container. There is no silent fallback
+ * to cgroupfs: an engine that asked for systemd would then find its
+ * container outside the slice it manages.
  */
-export function systemdUnavailable(): string {
-  if (!fs.existsSync('/run/systemd/system')) {
-    return '--systemd-cgroup: systemd is not running as PID 1 on this host (no /run/systemd/system); use the cgroupfs driver';
-  }
-  return '--systemd-cgroup: the systemd (D-Bus) cgroup driver is not in this build of carton; use the cgroupfs driver';
+export function systemdUnit(cgroupsPath: string | undefined, id: string): systemd.Unit {
+  const why = systemd.unavailable();
+  if (why) throw new SetupError(why);
+  return systemd.unitFor(cgroupsPath, id);
 }
 
-export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string, systemd: boolean): string {
-  if (systemd) throw new SetupError(systemdUnavailable());
+export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string, useSystemd: boolean): string {
+  if (useSystemd) return systemdUnit(cgroupsPath, id).path;
   if (!cgroupsPath) return `${DEFAULT_PARENT}/${id}`;
   if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) {
     throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`);
@@ -53,12 +53,12 @@ function dirIn(h: Hierarchy, cgPath: string, self: Map<string, string>): string 
   return path.join(h.mountPoint, rel, cgPath);
 }
 
-export function plan(layout: CgroupLayout, cgPath: string): CgroupRecord {
+export function plan(layout: CgroupLayout, cgPath: string, unit?: systemd.Unit): CgroupRecord {
   const self = selfCgroups();
   const dirs: Record<string, string> = {};
   for (const h of layout.v1) dirs[h.controllers.join(',')] = dirIn(h, cgPath, self);
   if (layout.unified) dirs[''] = dirIn(layout.unified, cgPath, self);
-  return { mode: layout.mode, path: cgPath, dirs, created: [] };
+  return { mode: layout.mode, path: cgPath, dirs, created: [], ...(unit && { systemd: unit }) };
 }
 
 /**
@@ -189,25 +189,63 @@ export function nodeRules(devs: Array<{ type: string; major?: number; minor?: nu
   return (devs ?? []).map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
 }
 
+/** --systemd-cgroup records between create() and the first addProcess(), which starts the scope with init in it. */
+const unstarted = new WeakMap<CgroupRecord, { layout: CgroupLayout; resources?: Resources; nodes: DeviceRule[] }>();
+
 export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resources | undefined, nodes: DeviceRule[] = []): void {
+  if (rec.systemd) {
+    unstarted.set(rec, { layout, resources, nodes });
+    return;
+  }
+  materialize(rec, layout);
+  setResources(rec, layout, resources ?? {}, nodes, false);
+}
+
+/** The container's directory in every hierarchy, made where missing (and recorded). */
+function materialize(rec: CgroupRecord, layout: CgroupLayout): void {
   for (const h of layout.v1) {
     const dir = rec.dirs[h.controllers.join(',')];
     if (dir === undefined) continue;
     mkdirs(dir, rec.created, false);
     if (h.controllers.includes('cpuset')) fillCpuset(dir, h.mountPoint);
   }
-  if (layout.unified && rec.dirs[''] !== undefined) mkdirs(rec.dirs[''], rec.created, true);
-  setResources(rec, layout, resources ?? {}, nodes, false);
+  // Under systemd its slices are its own: no subtree_control writes there.
+  if (layout.unified && rec.dirs[''] !== undefined) mkdirs(rec.dirs[''], rec.created, !rec.systemd);
 }
 
 /** `update`: write only the fields given. */
 export function update(rec: CgroupRecord, resources: Resources): void {
   checkSupported(resources);
+  if (rec.systemd) systemd.setProperties(rec.systemd, resources, hostLayout());
   setResources(rec, hostLayout(), resources, [], true);
 }
 
-/** Put a process in the container's cgroup in every hierarchy (but `skip`, where it already is). */
+/**
+ * Put a process in the container's cgroup in every hierarchy (but `skip`,
+ * where it already is). Under --systemd-cgroup the first one, init, starts
+ * the scope; the hierarchies systemd does not manage are joined as with
+ * cgroupfs, and the resources written once init is in.
+ */
 export function addProcess(rec: CgroupRecord, pid: number, skip?: string): void {
+  const first = unstarted.get(rec);
+  if (first) {
+    unstarted.delete(rec);
+    try {
+      systemd.startUnit(rec.systemd!, pid, first.resources, first.layout);
+      rec.systemd!.started = true;
+    } catch (e) {
+      // Ours to stop even if the start job failed half-way; a unit that
+      // already existed is another container's and never is.
+      rec.systemd!.started = !(e instanceof systemd.UnitExistsError);
+      throw e;
+    }
+    materialize(rec, first.layout);
+  }
+  join(rec, pid, skip);
+  if (first) setResources(rec, first.layout, first.resources ?? {}, first.nodes, false);
+}
+
+function join(rec: CgroupRecord, pid: number, skip?: string): void {
   for (const dir of Object.values(rec.dirs)) {
     if (dir === skip) continue;
     try {
@@ -215,60 +253,6 @@ export function addProcess(rec: CgroupRecord, pid: number, skip?: string): void 
     } catch (e) {
       throw new SetupError(`cgroup: add pid ${pid} to ${dir}: ${errText(e)}`);
     }
-  }
-}
-
-/** Host pids in the container's cgroup (from the first hierarchy that lists them). */
-export function processes(rec: CgroupRecord): number[] {
-  const order = ['', ...Object.keys(rec.dirs).filter((k) => k !== '')];
-  for (const k of order) {
-    const dir = rec.dirs[k];
-    if (!dir) continue;
-    try {
-      return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-    } catch {
-      continue;
-    }
-  }
-  return [];
-}
-
-/** The v1 freezer directory if the host has one, else the cgroup2 directory. */
-function freezerOf(rec: CgroupRecord): { dir: string; impl: typeof v1.freezer | typeof v2.freezer } {
-  const k = Object.keys(rec.dirs).find((x) => x.split(',').includes('freezer'));
-  if (k !== undefined) return { dir: rec.dirs[k], impl: v1.freezer };
-  if (rec.dirs['']) return { dir: rec.dirs[''], impl: v2.freezer };
-  throw new SetupError('the freezer cgroup controller is not available on this host');
-}
-
-export function freeze(rec: CgroupRecord): void {
-  const f = freezerOf(rec);
-  f.impl.freeze(f.dir);
-}
-
-export function thaw(rec: CgroupRecord): void {
-  const f = freezerOf(rec);
-  f.impl.thaw(f.dir);
-}
-
-export function isFrozen(rec: CgroupRecord): boolean {
-  const f = freezerOf(rec);
-  return f.impl.frozen(f.dir);
-}
-
-/**
- * SIGKILL everything at once through cgroup.kill (cgroup2, also on hybrid
- * hosts: the container has a cgroup2 directory there). False when the
- * kernel has no cgroup.kill, so the caller signals pid by pid.
- */
-export function killAll(rec: CgroupRecord): boolean {
-  const d = rec.dirs[''];
-  if (!d) return false;
-  try {
-    writeRaw(path.join(d, 'cgroup.kill'), '1');
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -289,19 +273,6 @@ export function stats(rec: CgroupRecord): StatsData {
   return ordered;
 }
 
-/** How many OOM kills the container's memory cgroup has seen (v1 memory.oom_control, v2 memory.events). */
-export function oomKills(rec: CgroupRecord): number {
-  const layout = hostLayout();
-  const h = layout.v1.find((x) => x.controllers.includes('memory'));
-  const text = h ? reader(rec.dirs[h.controllers.join(',')])('memory.oom_control') : rec.dirs[''] ? reader(rec.dirs[''])('memory.events') : undefined;
-  return Number(/^oom_kill (\d+)$/m.exec(text ?? '')?.[1] ?? 0);
-}
-
-/** False once the container's cgroup is gone (`events` stops then). */
-export function exists(rec: CgroupRecord): boolean {
-  return Object.values(rec.dirs).some((d) => fs.existsSync(d));
-}
-
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -314,6 +285,14 @@ function sleep(ms: number): void {
 export function destroy(rec: CgroupRecord): void {
   const leaves = new Set(Object.values(rec.dirs));
   const failures: string[] = [];
+  if (rec.systemd) unstarted.delete(rec);
+  if (rec.systemd?.started) {
+    try {
+      systemd.stopUnit(rec.systemd);
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+  }
   for (const d of [...rec.created].reverse()) {
     for (let i = 0; ; i++) {
       try {
@@ -365,3 +344,4 @@ function removeSharedParent(dir: string): void {
 }
 
 export { hostLayout };
+export * from './running';

@@ -55,6 +55,8 @@ export interface CgroupRecord {
   dirs: Record<string, string>;
   /** directories carton created, parents before children */
   created: string[];
+  /** --systemd-cgroup: the transient scope systemd holds the container in (src/cgroups/systemd/) */
+  systemd?: { slice: string; name: string; path: string; started?: boolean };
 }
 
 /** One file write, with the config field it comes from (named in errors). */

@@ -81,7 +81,9 @@ export function create(store: Store, o: CreateOptions): Created {
     throw new CartonError('config.json: /process/user/additionalGids: cannot set supplementary groups without root: setgroups is denied in a rootless user namespace');
   }
   cgroups.checkSupported(bundle.spec.linux?.resources);
-  const cgPath = cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id, o.systemdCgroup);
+  if (o.systemdCgroup && isRootless(o.rootless)) throw new SetupError('--systemd-cgroup: rootless containers under a systemd user manager are not supported; use the cgroupfs driver');
+  const unit = o.systemdCgroup ? cgroups.systemdUnit(bundle.spec.linux?.cgroupsPath, o.id) : undefined;
+  const cgPath = unit?.path ?? cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id, false);
 
   const lock = store.reserve(o.id);
   const fds: number[] = [];
@@ -91,7 +93,7 @@ export function create(store: Store, o: CreateOptions): Created {
   let ours: number | undefined;
   try {
     const layout = cgroups.hostLayout();
-    rec = rootlessRecord(cgroups.plan(layout, cgPath), isRootless(o.rootless), Boolean(bundle.spec.linux?.cgroupsPath), bundle.spec.linux?.resources);
+    rec = rootlessRecord(cgroups.plan(layout, cgPath, unit), isRootless(o.rootless), Boolean(bundle.spec.linux?.cgroupsPath), bundle.spec.linux?.resources);
     cgroups.create(rec, layout, bundle.spec.linux?.resources, cgroups.nodeRules(bundle.spec.linux?.devices));
     phase('cgroup');
 

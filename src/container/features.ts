@@ -64,8 +64,8 @@ export function features(): Features {
     linux: {
       namespaces: kernelNamespaces(),
       capabilities: kernelCapabilities(),
-      // Both cgroup drivers exist (src/cgroups/v1, v2); the systemd driver does not.
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      // src/cgroups/v1, v2 and systemd (root only: no systemd user manager driver).
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
       seccomp: {
         enabled: true,
         actions: [...SECCOMP_NAMES.actions].sort(),

@@ -1,0 +1,78 @@
+// Operations on a live container's cgroup, whichever driver made it: its
+// processes, freezing, killing everything at once, the OOM counter. They
+// read and write only the directories the record names.
+import * as fs from 'fs';
+import * as path from 'path';
+import { SetupError } from '../errors';
+import { writeRaw, reader } from './files';
+import { hostLayout } from './mounts';
+import type { CgroupRecord } from './types';
+import * as v1 from './v1';
+import * as v2 from './v2';
+
+/** Host pids in the container's cgroup (from the first hierarchy that lists them). */
+export function processes(rec: CgroupRecord): number[] {
+  const order = ['', ...Object.keys(rec.dirs).filter((k) => k !== '')];
+  for (const k of order) {
+    const dir = rec.dirs[k];
+    if (!dir) continue;
+    try {
+      return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      continue;
+    }
+  }
+  return [];
+}
+
+/** The v1 freezer directory if the host has one, else the cgroup2 directory. */
+function freezerOf(rec: CgroupRecord): { dir: string; impl: typeof v1.freezer | typeof v2.freezer } {
+  const k = Object.keys(rec.dirs).find((x) => x.split(',').includes('freezer'));
+  if (k !== undefined) return { dir: rec.dirs[k], impl: v1.freezer };
+  if (rec.dirs['']) return { dir: rec.dirs[''], impl: v2.freezer };
+  throw new SetupError('the freezer cgroup controller is not available on this host');
+}
+
+export function freeze(rec: CgroupRecord): void {
+  const f = freezerOf(rec);
+  f.impl.freeze(f.dir);
+}
+
+export function thaw(rec: CgroupRecord): void {
+  const f = freezerOf(rec);
+  f.impl.thaw(f.dir);
+}
+
+export function isFrozen(rec: CgroupRecord): boolean {
+  const f = freezerOf(rec);
+  return f.impl.frozen(f.dir);
+}
+
+/**
+ * SIGKILL everything at once through cgroup.kill (cgroup2, also on hybrid
+ * hosts: the container has a cgroup2 directory there). False when the
+ * kernel has no cgroup.kill, so the caller signals pid by pid.
+ */
+export function killAll(rec: CgroupRecord): boolean {
+  const d = rec.dirs[''];
+  if (!d) return false;
+  try {
+    writeRaw(path.join(d, 'cgroup.kill'), '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How many OOM kills the container's memory cgroup has seen (v1 memory.oom_control, v2 memory.events). */
+export function oomKills(rec: CgroupRecord): number {
+  const layout = hostLayout();
+  const h = layout.v1.find((x) => x.controllers.includes('memory'));
+  const text = h ? reader(rec.dirs[h.controllers.join(',')])('memory.oom_control') : rec.dirs[''] ? reader(rec.dirs[''])('memory.events') : undefined;
+  return Number(/^oom_kill (\d+)$/m.exec(text ?? '')?.[1] ?? 0);
+}
+
+/** False once the container's cgroup is gone (`events` stops then). */
+export function exists(rec: CgroupRecord): boolean {
+  return Object.values(rec.dirs).some((d) => fs.existsSync(d));
+}
