@@ -89,6 +89,26 @@ t.test('cgroupsPath "slice:prefix:name": nested slices, the scope named as runc 
   t.equal(show(`pfx-${id}.scope`, ['LoadState']).LoadState, 'not-found');
 });
 
+t.test('a container that exited: systemd collects the empty scope, delete still succeeds and leaves nothing', { skip }, async (t) => {
+  const id = env.id('sd');
+  const b = env.bundle(testSpec(['true']));
+  t.equal(ns.carton(root, ['create', '--bundle', b, id]).code, 0);
+  t.equal(ns.carton(root, ['start', id]).code, 0);
+  let status = '';
+  for (let i = 0; i < 100 && status !== 'stopped'; i++) {
+    status = JSON.parse(ns.carton(root, ['state', id]).stdout).status;
+    if (status !== 'stopped') await new Promise((r) => setTimeout(r, 50));
+  }
+  t.equal(status, 'stopped');
+  const d = ns.carton(root, ['delete', id]);
+  t.equal(d.code, 0, d.stderr);
+  t.equal(show(`carton-${id}.scope`, ['LoadState']).LoadState, 'not-found');
+  for (const c of ['memory', 'pids', 'freezer', 'cpuset']) {
+    if (v1(c)) t.notOk(fs.existsSync(ns.hostDir(v1(c)!, `/system.slice/carton-${id}.scope`)), `no ${c} directory left`);
+  }
+  t.notOk(fs.existsSync(path.join(root, id)));
+});
+
 t.test('a create that fails after the scope started leaves no scope, cgroup or state', { skip }, async (t) => {
   const id = env.id('sd');
   const b = env.bundle(testSpec(['true'], (s) => (s.hooks = { createRuntime: [{ path: '/bin/false' }] })));
