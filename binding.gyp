@@ -4,7 +4,7 @@
       # The Node addon: small fd-level helpers only (spawn init, SCM_RIGHTS,
       # pidfd, fifo, subreaper). No container logic lives here.
       "target_name": "carton",
-      "sources": ["native/addon/addon.cc", "native/addon/bpf.cc", "native/addon/seccomp.cc", "native/addon/spawn_cgroup.cc", "native/addon/shim.cc"],
+      "sources": ["native/addon/addon.cc", "native/addon/spawn.cc", "native/addon/bpf.cc", "native/addon/seccomp.cc", "native/addon/spawn_cgroup.cc", "native/addon/shim.cc"],
       # libseccomp only here: carton-init stays static and receives BPF bytes.
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
