@@ -43,7 +43,7 @@ constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
 }
 
 // Runs in the child: the same table, signal state and exec as SpawnInit's
-// posix_spawn path (see addon.cc), in the same order.
+// posix_spawn path (see spawn.cc), in the same order.
 [[noreturn]] void Child(const SpawnSpec& s, int pipeW) {
   // CLONE_CLEAR_SIGHAND reset every handled signal; ignored ones (Node
   // ignores SIGPIPE) stay ignored across exec unless reset here.
