@@ -80,4 +80,20 @@ t.test('D-Bus marshalling: alignment and lengths as the specification has them',
     [],
   ]);
   t.throws(() => new Reader(Buffer.from([5, 0, 0, 0, 0x61])).read('s'), /truncated/);
+
+  const all = new Writer();
+  all.write('(nqdv)', [-2, 65535, 0.5, { sig: 'ah', value: [3] }]);
+  t.same(new Reader(all.bytes()).read('(nqdv)'), [-2, 65535, 0.5, { sig: 'ah', value: [3] }], 'every basic type systemd may put in a PropertiesChanged');
+});
+
+t.test('a message body is decoded only when read', async (t) => {
+  // A signal whose body does not parse (a truncated string): its header still does.
+  const good = encodeMessage({ type: MsgType.SIGNAL, serial: 3, fields: { [Field.MEMBER]: 'PropertiesChanged' }, sig: 's', body: ['abcdef'] });
+  const bad = Buffer.from(good);
+  const bodyAt = bad.length - 11; // u32 length + "abcdef" + NUL
+  bad.writeUInt32LE(1000, bodyAt);
+  const m = decodeMessage(bad);
+  t.equal(m.fields[Field.MEMBER], 'PropertiesChanged');
+  t.throws(() => m.body, /truncated/);
+  t.same(decodeMessage(good).body, ['abcdef']);
 });

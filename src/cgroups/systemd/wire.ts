@@ -81,6 +81,18 @@ export class Writer {
         this.buf.writeInt32LE(Number(v), this.len);
         this.len += 4;
         return;
+      case 'n':
+      case 'q':
+        this.room(2);
+        if (c === 'n') this.buf.writeInt16LE(Number(v), this.len);
+        else this.buf.writeUInt16LE(Number(v), this.len);
+        this.len += 2;
+        return;
+      case 'd':
+        this.room(8);
+        this.buf.writeDoubleLE(Number(v), this.len);
+        this.len += 8;
+        return;
       case 't':
       case 'x':
         this.room(8);
@@ -175,6 +187,19 @@ export class Reader {
         this.pos += 4;
         return n;
       }
+      case 'n':
+      case 'q': {
+        this.need(2);
+        const n = c === 'n' ? this.buf.readInt16LE(this.pos) : this.buf.readUInt16LE(this.pos);
+        this.pos += 2;
+        return n;
+      }
+      case 'd': {
+        this.need(8);
+        const n = this.buf.readDoubleLE(this.pos);
+        this.pos += 8;
+        return n;
+      }
       case 't':
       case 'x': {
         this.need(8);
@@ -230,7 +255,8 @@ export interface Message {
   type: MsgType;
   serial: number;
   fields: Partial<Record<Field, Value>>;
-  body: Value[];
+  /** decoded on first use: a subscriber receives every unit's PropertiesChanged and reads almost none */
+  readonly body: Value[];
 }
 
 const FIELD_SIG: Record<number, string> = { 1: 'o', 2: 's', 3: 's', 4: 's', 5: 'u', 6: 's', 7: 's', 8: 'g' };
@@ -271,6 +297,13 @@ export function decodeMessage(buf: Buffer): Message {
   for (const f of r.read('a(yv)') as Value[][]) fields[f[0] as Field] = (f[1] as Variant).value;
   r.align(8);
   const sig = (fields[Field.SIGNATURE] as string | undefined) ?? '';
-  const body = splitSig(sig).map((t) => r.read(t));
-  return { type, serial, fields, body };
+  let body: Value[] | undefined;
+  return {
+    type,
+    serial,
+    fields,
+    get body() {
+      return (body ??= splitSig(sig).map((t) => r.read(t)));
+    },
+  };
 }
