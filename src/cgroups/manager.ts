@@ -33,8 +33,8 @@ export function systemdUnit(cgroupsPath: string | undefined, id: string): system
   return systemd.unitFor(cgroupsPath, id);
 }
 
-export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string, useSystemd: boolean): string {
-  if (useSystemd) return systemdUnit(cgroupsPath, id).path;
+/** linux.cgroupsPath for the cgroupfs driver (--systemd-cgroup: systemdUnit). */
+export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string): string {
   if (!cgroupsPath) return `${DEFAULT_PARENT}/${id}`;
   if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) {
     throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`);
@@ -216,8 +216,9 @@ function materialize(rec: CgroupRecord, layout: CgroupLayout): void {
 /** `update`: write only the fields given. */
 export function update(rec: CgroupRecord, resources: Resources): void {
   checkSupported(resources);
-  if (rec.systemd) systemd.setProperties(rec.systemd, resources, hostLayout());
-  setResources(rec, hostLayout(), resources, [], true);
+  const layout = hostLayout();
+  if (rec.systemd) systemd.setProperties(rec.systemd, resources, layout);
+  setResources(rec, layout, resources, [], true);
 }
 
 /**
@@ -285,7 +286,7 @@ function sleep(ms: number): void {
 export function destroy(rec: CgroupRecord): void {
   const leaves = new Set(Object.values(rec.dirs));
   const failures: string[] = [];
-  if (rec.systemd) unstarted.delete(rec);
+  unstarted.delete(rec);
   if (rec.systemd?.started) {
     try {
       systemd.stopUnit(rec.systemd);

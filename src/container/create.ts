@@ -83,7 +83,7 @@ export function create(store: Store, o: CreateOptions): Created {
   cgroups.checkSupported(bundle.spec.linux?.resources);
   if (o.systemdCgroup && isRootless(o.rootless)) throw new SetupError('--systemd-cgroup: rootless containers under a systemd user manager are not supported; use the cgroupfs driver');
   const unit = o.systemdCgroup ? cgroups.systemdUnit(bundle.spec.linux?.cgroupsPath, o.id) : undefined;
-  const cgPath = unit?.path ?? cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id, false);
+  const cgPath = unit?.path ?? cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id);
 
   const lock = store.reserve(o.id);
   const fds: number[] = [];

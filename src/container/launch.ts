@@ -3,7 +3,6 @@
 // cgroup where the kernel allows it), putting stage A in the remaining
 // (v1) cgroups and letting it clone the process (protocol.h: 'G' -> 'P').
 // A failure on the way never leaves stage A waiting.
-import * as fs from 'fs';
 import { CartonError, errText } from '../errors';
 import { debug, phase } from '../log';
 import { addon } from '../native';
@@ -50,7 +49,7 @@ export function openConsole(terminal: boolean, relayHere: boolean, socketPath: s
 function bornInCgroup(rec: CgroupRecord): string | undefined {
   if (process.env.CARTON_TEST_SPAWN_FALLBACK === '1') return undefined;
   // A systemd scope is created with init as its first pid: there is no directory to be born in yet.
-  if (rec.systemd && !fs.existsSync(rec.dirs[''] ?? '')) return undefined;
+  if (rec.systemd && !rec.systemd.started) return undefined;
   return rec.dirs[''] || undefined;
 }
 
