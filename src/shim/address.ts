@@ -10,6 +10,7 @@
 // can, so it never collides with a container's own group.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 
 export const SOCKET_DIR = '/run/containerd/s';
@@ -51,4 +52,16 @@ export function writeAtomic(file: string, data: string): void {
   fs.rmSync(tmp, { force: true });
   fs.writeFileSync(tmp, data, { flag: 'wx', mode: 0o666 });
   fs.renameSync(tmp, file);
+}
+
+/** A server listening on the unix socket `p` (rejects with EADDRINUSE and the like). */
+export function listenUnix(p: string, opts: net.ServerOpts = {}, onConnection?: (s: net.Socket) => void): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer(opts, onConnection);
+    s.once('error', reject);
+    s.listen(p, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+  });
 }

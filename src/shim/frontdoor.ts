@@ -28,7 +28,7 @@
 // idempotent, so running one twice after a lost answer is harmless.
 import * as fs from 'fs';
 import * as net from 'net';
-import { SOCKET_DIR } from './address';
+import { listenUnix, SOCKET_DIR } from './address';
 import { deleteShim } from './delete';
 import { parseFlags } from './flags';
 import { heldAddress } from './start';
@@ -106,17 +106,6 @@ export function frontDoor(containerdAddress: string, namespace: string, log: (l:
     });
   };
 
-  const bind = () =>
-    new Promise<net.Server>((resolve, reject) => {
-      // allowHalfOpen: the relay shuts its side down after the request; the answer comes after.
-      const s = net.createServer({ allowHalfOpen: true }, onConnection);
-      s.once('error', reject);
-      s.listen(p, () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-    });
-
   const alive = () =>
     new Promise<boolean>((resolve) => {
       const c = net.connect(p);
@@ -131,7 +120,8 @@ export function frontDoor(containerdAddress: string, namespace: string, log: (l:
     if (server || closed) return !!server;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const s = await bind();
+        // allowHalfOpen: the relay shuts its side down after the request; the answer comes after.
+        const s = await listenUnix(p, { allowHalfOpen: true }, onConnection);
         ino = fs.statSync(p).ino;
         if (closed) {
           // the shim began exiting while this bind was on its way

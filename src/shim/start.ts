@@ -9,22 +9,10 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import type { ShimFlags } from './flags';
-import { groupOf, LIFECYCLE_SERVICE, SOCKET_DIR, SOCKET_ENV, socketAddress, socketPath, writeAtomic } from './address';
+import { groupOf, LIFECYCLE_SERVICE, listenUnix, SOCKET_DIR, SOCKET_ENV, socketAddress, socketPath, writeAtomic } from './address';
 import { ClosedError, TtrpcClient } from './ttrpc/client';
 import { encode } from './ttrpc/proto';
 import { Code, ShimError } from './types';
-
-
-function bind(p: string): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(p, () => {
-      s.off('error', reject);
-      resolve(s);
-    });
-  });
-}
 
 /**
  * Asks the shim on `address` to stay for the container being started:
@@ -74,7 +62,7 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
   let server: net.Server | undefined;
   for (let attempt = 0; !server; attempt++) {
     try {
-      server = await bind(sock);
+      server = await listenUnix(sock);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new Error(`create new shim socket: ${(e as Error).message}`);
       const live = await hold(address);
