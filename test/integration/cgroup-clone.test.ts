@@ -41,7 +41,7 @@ const cgroup2Of = (pid: number) => /^0::(.*)$/m.exec(fs.readFileSync(`/proc/${pi
 function spawnStageA(dir: string | undefined): { pid: number; sync: number; via: string; fallback?: string; nul: number } {
   const b = loadBundle(env.bundle(testSpec(['true'])));
   const layout = cgroups.hostLayout();
-  const rec = cgroups.plan(layout, cgroups.resolveCgroupsPath(undefined, 'cgclone', false));
+  const rec = cgroups.plan(layout, cgroups.resolveCgroupsPath(undefined, 'cgclone'));
   const plan = encodePlan(buildPlan(b, { id: 'cgclone', noPivot: false, noNewKeyring: false, preserved: 0, console: false, cgroup: rec, layout }));
   // Stands in for the exec fifo: stage A only checks the fd is open.
   const nul = fs.openSync('/dev/null', 'r');

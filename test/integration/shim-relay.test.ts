@@ -10,7 +10,7 @@ import * as net from 'net';
 import * as path from 'path';
 import t from 'tap';
 import { Env, pidAlive, REPO, testSpec } from '../helpers';
-import { sleep } from '../engines';
+import { pidsMentioning, sleep } from '../engines';
 import { decode } from '../../src/shim/ttrpc/proto';
 import { STATE_ROOT } from '../../src/shim/delete';
 import { fnv1a64, frontDoorPath } from '../../src/shim/frontdoor';
@@ -23,8 +23,6 @@ const door = frontDoorPath(caddr, ns);
 const shimPids = new Set<number>();
 const sockets = new Set<string>([door]);
 const NO_NODE = { PATH: '/nonexistent' };
-
-const alive = pidAlive;
 
 function relay(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(RELAY, args, {
@@ -40,23 +38,15 @@ function start(id: string, bundle: string, extraEnv: NodeJS.ProcessEnv = {}) {
   return { ...r, address };
 }
 
-/** The serving shim that `start` of container `id` spawned (its argv carries the namespace and id). */
+/**
+ * The serving shim that `start` of container `id` spawned: its argv is
+ * `-namespace NS -id ID -address ...` (src/shim/start.ts), where a `start`
+ * invocation has other flags between the two.
+ */
 function shimPid(id: string): number {
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let argv: string[];
-    try {
-      argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    const at = (flag: string) => argv[argv.indexOf(flag) + 1];
-    if (argv.some((a) => a.endsWith('containerd-shim-carton-v2.js')) && !argv.includes('start') && at('-namespace') === ns && at('-id') === id) {
-      shimPids.add(Number(d));
-      return Number(d);
-    }
-  }
-  return 0;
+  const pid = pidsMentioning(`\0-namespace\0${ns}\0-id\0${id}\0`)[0] ?? 0;
+  if (pid) shimPids.add(pid);
+  return pid;
 }
 
 function accepts(p: string): Promise<boolean> {
@@ -77,14 +67,7 @@ async function until(f: () => Promise<boolean> | boolean): Promise<boolean> {
 
 t.teardown(() => {
   // every serving shim of this namespace, found or not by the tests
-  for (const d of fs.readdirSync('/proc')) {
-    try {
-      const c = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (c.includes('containerd-shim-carton-v2') && c.includes(`\0-namespace\0${ns}\0`)) shimPids.add(Number(d));
-    } catch {
-      // not a process, or gone
-    }
-  }
+  for (const p of pidsMentioning(`\0-namespace\0${ns}\0`)) shimPids.add(p);
   for (const p of shimPids) {
     try {
       process.kill(p, 'SIGKILL');
@@ -152,13 +135,12 @@ t.test('start and delete through a live shim, without Node', async (t) => {
   // delete: the carton container force-deleted by the serving shim.
   const root = path.join(STATE_ROOT, ns);
   const { id, bundle: b, pid: initPid } = env.createSleeper(root, 'relaydel');
-  const st = { pid: initPid };
   const d = relay(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, '-bundle', b, 'delete'], b, NO_NODE);
   t.equal(d.code, 0, d.stderr);
   const resp = decode('containerd.task.v2.DeleteResponse', d.stdout);
   t.equal(resp.exitStatus, 137);
-  t.equal(resp.pid, st.pid);
-  t.ok(await until(() => !alive(st.pid)), 'the container init is gone');
+  t.equal(resp.pid, initPid);
+  t.ok(await until(() => !pidAlive(initPid)), 'the container init is gone');
   t.notOk(fs.existsSync(path.join(root, id)), 'and its state');
 
   // CARTON_SHIM_RELAY=0: always the Node shim.
@@ -168,7 +150,7 @@ t.test('start and delete through a live shim, without Node', async (t) => {
   // The front door's shim goes: the socket goes with it, and the next start
   // falls back to Node, whose Hold makes the surviving pod shim claim the door.
   process.kill(pid, 'SIGTERM');
-  t.ok(await until(() => !alive(pid)), 'SIGTERM: the shared shim is gone');
+  t.ok(await until(() => !pidAlive(pid)), 'SIGTERM: the shared shim is gone');
   t.notOk(fs.existsSync(door), 'its front door removed');
   const p4 = start('p4', pod);
   t.equal(p4.code, 0, p4.stderr);
@@ -180,7 +162,7 @@ t.test('start and delete through a live shim, without Node', async (t) => {
 
   // A dead front door (socket file, nobody listening): fall back, and a new shim takes it over.
   process.kill(podPid, 'SIGKILL');
-  t.ok(await until(() => !alive(podPid)));
+  t.ok(await until(() => !pidAlive(podPid)));
   t.ok(fs.existsSync(door), 'a killed shim leaves its front door behind');
   t.not(start('r4', b1, NO_NODE).code, 0, 'dead door: the fall-back, which needs node');
   const s5 = start('r5', b1);
@@ -190,6 +172,6 @@ t.test('start and delete through a live shim, without Node', async (t) => {
   t.ok(await until(() => accepts(door)), 'the new shim took the dead door over');
   t.equal(start('r6', b2, NO_NODE).address, s5.address);
   process.kill(pid5, 'SIGTERM');
-  t.ok(await until(() => !alive(pid5)));
+  t.ok(await until(() => !pidAlive(pid5)));
   t.notOk(fs.existsSync(door));
 });

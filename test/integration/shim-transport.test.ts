@@ -32,11 +32,9 @@ const sockets = new Set<string>();
 const events: Array<Record<string, any>> = [];
 let evServer: TtrpcServer;
 
-const alive = pidAlive;
-
 async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
-  return !alive(pid);
+  for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(50);
+  return !pidAlive(pid);
 }
 
 function shim(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
@@ -123,7 +121,7 @@ t.test('start, serve, share, events, shutdown', async (t) => {
   const one = await connect(s1.address);
   t.teardown(() => one.client.close());
   t.not(one.shimPid, 0);
-  t.ok(alive(one.shimPid), 'a serving shim outlives start');
+  t.ok(pidAlive(one.shimPid), 'a serving shim outlives start');
   t.equal(fs.readFileSync(`/proc/${one.shimPid}/stat`, 'utf8').split(') ')[1].split(' ')[3], String(one.shimPid), 'in its own session');
   t.equal(fs.statSync(s1.address.slice(7)).mode & 0o777, 0o600);
 
@@ -209,7 +207,7 @@ t.test('linger: an idle shim serves the next container, then exits', async (t) =
   await call(one.client, 'Delete', { id: 'l1' }, 'DeleteRequest', 'DeleteResponse');
   await call(one.client, 'Shutdown', { id: 'l1' }, 'ShutdownRequest', EMPTY);
   one.client.close();
-  t.ok(alive(one.shimPid), 'Shutdown of the last task: the shim lingers');
+  t.ok(pidAlive(one.shimPid), 'Shutdown of the last task: the shim lingers');
   await t.rejects(TtrpcClient.connect(s1.address).then((c) => call(c, 'State', { id: 'l1' }, 'StateRequest', 'StateResponse')), { code: Code.NOT_FOUND }, 'with a fresh service');
 
   const s2 = start('l2', b2);
@@ -237,16 +235,15 @@ t.test('linger: an idle shim serves the next container, then exits', async (t) =
 t.test('delete: force-deletes the carton container, prints the DeleteResponse', async (t) => {
   const root = path.join(STATE_ROOT, ns);
   const { id, bundle: b, pid } = env.createSleeper(root, 'shimdel');
-  const st = { pid };
-  t.ok(alive(st.pid));
+  t.ok(pidAlive(pid));
 
   const r = shim(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, '-bundle', b, 'delete'], b);
   t.equal(r.code, 0, r.stderr);
   const resp = decode('containerd.task.v2.DeleteResponse', r.stdout);
   t.equal(resp.exitStatus, 137);
-  t.equal(resp.pid, st.pid);
+  t.equal(resp.pid, pid);
   t.ok(resp.exitedAt.seconds > 1_600_000_000);
-  t.ok(await gone(st.pid), 'the container init is gone');
+  t.ok(await gone(pid), 'the container init is gone');
   t.notOk(fs.existsSync(path.join(root, id)), 'and its state');
 
   const none = shim(['-namespace', ns, '-address', caddr, '-id', 'never-was', '-bundle', b, 'delete'], b);

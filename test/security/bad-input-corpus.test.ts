@@ -208,7 +208,7 @@ const layout = cgroups.hostLayout();
 function pipeline(dir: string): void {
   const b = loadBundle(dir);
   cgroups.checkSupported(b.spec.linux?.resources);
-  const rec = cgroups.plan(layout, cgroups.resolveCgroupsPath(b.spec.linux?.cgroupsPath, 'corpus', false));
+  const rec = cgroups.plan(layout, cgroups.resolveCgroupsPath(b.spec.linux?.cgroupsPath, 'corpus'));
   encodePlan(buildPlan(b, { id: 'corpus', noPivot: false, noNewKeyring: false, preserved: 0, console: false, cgroup: rec, layout }));
 }
 
