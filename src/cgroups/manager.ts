@@ -13,7 +13,7 @@ import { SetupError, errCode, errText } from '../errors';
 import { apply, reader, writeRaw } from './files';
 import { hostLayout, selfCgroups, type CgroupLayout, type Hierarchy } from './mounts';
 import type { Controller, StatsData } from './driver';
-import type { CgroupRecord, DeviceRule, Resources } from './types';
+import type { CgroupRecord, Resources } from './types';
 import * as v1 from './v1';
 import * as v2 from './v2';
 import * as bpfDevices from './v2/devices';
@@ -129,10 +129,10 @@ interface Placed {
 }
 
 /** Where each controller lives for this container; fields whose controller is nowhere are an error. */
-function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources, nodes: DeviceRule[]): Placed[] {
+function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources): Placed[] {
   const avail = v2Available(rec);
   const out: Placed[] = [];
-  for (const c of v1.controllers(nodes)) {
+  for (const c of v1.controllers()) {
     const h = layout.v1.find((x) => x.controllers.includes(c.name));
     if (h) {
       // absent: a rootless caller could not create it (cgroups/rootless.ts)
@@ -169,14 +169,14 @@ export function checkSupported(r: Resources | undefined, layout: CgroupLayout = 
   }
 }
 
-function setResources(rec: CgroupRecord, layout: CgroupLayout, r: Resources, nodes: DeviceRule[], update: boolean): void {
-  for (const p of placements(rec, layout, r, nodes)) {
+function setResources(rec: CgroupRecord, layout: CgroupLayout, r: Resources, update: boolean): void {
+  for (const p of placements(rec, layout, r)) {
     // update leaves the device rules as create made them, as runc does.
     if (update && p.ctrl.name === 'devices' && !r.devices) continue;
     for (const w of p.ctrl.writes(r, reader(p.dir))) apply(p.dir, p.ctrl.name, w);
   }
   if (rec.dirs[''] && !layout.v1.some((h) => h.controllers.includes('devices')) && (!update || r.devices)) {
-    bpfDevices.install(rec.dirs[''], v1.deviceRules(r, nodes));
+    bpfDevices.install(rec.dirs[''], v1.deviceRules(r));
   }
   if (r.unified && Object.keys(r.unified).length) {
     const dir = rec.dirs[''];
@@ -184,21 +184,20 @@ function setResources(rec: CgroupRecord, layout: CgroupLayout, r: Resources, nod
   }
 }
 
-/** linux.devices nodes become allow rules, as runc adds them. */
-export function nodeRules(devs: Array<{ type: string; major?: number; minor?: number }> | undefined): DeviceRule[] {
-  return (devs ?? []).map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
-}
-
 /** --systemd-cgroup records between create() and the first addProcess(), which starts the scope with init in it. */
-const unstarted = new WeakMap<CgroupRecord, { layout: CgroupLayout; resources?: Resources; nodes: DeviceRule[] }>();
+const unstarted = new WeakMap<CgroupRecord, { layout: CgroupLayout; resources?: Resources }>();
 
-export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resources | undefined, nodes: DeviceRule[] = []): void {
+/**
+ * linux.devices nodes are not passed here on purpose: creating a node grants
+ * no access to it (only linux.resources.devices and runc's defaults do).
+ */
+export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resources | undefined): void {
   if (rec.systemd) {
-    unstarted.set(rec, { layout, resources, nodes });
+    unstarted.set(rec, { layout, resources });
     return;
   }
   materialize(rec, layout);
-  setResources(rec, layout, resources ?? {}, nodes, false);
+  setResources(rec, layout, resources ?? {}, false);
 }
 
 /** The container's directory in every hierarchy, made where missing (and recorded). */
@@ -218,7 +217,7 @@ export function update(rec: CgroupRecord, resources: Resources): void {
   checkSupported(resources);
   const layout = hostLayout();
   if (rec.systemd) systemd.setProperties(rec.systemd, resources, layout);
-  setResources(rec, layout, resources, [], true);
+  setResources(rec, layout, resources, true);
 }
 
 /**
@@ -243,7 +242,7 @@ export function addProcess(rec: CgroupRecord, pid: number, skip?: string): void 
     materialize(rec, first.layout);
   }
   join(rec, pid, skip);
-  if (first) setResources(rec, first.layout, first.resources ?? {}, first.nodes, false);
+  if (first) setResources(rec, first.layout, first.resources ?? {}, false);
 }
 
 function join(rec: CgroupRecord, pid: number, skip?: string): void {
@@ -260,7 +259,7 @@ function join(rec: CgroupRecord, pid: number, skip?: string): void {
 /** runc's types.Stats for `events`. */
 export function stats(rec: CgroupRecord): StatsData {
   const out: StatsData = {};
-  for (const p of placements(rec, hostLayout(), {}, [])) p.ctrl.stats?.(reader(p.dir), out);
+  for (const p of placements(rec, hostLayout(), {})) p.ctrl.stats?.(reader(p.dir), out);
   const ordered: StatsData = {
     cpu: out.cpu ?? { usage: { kernel: 0, user: 0 }, throttling: {} },
     cpuset: out.cpuset ?? { cpu_exclusive: 0, mem_hardwall: 0, mem_exclusive: 0, memory_migrate: 0, memory_spread_page: 0, memory_spread_slab: 0, memory_pressure: 0, sched_load_balance: 0, sched_relax_domain_level: 0 },

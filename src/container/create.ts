@@ -94,7 +94,7 @@ export function create(store: Store, o: CreateOptions): Created {
   try {
     const layout = cgroups.hostLayout();
     rec = rootlessRecord(cgroups.plan(layout, cgPath, unit), isRootless(o.rootless), Boolean(bundle.spec.linux?.cgroupsPath), bundle.spec.linux?.resources);
-    cgroups.create(rec, layout, bundle.spec.linux?.resources, cgroups.nodeRules(bundle.spec.linux?.devices));
+    cgroups.create(rec, layout, bundle.spec.linux?.resources);
     phase('cgroup');
 
     const fifo = store.fifo(o.id);

@@ -117,6 +117,21 @@ t.test('devices: an eBPF program enforces the rules; allowed devices open, other
   t.equal(inNs(['delete', '--force', allowed]).code, 0);
 });
 
+t.test('devices: a linux.devices node adds nothing to the eBPF program', { skip }, async (t) => {
+  // Before the fix the node became an allow rule in the program and this
+  // printed WROTE (the host's kernel log got the line); runc 1.1.5 refuses.
+  const id = env.id();
+  t.equal(runIn(testSpec(['sh', '-c', 'echo carton-devices-test > /dev/kmsg && echo WROTE || echo REFUSED; sleep 1000'], (s) => {
+    s.linux!.resources = { devices: [{ allow: false, access: 'rwm' }] };
+    s.linux!.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o666 }];
+  }), id).code, 0);
+  const out = path.join(env.dir, `out-${id}`);
+  t.ok(await waitFor(() => /WROTE|REFUSED/.test(text(out))));
+  t.match(text(out), /can't create \/dev\/kmsg: Operation not permitted/);
+  t.notMatch(text(out), /WROTE/);
+  t.equal(inNs(['delete', '--force', id]).code, 0);
+});
+
 t.test('limits whose controller is not enabled on cgroup2 fail naming field and controller; unified core files are written', { skip }, async (t) => {
   for (const [res, re] of [
     [{ memory: { limit: 64 << 20 } }, /linux\.resources\.memory\.limit: the memory cgroup controller is not available on this host: not enabled in \/sys\/fs\/cgroup\/carton\//],

@@ -1,7 +1,6 @@
 // The cgroup v1 driver: one controller per file, looked up by the name of
 // the hierarchy it is bound to on this host.
 import type { Controller } from '../driver';
-import type { DeviceRule } from '../types';
 import { blkio } from './blkio';
 import { cpu } from './cpu';
 import { cpuacct } from './cpuacct';
@@ -14,8 +13,8 @@ import { netPrio } from './net_prio';
 import { pids } from './pids';
 import { rdma } from './rdma';
 
-export function controllers(nodes: DeviceRule[] = []): Controller[] {
-  return [memory, cpu, cpuacct, cpuset, pids, blkio, hugetlb, netCls, netPrio, rdma, devices(nodes)];
+export function controllers(): Controller[] {
+  return [memory, cpu, cpuacct, cpuset, pids, blkio, hugetlb, netCls, netPrio, rdma, devices];
 }
 
 export * as freezer from './freezer';
