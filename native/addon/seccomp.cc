@@ -88,12 +88,14 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
     std::vector<scmp_arg_cmp> cmps;
     for (uint32_t j = 0; j < args.Length(); j++) {
       Napi::Object a = args.Get(j).As<Napi::Object>();
-      bool lossless = true;
+      bool exactA = true, exactB = true;
       scmp_arg_cmp c;
       c.arg = a.Get("index").As<Napi::Number>().Uint32Value();
       c.op = (scmp_compare)a.Get("op").As<Napi::Number>().Uint32Value();
-      c.datum_a = a.Get("a").As<Napi::BigInt>().Uint64Value(&lossless);
-      c.datum_b = a.Get("b").As<Napi::BigInt>().Uint64Value(&lossless);
+      c.datum_a = a.Get("a").As<Napi::BigInt>().Uint64Value(&exactA);
+      c.datum_b = a.Get("b").As<Napi::BigInt>().Uint64Value(&exactB);
+      // A negative or >= 2^64 BigInt would wrap (2^64 became 0): never compile it.
+      if (!exactA || !exactB) return Throw(env, where + ": syscall " + name + ": argument value is not a uint64");
       cmps.push_back(c);
     }
     int rc = seccomp_rule_add_array(ctx, action, nr, (unsigned)cmps.size(), cmps.empty() ? nullptr : cmps.data());

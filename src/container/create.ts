@@ -14,6 +14,7 @@ import { buildPlan } from '../plan/build';
 import { encodePlan } from '../plan/encode';
 import { CLONE, NAMESPACES } from '../plan/linux';
 import { loadBundle } from '../spec/load';
+import { stringifyExact } from '../spec/exact-json';
 import type { IdMap } from '../spec/types';
 import { atomicWrite, type StoredState, type Store } from '../state/store';
 import { procStat } from '../state/status';
@@ -158,7 +159,8 @@ export function create(store: Store, o: CreateOptions): Created {
       cgroup: rec,
       namespaces: Object.entries(NAMESPACES).filter(([, f]) => plan.nsNew & f).map(([n]) => n),
     };
-    fs.writeFileSync(path.join(store.dir(o.id), 'config.json'), JSON.stringify(bundle.spec));
+    // exact: exec compiles the container's seccomp filter again from this copy
+    fs.writeFileSync(path.join(store.dir(o.id), 'config.json'), stringifyExact(bundle.spec));
     store.write(state);
     if (o.pidFile) writePidFile(o.pidFile, initB);
     phase('state written');

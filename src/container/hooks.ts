@@ -12,6 +12,7 @@ import { CartonError } from '../errors';
 import { warn } from '../log';
 import { HookKind, type PlanHook } from '../plan/types';
 import type { Hook, Spec } from '../spec/types';
+import { parseExact } from '../spec/exact-json';
 import type { Store } from '../state/store';
 
 export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
@@ -104,7 +105,7 @@ export function runPoststop(spec: Spec | undefined, state: HookState): void {
 /** The config.json saved at create time (the container's, not the bundle's current one). */
 export function savedSpec(store: Store, id: string): Spec | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(store.dir(id), 'config.json'), 'utf8')) as Spec;
+    return parseExact(fs.readFileSync(path.join(store.dir(id), 'config.json'), 'utf8')) as Spec;
   } catch {
     return undefined;
   }

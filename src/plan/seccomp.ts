@@ -3,7 +3,8 @@
 // syscall numbers and generates the code.
 import { CartonError } from '../errors';
 import { addon, type SeccompFilter } from '../native';
-import type { Seccomp } from '../spec/types';
+import { exactInteger } from '../spec/exact-json';
+import type { Seccomp, SeccompArg } from '../spec/types';
 import { debug } from '../log';
 
 /** libseccomp's action values (seccomp.h); ERRNO and TRACE carry data in the low 16 bits. */
@@ -74,6 +75,21 @@ function action(name: string, errnoRet: number | undefined, where: string, field
   return (base | e) >>> 0;
 }
 
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/**
+ * An argument's value/valueTwo as the exact uint64 config.json wrote (a JS
+ * number would round it above 2^53). The schema's bounds are checked on a
+ * double, so 2^64 and a little more pass it: the exact bound is checked here.
+ */
+function argValue(a: SeccompArg, field: 'value' | 'valueTwo', where: string): bigint {
+  if (a[field] === undefined) return 0n;
+  const n = exactInteger(a, field);
+  if (n === undefined || n < 0n) throw new CartonError(`${where}/${field}: must be an integer from 0 to 2^64-1, got ${a[field]}`);
+  if (n > UINT64_MAX) throw new CartonError(`${where}/${field}: ${n} is above 2^64-1`);
+  return n;
+}
+
 /** Validates and maps; the pure half of compileSeccomp (unit-tested without the addon). */
 export function seccompFilter(s: Seccomp, where = 'config.json: /linux/seccomp'): SeccompFilter {
   if (s.defaultAction === 'SCMP_ACT_NOTIFY') throw new CartonError(`${where}/defaultAction: SCMP_ACT_NOTIFY cannot be used as default action`);
@@ -104,7 +120,7 @@ export function seccompFilter(s: Seccomp, where = 'config.json: /linux/seccomp')
       const op = OPS[a.op];
       if (op === undefined) throw new CartonError(`${w}/args/${j}/op: unknown seccomp operator "${a.op}"`);
       counts.set(a.index, (counts.get(a.index) ?? 0) + 1);
-      return { index: a.index, op, a: BigInt(Math.trunc(a.value)), b: BigInt(Math.trunc(a.valueTwo ?? 0)) };
+      return { index: a.index, op, a: argValue(a, 'value', `${w}/args/${j}`), b: argValue(a, 'valueTwo', `${w}/args/${j}`) };
     });
     // Two comparisons of the same argument cannot be ANDed by libseccomp;
     // like runc, each then becomes a rule of its own (matching any of them).

@@ -12,6 +12,8 @@
  * ends up in runc-compatible `--log` output and in callers' error strings.
  */
 
+import { parseExact } from './exact-json';
+
 /** Subset of ajv's ErrorObject that the generated code produces. */
 interface ValidationError {
   instancePath: string;
@@ -69,10 +71,10 @@ function load(): Generated {
   return generated;
 }
 
-/** JSON.parse with a one-line, file-prefixed error. */
+/** JSON.parse (integers above 2^53 kept exact: spec/exact-json.ts) with a one-line, file-prefixed error. */
 export function parseConfig(text: string, file = 'config.json'): unknown {
   try {
-    return JSON.parse(text);
+    return parseExact(text);
   } catch (err) {
     const reason = oneLine(err instanceof Error ? err.message : String(err));
     throw new ConfigError(`${file}: invalid JSON: ${reason}${lineColumn(text, reason)}`, file, '');
