@@ -48,6 +48,11 @@ export interface SeccompFilter {
   arches: string[];
   /** one seccomp_rule_add each; args are ANDed */
   rules: Array<{ name: string; action: number; where: string; args: Array<{ index: number; op: number; a: bigint; b: bigint }> }>;
+  /**
+   * runc's ENOSYS stub: per architecture, syscalls numbered above every name
+   * here return ENOSYS before the filter runs. Absent: no stub.
+   */
+  enosysNames?: string[];
 }
 
 let loaded: Addon | undefined;

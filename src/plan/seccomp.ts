@@ -5,7 +5,7 @@ import { CartonError } from '../errors';
 import { addon, type SeccompFilter } from '../native';
 import { exactInteger } from '../spec/exact-json';
 import type { Seccomp, SeccompArg } from '../spec/types';
-import { debug } from '../log';
+import { warn } from '../log';
 
 /** libseccomp's action values (seccomp.h); ERRNO and TRACE carry data in the low 16 bits. */
 const ACTIONS: Record<string, number> = {
@@ -21,6 +21,9 @@ const ACTIONS: Record<string, number> = {
 };
 const WITH_ERRNO = new Set(['SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE']);
 const EPERM = 1;
+const ENOSYS = 38;
+/** Defaults that let a syscall through (TRACE too: a tracer handles new syscalls itself): no ENOSYS stub, as runc. */
+const PERMISSIVE = new Set(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE']);
 
 const OPS: Record<string, number> = {
   SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
@@ -127,7 +130,12 @@ export function seccompFilter(s: Seccomp, where = 'config.json: /linux/seccomp')
     const groups = [...counts.values()].some((n) => n > 1) ? args.map((a) => [a]) : [args];
     for (const name of sc.names) for (const g of groups) rules.push({ name, action: act, where: w, args: g });
   }
-  return { defaultAction, arches, rules };
+  // A syscall newer than the profile (numbered above every syscall it names)
+  // gets ENOSYS rather than the default errno, as runc's stub does: the C
+  // library then falls back (clone3 -> clone, faccessat2 -> faccessat...).
+  const stub = !PERMISSIVE.has(s.defaultAction) && !(s.defaultAction === 'SCMP_ACT_ERRNO' && s.defaultErrnoRet === ENOSYS);
+  const enosysNames = stub ? [...new Set((s.syscalls ?? []).flatMap((sc) => sc.names))] : undefined;
+  return { defaultAction, arches, rules, enosysNames };
 }
 
 function usesNotify(s: Seccomp): boolean {
@@ -144,7 +152,9 @@ export function planSeccomp(s: Seccomp | undefined, noNewPrivileges: boolean): S
   } catch (e) {
     throw new CartonError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (out.skipped.length) debug(`seccomp: unknown syscalls skipped: ${[...new Set(out.skipped)].join(' ')}`);
+  // runc skips them too (at debug level); a profile newer than libseccomp
+  // then silently filters less than it says, so say it.
+  if (out.skipped.length) warn(`${where}: syscalls unknown to libseccomp are ignored: ${[...new Set(out.skipped)].join(' ')}`);
   const insns = out.program.length / 8;
   if (insns > BPF_MAXINSNS) throw new CartonError(`${where}: the filter compiles to ${insns} BPF instructions, more than the kernel's ${BPF_MAXINSNS}`);
   const notify = usesNotify(s);

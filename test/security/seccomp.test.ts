@@ -77,3 +77,49 @@ t.test('a seccomp value above 2^64-1 is refused (the schema check compares doubl
   t.match(r.stderr, /\/linux\/seccomp\/syscalls\/0\/args\/0\/value: 18446744073709551616 is above 2\^64-1/);
   t.equal(env.carton(['state', id]).code, 1, 'no container left');
 });
+
+// Every syscall here is numbered at most 273 (set_robust_list) on x86_64;
+// fallocate is 285, mkdir 83. What busybox sh, mkdir and fallocate need.
+const OLD_PROFILE = [
+  'access', 'arch_prctl', 'brk', 'chdir', 'clone', 'close', 'dup', 'dup2', 'execve', 'exit', 'exit_group', 'fcntl', 'fstat',
+  'fstatfs', 'futex', 'getcwd', 'getdents64', 'getegid', 'geteuid', 'getgid', 'getpgrp', 'getpid', 'getppid', 'getuid', 'ioctl',
+  'lseek', 'lstat', 'mmap', 'mprotect', 'munmap', 'newfstatat', 'open', 'openat', 'pipe', 'prctl', 'pread64', 'read', 'readlink',
+  'rt_sigaction', 'rt_sigprocmask', 'rt_sigreturn', 'set_tid_address', 'setpgid', 'stat', 'uname', 'vfork', 'wait4', 'write',
+  'writev', 'sendmsg', 'setsid', 'set_robust_list',
+];
+
+t.test('syscalls newer than the profile get ENOSYS, the ones it leaves out its default errno', { skip: process.arch === 'x64' ? false : 'syscall numbers are x86_64\'s' }, async (t) => {
+  // Before the fix both failed with the default action's EPERM:
+  // "fallocate: fallocate '/dev/shm/f': Operation not permitted", so a C
+  // library could not tell "filtered" from "too new" and fall back (glibc
+  // does for clone3, faccessat2, openat2...). runc 1.1.5 prints exactly the
+  // two lines asserted here for the same config.
+  const r = env.carton(['run', '--bundle', env.bundle(testSpec(['sh', '-c', 'mkdir /dev/shm/d; fallocate -l 1 /dev/shm/f; true'], (s) => {
+    s.linux!.seccomp = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: OLD_PROFILE, action: 'SCMP_ACT_ALLOW' }],
+    };
+  })), env.id()]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /mkdir: can't create directory '\/dev\/shm\/d': Operation not permitted/, 'left out: the default errno');
+  t.match(r.stderr, /fallocate: fallocate '\/dev\/shm\/f': Function not implemented/, 'newer than every syscall the profile names: ENOSYS');
+});
+
+t.test('no ENOSYS stub with an allowing default action or defaultErrnoRet ENOSYS (as runc)', { skip: process.arch === 'x64' ? false : 'x86_64 only' }, async (t) => {
+  const r = env.carton(['run', '--bundle', env.bundle(testSpec(['sh', '-c', 'fallocate -l 1 /dev/shm/f && echo allocated'], (s) => {
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+  })), env.id()]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /allocated/, 'an allowed new syscall is not turned into ENOSYS');
+});
+
+t.test('a syscall name libseccomp does not know is a warning naming it', async (t) => {
+  // Before the fix it was skipped silently (only with --debug was it logged).
+  const r = env.carton(['run', '--bundle', env.bundle(testSpec(['true'], (s) => {
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'no_such_syscall_xyz', 'another_unknown_one'], action: 'SCMP_ACT_ERRNO' }] };
+  })), env.id()]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /seccomp.*no_such_syscall_xyz.*another_unknown_one|seccomp.*another_unknown_one.*no_such_syscall_xyz/);
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+});
