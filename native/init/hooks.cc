@@ -2,7 +2,8 @@
 // the state JSON on stdin and its stdout/stderr captured for the error
 // text, which keeps runc's wording ("error running createContainer hook #0:
 // error running hook: exit status 1, stdout: , stderr: ..."), since users
-// grep for it. A timeout kills the hook with SIGKILL, as runc does.
+// grep for it. A timeout kills the hook with SIGKILL, as runc does, and
+// its process group with it (runc kills the hook only).
 #include "hooks.h"
 
 #include <errno.h>
@@ -26,39 +27,56 @@ char g_err[4096];
 
 const char* kind_name(uint32_t kind) { return kind == HOOK_CREATE_CONTAINER ? "createContainer" : "startContainer"; }
 
-long now_ms() {
+long long now_ms() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000LL;
 }
 
 struct capture {
   int fd;
   char buf[1024];
   size_t len;
-  // Reads what is there; false once the pipe is at EOF. Output beyond the
-  // buffer is drained and dropped, so a chatty hook cannot block on us.
-  bool pump() {
+  // Reads what is there: 1 if it read something, 0 at EOF, -1 if the pipe
+  // is empty for now. Output beyond the buffer is read and dropped, so a
+  // chatty hook cannot block on us.
+  int pump() {
     char tmp[512];
     ssize_t n = read(fd, tmp, sizeof tmp);
-    if (n < 0) return errno == EINTR || errno == EAGAIN;
-    if (n == 0) return false;
+    if (n < 0) return errno == EINTR ? 1 : -1;
+    if (n == 0) return 0;
     size_t k = (size_t)n < sizeof buf - 1 - len ? (size_t)n : sizeof buf - 1 - len;
     memcpy(buf + len, tmp, k);
     len += k;
     buf[len] = 0;
-    return true;
+    return 1;
+  }
+  // Once the hook is gone: what the pipe holds now, never waiting for EOF
+  // (a child the hook left behind may keep it open for as long as it
+  // lives), and bounded, in case that child keeps writing.
+  void drain() {
+    for (int i = 0; i < 256 && pump() == 1; i++) {
+    }
   }
 };
 
-// Go's ExitError text: "exit status 3" or "signal: killed".
+// Go's exec.ExitError text, as runc prints it: "exit status 3",
+// "signal: killed", "signal: segmentation fault (core dumped)". The same
+// table as signalText() in src/container/hooks.ts.
 void wait_text(int status, char* out, size_t cap) {
   static const char* const names[] = {"", "hangup", "interrupt", "quit", "illegal instruction", "trace/breakpoint trap",
                                       "aborted", "bus error", "floating point exception", "killed", "user defined signal 1",
-                                      "segmentation fault", "user defined signal 2", "broken pipe", "alarm clock", "terminated"};
+                                      "segmentation fault", "user defined signal 2", "broken pipe", "alarm clock", "terminated",
+                                      "stack fault", "child exited", "continued", "stopped (signal)", "stopped",
+                                      "stopped (tty input)", "stopped (tty output)", "urgent I/O condition",
+                                      "CPU time limit exceeded", "file size limit exceeded", "virtual timer expired",
+                                      "profiling timer expired", "window changed", "I/O possible", "power failure",
+                                      "bad system call"};
+  const char* core = WIFSIGNALED(status) && WCOREDUMP(status) ? " (core dumped)" : "";
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   if (WIFEXITED(status)) fmt(out, cap, "exit status %d", WEXITSTATUS(status));
-  else if (WTERMSIG(status) < 16) fmt(out, cap, "signal: %s", names[WTERMSIG(status)]);
-  else fmt(out, cap, "signal: %d", WTERMSIG(status));
+  else if (sig > 0 && sig < (int)(sizeof names / sizeof names[0])) fmt(out, cap, "signal: %s%s", names[sig], core);
+  else fmt(out, cap, "signal: signal %d%s", sig, core);
 }
 
 const char* run_one(const plan_hook* h, size_t idx, const char* state) {
@@ -80,6 +98,8 @@ const char* run_one(const plan_hook* h, size_t idx, const char* state) {
   pid_t pid = fork();
   if (pid < 0) die(errno, "%s hook #%u: fork", kind, (unsigned)idx);
   if (pid == 0) {
+    // A process group of its own: on timeout, what the hook started dies with it.
+    setpgid(0, 0);
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
@@ -92,39 +112,43 @@ const char* run_one(const plan_hook* h, size_t idx, const char* state) {
     (void)w;
     _exit(127);
   }
+  setpgid(pid, pid);  // also here, so the group exists whoever runs first
   close(in[0]);
   close(out[1]);
   close(err[1]);
   capture co{out[0], {0}, 0}, ce{err[0], {0}, 0};
-  long deadline = h->timeout ? now_ms() + h->timeout * 1000L : -1;
+  // The plan's timeout is u32 seconds (TypeScript caps larger values at
+  // 2^32-1 s, "a long time"); in ms it needs 64 bits.
+  long long deadline = h->timeout ? now_ms() + (long long)h->timeout * 1000LL : -1;
   bool open_out = true, open_err = true, timed_out = false;
   int status = 0;
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  // Until the hook exits or its time is up; never on its pipes' EOF.
   for (;;) {
     if (waitpid(pid, &status, WNOHANG) == pid) break;
-    struct pollfd fds[3] = {{open_out ? co.fd : -1, POLLIN, 0}, {open_err ? ce.fd : -1, POLLIN, 0}, {pidfd, POLLIN, 0}};
     int wait = -1;
     if (deadline >= 0) {
-      long left = deadline - now_ms();
+      long long left = deadline - now_ms();
       if (left <= 0) {
         timed_out = true;
+        // Unreaped, the hook's pid (its group's id) cannot be reused yet.
+        kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         break;
       }
-      wait = (int)left;
+      wait = left > 60000 ? 60000 : (int)left;  // poll() takes an int; the loop re-reads the clock
     }
     // Without a pidfd, fall back to polling the pipes every 50 ms.
     if (pidfd < 0 && (wait < 0 || wait > 50)) wait = 50;
+    struct pollfd fds[3] = {{open_out ? co.fd : -1, POLLIN, 0}, {open_err ? ce.fd : -1, POLLIN, 0}, {pidfd, POLLIN, 0}};
     int r = poll(fds, 3, wait);
     if (r < 0 && errno != EINTR) die(errno, "%s hook #%u: poll", kind, (unsigned)idx);
-    if (open_out && (fds[0].revents & (POLLIN | POLLHUP))) open_out = co.pump();
-    if (open_err && (fds[1].revents & (POLLIN | POLLHUP))) open_err = ce.pump();
+    if (open_out && (fds[0].revents & (POLLIN | POLLHUP))) open_out = co.pump() != 0;
+    if (open_err && (fds[1].revents & (POLLIN | POLLHUP))) open_err = ce.pump() != 0;
   }
-  while (co.pump()) {
-  }
-  while (ce.pump()) {
-  }
+  co.drain();
+  ce.drain();
   if (pidfd >= 0) close(pidfd);
   close(co.fd);
   close(ce.fd);
