@@ -8,6 +8,7 @@ import { CartonError } from '../errors';
 import * as cgroups from '../cgroups/manager';
 import type { Resources } from '../cgroups/types';
 import type { Spec } from '../spec/types';
+import { parseExact, stringifyExact } from '../spec/exact-json';
 import { atomicWrite, type Store } from '../state/store';
 import { statusOf } from '../state/status';
 
@@ -28,13 +29,14 @@ export function update(store: Store, id: string, upd: Resources): void {
     const s = store.read(id);
     if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running');
     const file = path.join(store.dir(id), 'config.json');
-    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as Spec;
+    // exact: the seccomp values in this copy are what later execs compile
+    const spec = parseExact(fs.readFileSync(file, 'utf8')) as Spec;
     const merged = merge(spec.linux?.resources ?? {}, upd);
     // Write only the groups named in the update, with their merged values.
     const only = Object.fromEntries(Object.keys(upd).map((k) => [k, (merged as Record<string, unknown>)[k]])) as Resources;
     cgroups.update(s.cgroup, only);
     spec.linux = { ...spec.linux, resources: merged };
-    atomicWrite(file, JSON.stringify(spec));
+    atomicWrite(file, stringifyExact(spec));
   } finally {
     lock.release();
   }

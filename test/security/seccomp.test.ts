@@ -49,7 +49,7 @@ t.test('seccomp argument values are exact up to 2^64-1 (config.json parsed lossl
   }
 });
 
-t.test('exec compiles the container\'s filter from its saved config.json exactly too', async (t) => {
+t.test('exec compiles the container\'s filter from its saved config.json exactly too, after an update as well', async (t) => {
   // Before the fix the saved copy was written with JSON.stringify
   // (18446744073709552000) and the exec'd process's rule compiled to 0:
   // both lines failed with "Invalid cross-device link", no "zero-ok".
@@ -59,6 +59,9 @@ t.test('exec compiles the container\'s filter from its saved config.json exactly
   const id = env.id();
   t.equal(env.detached(['run', '-d', '--bundle', env.bundle(withBigLiterals(spec)), id]).code, 0);
   env.state(id);
+  // `update` rewrites that copy too (before its fix: with JSON.stringify, the same loss).
+  const u = env.carton(['update', '--pids-limit', '100', id]);
+  t.equal(u.code, 0, u.stderr);
   const e = env.carton(['exec', id, 'sh', '-c', 'truncate -s 18446744073709551615 /dev/shm/g; truncate -s 0 /dev/shm/g 2>&1 && echo zero-ok']);
   t.match(e.stderr + e.stdout, /truncate: \/dev\/shm\/g: truncate: Invalid cross-device link/);
   t.match(e.stdout, /zero-ok/);
