@@ -146,6 +146,17 @@ function logFromArgv(argv: string[]): void {
   configureLog({ file: get('--log'), format: get('--log-format') === 'json' ? 'json' : 'text', debug: argv.includes('--debug') });
 }
 
+/** fd 1 is a pipe or socket whose reader is gone (poll reports POLLERR for it). */
+function stdoutBroken(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { addon } = require('./native') as typeof import('./native');
+    return (addon().pollEvents(1, 4 /* POLLOUT */, 0) & (8 /* POLLERR */ | 16 /* POLLHUP */)) !== 0;
+  } catch {
+    return true;
+  }
+}
+
 export function run(argv: string[]): void {
   logFromArgv(argv);
   // Building the V8 code cache (scripts/bundle.mjs): compile the yargs path
@@ -156,7 +167,9 @@ export function run(argv: string[]): void {
     (e: unknown) => {
       // stdout closed under us (`carton list | head -1`): end as a process
       // with the default SIGPIPE disposition would, without an error line.
-      if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') process.exit(128 + 13);
+      // Only then: an EPIPE from anything else (a dead carton-init's socket)
+      // is an error with a message, never a silent 141.
+      if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && stdoutBroken()) process.exit(128 + 13);
       const msg = e instanceof Error ? e.message : String(e);
       fatal(msg.split('\n')[0]);
       process.exit(e instanceof CartonError ? e.exitCode : 1);

@@ -18,6 +18,7 @@ import * as v1 from './v1';
 import * as v2 from './v2';
 import * as bpfDevices from './v2/devices';
 import * as systemd from './systemd';
+import { checkExisting } from './existing';
 
 /** The default parent for containers without linux.cgroupsPath. */
 export const DEFAULT_PARENT = '/carton';
@@ -196,6 +197,7 @@ export function create(rec: CgroupRecord, layout: CgroupLayout, resources: Resou
     unstarted.set(rec, { layout, resources });
     return;
   }
+  checkExisting(rec);
   materialize(rec, layout);
   setResources(rec, layout, resources ?? {}, false);
 }

@@ -154,6 +154,12 @@ export interface Started {
 }
 
 export function startProcess(store: Store, o: ExecOptions): Started {
+  // The lock covers reading and checking the state only, never the launch:
+  // with --ignore-paused the new process sits frozen in the container's
+  // cgroup until `resume`, which takes this lock exclusively (runc's exec
+  // finishes as soon as the container is resumed). Once unlocked, the
+  // start-time check before 'G' keeps a deleted container's recycled pid out.
+  let args: Parameters<typeof spawnExec>;
   const lock = store.lock(o.id, false);
   try {
     const s = store.read(o.id);
@@ -167,10 +173,11 @@ export function startProcess(store: Store, o: ExecOptions): Started {
     if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket');
     if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`);
     const rec = execCgroups(s.cgroup, o.cgroups);
-    return spawnExec(s.pid, s.startTime, s.bundle, rec, proc, where, saved, o);
+    args = [s.pid, s.startTime, s.bundle, rec, proc, where, saved, o];
   } finally {
     lock.release();
   }
+  return spawnExec(...args);
 }
 
 function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: CgroupRecord, proc: Process, where: string, saved: Spec, o: ExecOptions): Started {

@@ -1,9 +1,14 @@
 // The parent's end of the parent <-> carton-init protocol (the diagram is in
 // native/init/protocol.h). Blocking reads are fine here: create is a short
-// sequential conversation, and a blocked event loop costs nothing.
+// sequential conversation, and a blocked event loop costs nothing. Every
+// read has a deadline (src/deadline.ts): an init that stops (SIGSTOP, a
+// frozen cgroup, a hook that never returns) fails the step by name instead
+// of hanging the command; the caller then kills what it started.
 import * as fs from 'fs';
-import { SetupError } from '../errors';
+import { SetupError, errCode } from '../errors';
+import { Deadline } from '../deadline';
 import { phase } from '../log';
+import { addon } from '../native';
 
 export const MSG = { GO: 'G', PID: 'P', MAPPED: 'M', READY: 'R', ERROR: 'E', HOOKS: 'H', CONTINUE: 'C', TRACE: 'T' } as const;
 
@@ -15,15 +20,28 @@ export interface Message {
 export class InitChannel {
   constructor(readonly fd: number) {}
 
-  send(type: string, body: Buffer = Buffer.alloc(0)): void {
-    fs.writeSync(this.fd, Buffer.concat([Buffer.from(type, 'latin1'), body]));
+  /**
+   * A dead init is a SetupError naming the step, never a bare EPIPE: the CLI
+   * treats EPIPE as "stdout was closed" and would exit 141 without a word.
+   */
+  send(type: string, body: Buffer = Buffer.alloc(0), what = `it read '${type}'`): void {
+    try {
+      fs.writeSync(this.fd, Buffer.concat([Buffer.from(type, 'latin1'), body]));
+    } catch (e) {
+      if (errCode(e) === 'EPIPE' || errCode(e) === 'ECONNRESET') throw new SetupError(`carton-init exited before ${what}`);
+      throw e;
+    }
   }
 
-  /** The next message, or null on EOF (init died without a word). */
-  recv(): Message | null {
+  /** The next message, or null on EOF (init died without a word); `deadline` bounds the wait. */
+  recv(deadline?: Deadline, what = 'its next message'): Message | null {
     const buf = Buffer.alloc(8192);
     let n: number;
     for (;;) {
+      if (deadline && !addon().pollIn(this.fd, Math.max(1, deadline.left()))) {
+        if (deadline.expired()) throw deadline.error(`carton-init until ${what}`);
+        continue;
+      }
       try {
         n = fs.readSync(this.fd, buf, 0, buf.length, null);
         break;
@@ -39,11 +57,12 @@ export class InitChannel {
 
   /** Wait for `type`; an 'E' from init becomes the error it carries. */
   expect(type: string, what: string): Message {
-    let m = this.recv();
+    const deadline = new Deadline();
+    let m = this.recv(deadline, what);
     // init's own phases (--debug) go into the timing trace as they arrive.
     while (m?.type === MSG.TRACE) {
       phase(m.body.toString('utf8'));
-      m = this.recv();
+      m = this.recv(deadline, what);
     }
     if (!m) throw new SetupError(`carton-init exited before ${what}`);
     if (m.type === MSG.ERROR) throw new SetupError(m.body.toString('utf8').trim());

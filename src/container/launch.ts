@@ -3,9 +3,10 @@
 // cgroup where the kernel allows it), putting stage A in the remaining
 // (v1) cgroups and letting it clone the process (protocol.h: 'G' -> 'P').
 // A failure on the way never leaves stage A waiting.
-import { CartonError, errText } from '../errors';
+import { constants as osConstants } from 'os';
+import { CartonError, SetupError, errText } from '../errors';
 import { debug, phase } from '../log';
-import { addon } from '../native';
+import { addon, type WaitStatus } from '../native';
 import { initPath } from '../paths';
 import * as cgroups from '../cgroups/manager';
 import type { CgroupRecord } from '../cgroups/types';
@@ -62,25 +63,60 @@ export function launchInit(
   plan: Buffer, table: number[], rec: CgroupRecord, what: string, beforeGo?: () => void, stdio?: [number, number, number],
 ): { chan: InitChannel; pid: number } {
   const born = bornInCgroup(rec);
+  try {
+    return launchOnce(plan, table, rec, what, born, beforeGo, stdio);
+  } catch (e) {
+    if (!(e instanceof KilledAtBirth)) throw e;
+    // Linux 6.x (kill_seq): a child cloned with CLONE_INTO_CGROUP into a
+    // cgroup that once had cgroup.kill written (a leftover of a container
+    // killed with kill --all or delete --force that was never removed) is
+    // SIGKILLed before its first instruction, every time. It ran nothing:
+    // start it the other way, posix_spawn and then join.
+    debug(`carton-init was killed at birth in ${born} (a cgroup that once saw cgroup.kill); spawning it with posix_spawn`);
+    return launchOnce(plan, table, rec, what, undefined, beforeGo, stdio);
+  }
+}
+
+/** carton-init, born by clone3 into its cgroup, died of SIGKILL before it read 'G'. */
+class KilledAtBirth extends Error {}
+
+function launchOnce(
+  plan: Buffer, table: number[], rec: CgroupRecord, what: string, born: string | undefined, beforeGo?: () => void, stdio?: [number, number, number],
+): { chan: InitChannel; pid: number } {
   const spawned = addon().spawnInit(initPath, plan, table, born, stdio);
   const chan = new InitChannel(spawned.sync);
   phase('spawn init');
   debug(spawned.via === 'clone3' ? `init spawned by clone3 into cgroup ${born}` : `init spawned by posix_spawn (${born ? `clone3 into cgroup ${born}: ${spawned.fallback}` : 'no cgroup2 directory to clone into'})`);
+  let reaped = false;
   try {
     cgroups.addProcess(rec, spawned.pid, spawned.via === 'clone3' ? born : undefined);
     beforeGo?.();
-    chan.send(MSG.GO);
+    chan.send(MSG.GO, undefined, what);
     return { chan, pid: chan.expect(MSG.PID, what).body.readUInt32LE(0) };
   } catch (e) {
-    // Stage A may still be waiting for 'G': it must not outlive the failure.
-    try {
-      process.kill(spawned.pid, 'SIGKILL');
-    } catch {
-      // already exited after sending 'E'
+    // Stage A may still be waiting for 'G' (or be stopped): it must not outlive the failure.
+    // If it died on its own, how (a kill at birth, the OOM killer...) is part of the message.
+    let st: WaitStatus | null = addon().waitPid(spawned.pid, true);
+    if (!st && /^carton-init exited before|no such process/.test((e as Error).message)) st = addon().waitPid(spawned.pid, false);
+    if (!st) {
+      try {
+        process.kill(spawned.pid, 'SIGKILL');
+      } catch {
+        // already exited after sending 'E'
+      }
+      addon().waitPid(spawned.pid, false);
     }
+    reaped = true;
     chan.close();
+    if (st && st.signal === 9 && spawned.via === 'clone3') throw new KilledAtBirth();
+    if (st && st.signal) throw new SetupError(`${(e as Error).message} (carton-init was killed by signal ${signalName(st.signal)})`);
     throw e;
   } finally {
-    addon().waitPid(spawned.pid, false);
+    if (!reaped) addon().waitPid(spawned.pid, false);
   }
+}
+
+function signalName(n: number): string {
+  const name = Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
+  return name ? name.replace(/^SIG/, '') : String(n);
 }

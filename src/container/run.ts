@@ -3,6 +3,7 @@
 // the container's init (a direct child thanks to CLONE_PARENT in
 // carton-init), deletes the container and exits with its status.
 import * as fs from 'fs';
+import { Deadline } from '../deadline';
 import { phase } from '../log';
 import { addon } from '../native';
 import type { Store } from '../state/store';
@@ -57,6 +58,9 @@ export async function foreground(pid: number, consoleSock: number | undefined, b
   let master: number | undefined;
   if (consoleSock !== undefined) {
     try {
+      // init sends the pty master before 'R', so it is there already; a bound anyway.
+      const deadline = new Deadline();
+      if (!a.pollIn(consoleSock, Math.max(1, deadline.left()))) throw deadline.error('carton-init to send the pty master');
       master = a.recvFd(consoleSock);
     } finally {
       a.close(consoleSock);

@@ -3,6 +3,7 @@
 // state, to the agent at linux.seccomp.listenerPath (config-linux.md,
 // "The Container Process State"): one connection, one state, then close.
 import * as fs from 'fs';
+import { Deadline } from '../deadline';
 import { SetupError, errText } from '../errors';
 import { phase } from '../log';
 import { addon } from '../native';
@@ -20,11 +21,16 @@ export interface ProcessState {
 }
 
 function receiveListenerFd(chan: InitChannel): number {
-  let m = addon().recvMsg(chan.fd);
+  const deadline = new Deadline();
+  const next = () => {
+    if (!addon().pollIn(chan.fd, Math.max(1, deadline.left()))) throw deadline.error('carton-init until it sent the seccomp listener fd');
+    return addon().recvMsg(chan.fd);
+  };
+  let m = next();
   // init's --debug phases (MSG.TRACE, protocol.h) may come first.
   while (m.data.length && String.fromCharCode(m.data[0]) === MSG.TRACE) {
     phase(m.data.subarray(1).toString('utf8'));
-    m = addon().recvMsg(chan.fd);
+    m = next();
   }
   if (m.data.length === 0) throw new SetupError('carton-init exited before it sent the seccomp listener fd');
   const type = String.fromCharCode(m.data[0]);

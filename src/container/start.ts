@@ -3,6 +3,7 @@
 // With startContainer or poststart hooks, start also waits until the init
 // has exec'd (or died in a startContainer hook), then runs poststart.
 import * as fs from 'fs';
+import { Deadline } from '../deadline';
 import { CartonError, errCode } from '../errors';
 import { addon } from '../native';
 import type { Store } from '../state/store';
@@ -18,9 +19,15 @@ const POLLERR = 0x8;
  * error text in the fifo, which we still hold open for writing, so the pipe
  * and its data live on and can be read back through /proc/self/fd.
  */
-function awaitExec(fd: number): void {
-  while (!(addon().pollEvents(fd, 0, -1) & POLLERR)) {
-    // spurious wake-up; keep waiting
+function awaitExec(fd: number, onTimeout: () => void): void {
+  const deadline = new Deadline();
+  while (!(addon().pollEvents(fd, 0, Math.max(1, deadline.left())) & POLLERR)) {
+    if (deadline.expired()) {
+      // A startContainer hook (or init) that never finishes: the container
+      // does not start, and its init does not linger as "created".
+      onTimeout();
+      throw deadline.error('the container process to exec (startContainer hooks)');
+    }
   }
   // Empty: init exec'd (the process may even have exited by now).
   let text = '';
@@ -57,7 +64,7 @@ export function start(store: Store, id: string): void {
     }
     try {
       fs.writeSync(fd, Buffer.from([0]));
-      if (hasHooks(spec, 'startContainer', 'poststart')) awaitExec(fd);
+      if (hasHooks(spec, 'startContainer', 'poststart')) awaitExec(fd, () => signalInit(s, 9));
     } finally {
       fs.closeSync(fd);
       fs.unlinkSync(fifo);

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CartonError, NotExistError, errCode, errText } from '../errors';
+import { Deadline, sleepMs } from '../deadline';
 import { addon } from '../native';
 import type { CgroupRecord } from '../cgroups/types';
 
@@ -116,9 +117,23 @@ export function atomicWrite(file: string, data: string, mode = 0o644): void {
 export class Lock {
   private constructor(private fd: number) {}
 
+  /**
+   * flock, bounded (src/deadline.ts): a command stuck while holding the
+   * lock must not hang every later command on the id with it.
+   */
   static take(dir: string, exclusive: boolean): Lock {
     const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-    addon().flock(fd, exclusive, false);
+    try {
+      let deadline: Deadline | undefined;
+      for (let pause = 1; !addon().flock(fd, exclusive, true); pause = Math.min(pause * 2, 100)) {
+        deadline ??= new Deadline();
+        if (deadline.expired()) throw deadline.error(`the lock of container ${path.basename(dir)} (another carton command holds it)`);
+        sleepMs(Math.min(pause, deadline.left()));
+      }
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
     return new Lock(fd);
   }
 
