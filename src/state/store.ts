@@ -31,7 +31,18 @@ export function checkId(id: string): void {
 }
 
 export class Store {
-  constructor(readonly root: string) {}
+  readonly root: string;
+
+  /**
+   * A relative --root is made absolute now: state.json records paths that
+   * later commands, run from another cwd, must find. A state root others
+   * may write to is refused: whoever can write there can plant a
+   * container's state.json (a pid for kill, cgroup paths for delete).
+   */
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    checkRootMode(this.root);
+  }
 
   dir(id: string): string {
     return path.join(this.root, id);
@@ -104,6 +115,19 @@ export class Store {
       if (errCode(e) === 'ENOENT') return [];
       throw e;
     }
+  }
+}
+
+function checkRootMode(root: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    return; // made 0700 on first use (reserve)
+  }
+  if (!st.isDirectory()) throw new CartonError(`--root ${root}: not a directory`);
+  if (st.mode & 0o022) {
+    throw new CartonError(`--root ${root}: the state directory is group- or world-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`);
   }
 }
 
