@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import t, { type Test } from 'tap';
+import { hostLayout } from '../../src/cgroups/mounts';
 import { addon } from '../../src/native';
 import { newTaskService } from '../../src/shim/task';
 import { Code, ShimError, type Publisher, type ShimContext } from '../../src/shim/types';
@@ -75,6 +76,12 @@ async function rejects(t: Test, p: Promise<unknown>, code: number, msg: RegExp, 
     t.match((e as ShimError).message, msg, what);
     t.notMatch((e as ShimError).message, /\n/, `${what}: one line`);
   }
+}
+
+/** Every cgroup hierarchy's mount point on this host (v1 controllers and cgroup2). */
+function hierarchies(): string[] {
+  const l = hostLayout();
+  return [...l.v1.map((h) => h.mountPoint), ...(l.unified ? [l.unified.mountPoint] : [])];
 }
 
 function stored(id: string): { cgroup: { dirs: Record<string, string> }; pid: number } {
@@ -310,13 +317,17 @@ t.test('Delete of a created container that never started kills its init: TaskExi
   const id = env.id();
   const c = await svc.Create({ id, bundle: bundleFor(['true']), rootfs: [], terminal: false, stdin: '', stdout: '', stderr: '', checkpoint: '' });
   env.pids.add(c.pid);
+  // The directories the container really had, in every hierarchy (v1 and
+  // cgroup2): a fixed v1 path was absent whatever Delete did on a v2 host.
+  const dirs = Object.values(stored(id).cgroup.dirs);
+  t.ok(dirs.length > 0 && dirs.every((d) => fs.existsSync(d)), 'the container has its cgroups');
   await svc.Kill({ id, execId: '', signal: 0 });
   t.equal((await svc.State({ id, execId: '' })).status, STATUS.CREATED, 'signal 0 reaches a created init and leaves it be');
   const d = await svc.Delete({ id, execId: '' });
   t.equal(d.exitStatus, 137);
   t.same(eventsOf(id).map((e) => e.topic), ['/tasks/create', '/tasks/exit', '/tasks/delete']);
   t.notOk(fs.existsSync(path.join(env.root, id)), 'no state left');
-  t.notOk(fs.existsSync(`/sys/fs/cgroup/memory/carton/${id}`), 'no cgroup left');
+  for (const d of dirs) t.notOk(fs.existsSync(d), `no cgroup left: ${d}`);
 });
 
 t.test('an overlay rootfs from Create\'s mounts, file:// and binary:// logs; Delete unmounts', async (t) => {
@@ -429,7 +440,7 @@ t.test('errors: one line, the right code, and a failed Create leaves nothing', a
   }));
   await rejects(t, svc.Create({ id: bad, bundle: badBundle, rootfs: [], stdout: fifoOut(`${bad}.out`).path }), Code.INVALID_ARGUMENT, /config\.json/, 'Create with a bad config.json');
   t.notOk(fs.existsSync(path.join(env.root, bad)), 'no state left');
-  t.notOk(fs.existsSync(`/sys/fs/cgroup/memory/carton/${bad}`), 'no cgroup left');
+  for (const h of hierarchies()) t.notOk(fs.existsSync(path.join(h, 'carton', bad)), `no cgroup left in ${h}`);
 
   const mnt = env.id();
   const mb = env.bundle(testSpec(['true'], (s) => (s.root = { path: 'rootfs' })));
