@@ -39,6 +39,8 @@ export interface Addon {
   /** mount(2), for the shim's rootfs mounts; empty fstype/data pass NULL */
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
+  /** SO_PEERCRED of a connected unix socket */
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
 }
 
 /** linux.seccomp with every name TypeScript can resolve already a number (src/plan/seccomp.ts). */

@@ -3,6 +3,8 @@
 // - mount(2) and umount2(2): containerd hands Create the container's rootfs
 //   as mounts (overlay, bind) to put on <bundle>/rootfs. TypeScript parses
 //   containerd's options into flags and data; this only makes the calls.
+// - peerCred(fd): SO_PEERCRED of a connected unix socket, so the shim can
+//   refuse connections from anyone but root and its own user.
 // (A container's stdio from the shim's fifos is spawnInit's `stdio` argument.)
 #include <napi.h>
 
@@ -12,6 +14,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -41,9 +44,24 @@ Napi::Value Umount2(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// peerCred(fd) -> { pid, uid, gid } of the process that connected (as of connect).
+Napi::Value PeerCred(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct ucred c;
+  socklen_t len = sizeof c;
+  if (getsockopt(info[0].As<Napi::Number>().Int32Value(), SOL_SOCKET, SO_PEERCRED, &c, &len) < 0)
+    return Fail(env, "getsockopt SO_PEERCRED", errno);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, c.pid));
+  out.Set("uid", Napi::Number::New(env, c.uid));
+  out.Set("gid", Napi::Number::New(env, c.gid));
+  return out;
+}
+
 }  // namespace
 
 void RegisterShim(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount2", Napi::Function::New(env, Umount2));
+  exports.Set("peerCred", Napi::Function::New(env, PeerCred));
 }

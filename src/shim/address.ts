@@ -12,6 +12,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import { MAX_CONNECTIONS, refuseStranger, withPrivateUmask } from './peer';
 
 export const SOCKET_DIR = '/run/containerd/s';
 /** Serving shim env: the socket path to remove at exit (it gets the socket itself as fd 3). */
@@ -55,13 +56,23 @@ export function writeAtomic(file: string, data: string): void {
 }
 
 /** A server listening on the unix socket `p` (rejects with EADDRINUSE and the like). */
+/**
+ * A server listening on the unix socket `p` (rejects with EADDRINUSE and the
+ * like): bound under umask 077, peers checked, connections bounded (peer.ts).
+ */
 export function listenUnix(p: string, opts: net.ServerOpts = {}, onConnection?: (s: net.Socket) => void): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const s = net.createServer(opts, onConnection);
-    s.once('error', reject);
-    s.listen(p, () => {
-      s.off('error', reject);
-      resolve(s);
+    const s = net.createServer(opts, (c) => {
+      if (!refuseStranger(c)) onConnection?.(c);
     });
+    s.maxConnections = MAX_CONNECTIONS;
+    s.once('error', reject);
+    // net binds a path synchronously inside listen(), so the umask covers the bind.
+    withPrivateUmask(() =>
+      s.listen(p, () => {
+        s.off('error', reject);
+        resolve(s);
+      }),
+    );
   });
 }

@@ -10,6 +10,7 @@ import * as net from 'net';
 import * as path from 'path';
 import type { ShimFlags } from './flags';
 import { groupOf, LIFECYCLE_SERVICE, listenUnix, SOCKET_DIR, SOCKET_ENV, socketAddress, socketPath, writeAtomic } from './address';
+import { secureSocketDir } from './peer';
 import { ClosedError, TtrpcClient } from './ttrpc/client';
 import { encode } from './ttrpc/proto';
 import { Code, ShimError } from './types';
@@ -57,7 +58,7 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
   const address = socketAddress(f.address, f.namespace, groupOf(bundle));
   const sock = socketPath(address);
   const addressFile = path.join(bundle, 'address');
-  fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o700 });
+  secureSocketDir(SOCKET_DIR);
 
   let server: net.Server | undefined;
   for (let attempt = 0; !server; attempt++) {

@@ -3,6 +3,7 @@
 // a handler; the reply is a ttrpc Response{status, payload}. Handlers see and
 // return payload bytes; src/shim/ttrpc/typed.ts puts protobuf types on top.
 import * as net from 'net';
+import { MAX_CONNECTIONS, MAX_INFLIGHT_PER_CONNECTION, refuseStranger, withPrivateUmask } from '../peer';
 import { Code, ShimError } from '../types';
 import { encodeFrame, FrameReader, MAX_MESSAGE, REQUEST, RESPONSE } from './frame';
 import { decode, encode } from './proto';
@@ -33,14 +34,19 @@ export class TtrpcServer {
 
   /** Serves on a listening socket inherited as `fd`, or binds `path`. */
   listen(target: { fd: number } | { path: string }): Promise<void> {
-    const server = net.createServer((sock) => this.serve(sock));
+    const server = net.createServer((sock) => {
+      if (!refuseStranger(sock)) this.serve(sock);
+    });
+    server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(target, () => {
-        server.off('error', reject);
-        resolve();
-      });
+      withPrivateUmask(() =>
+        server.listen(target, () => {
+          server.off('error', reject);
+          resolve();
+        }),
+      );
     });
   }
 
@@ -57,6 +63,7 @@ export class TtrpcServer {
   private serve(sock: net.Socket): void {
     this.sockets.add(sock);
     const reader = new FrameReader();
+    let inflight = 0;
     sock.on('data', (chunk) => {
       for (const f of reader.push(chunk)) {
         if (f.type !== REQUEST) continue; // ttrpc ignores what it does not expect
@@ -64,7 +71,12 @@ export class TtrpcServer {
           this.reply(sock, f.stream, RESOURCE_EXHAUSTED, `ttrpc: message length ${f.oversize} exceeds maximum message size of ${MAX_MESSAGE}`);
           continue;
         }
-        void this.dispatch(sock, f.stream, f.payload);
+        if (inflight >= MAX_INFLIGHT_PER_CONNECTION) {
+          this.reply(sock, f.stream, RESOURCE_EXHAUSTED, `ttrpc: more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight on one connection`);
+          continue;
+        }
+        inflight++;
+        void this.dispatch(sock, f.stream, f.payload).finally(() => inflight--);
       }
     });
     sock.on('error', () => sock.destroy());
