@@ -73,7 +73,7 @@ export function launchInit(
     // SIGKILLed before its first instruction, every time. It ran nothing:
     // start it the other way, posix_spawn and then join.
     debug(`carton-init was killed at birth in ${born} (a cgroup that once saw cgroup.kill); spawning it with posix_spawn`);
-    return launchOnce(plan, table, rec, what, undefined, beforeGo, stdio);
+    return launchOnce(plan, table, rec, what, undefined, beforeGo, stdio, 'clone3 child killed at birth');
   }
 }
 
@@ -81,12 +81,12 @@ export function launchInit(
 class KilledAtBirth extends Error {}
 
 function launchOnce(
-  plan: Buffer, table: number[], rec: CgroupRecord, what: string, born: string | undefined, beforeGo?: () => void, stdio?: [number, number, number],
+  plan: Buffer, table: number[], rec: CgroupRecord, what: string, born: string | undefined, beforeGo?: () => void, stdio?: [number, number, number], why = 'no cgroup2 directory to clone into',
 ): { chan: InitChannel; pid: number } {
   const spawned = addon().spawnInit(initPath, plan, table, born, stdio);
   const chan = new InitChannel(spawned.sync);
   phase('spawn init');
-  debug(spawned.via === 'clone3' ? `init spawned by clone3 into cgroup ${born}` : `init spawned by posix_spawn (${born ? `clone3 into cgroup ${born}: ${spawned.fallback}` : 'no cgroup2 directory to clone into'})`);
+  debug(spawned.via === 'clone3' ? `init spawned by clone3 into cgroup ${born}` : `init spawned by posix_spawn (${born ? `clone3 into cgroup ${born}: ${spawned.fallback}` : why})`);
   let reaped = false;
   try {
     cgroups.addProcess(rec, spawned.pid, spawned.via === 'clone3' ? born : undefined);
