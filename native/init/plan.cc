@@ -229,8 +229,10 @@ const char* validate(const plan* p) {
   bool mnt = plan_has_mount_ns(p);
   if (!p->rootfs && (p->n_mounts || p->n_devices || p->n_symlinks || p->no_pivot || p->rootfs_propagation))
     return "plan: mounts, devices or symlinks without T_ROOTFS";
-  if (!mnt && (p->rootfs || p->n_masked || p->n_readonly || p->root_readonly))
-    return "plan: rootfs or path masking without a mount namespace";
+  // Without a mount namespace the rootfs is only chroot()ed into (as runc):
+  // nothing may remount, mask or move the runtime's own mounts.
+  if (!mnt && (p->n_masked || p->n_readonly || p->root_readonly || p->no_pivot))
+    return "plan: path masking, a read-only root or no-pivot without a mount namespace";
   bool uts = p->ns_new & CLONE_NEWUTS;
   for (size_t i = 0; i < p->n_joins; i++) uts |= p->joins[i].flag == CLONE_NEWUTS;
   if ((p->hostname || p->domainname) && !uts) return "plan: hostname without a UTS namespace";

@@ -230,17 +230,26 @@ static void make_parent_private(const char* rootfs) {
 }
 
 int rootfs_prepare(const plan* p) {
-  // Default rslave: the container must never propagate mounts to the host.
-  unsigned long prop = p->rootfs_propagation ? p->rootfs_propagation : MS_SLAVE | MS_REC;
-  if (mount(nullptr, "/", nullptr, prop, nullptr) < 0) die(errno, "mount propagation 0x%lx of /", prop);
   char* rootfs = realpath(p->rootfs, nullptr);
   if (!rootfs) die(errno, "rootfs %s", p->rootfs);
-  // Only an explicitly shared (or non-recursive) propagation can leave the
-  // rootfs's parent shared.
-  if ((prop & MS_SHARED) || !(prop & MS_REC)) make_parent_private(rootfs);
-  // A mount point of its own is what pivot_root needs, and it keeps the
-  // container's mounts off the host's copy of the directory.
-  if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) die(errno, "bind rootfs %s", rootfs);
+  // Without a mount namespace of its own (runc's chroot case) the mounts we
+  // make land in the runtime's namespace: its propagation is not ours to
+  // change, and a chroot needs no mount point of its own.
+  if (plan_has_mount_ns(p)) {
+    // Default rslave: the container must never propagate mounts to the host.
+    unsigned long prop = p->rootfs_propagation ? p->rootfs_propagation : MS_SLAVE | MS_REC;
+    // An unbindable tree refuses every bind out of it: the rootfs's own
+    // below, and the bind mounts' sources. It is private until pivot_root;
+    // rootfs_enter() then makes the container's "/" unbindable.
+    if (prop & MS_UNBINDABLE) prop = (prop & ~(unsigned long)MS_UNBINDABLE) | MS_PRIVATE;
+    if (mount(nullptr, "/", nullptr, prop, nullptr) < 0) die(errno, "mount propagation 0x%lx of /", prop);
+    // Only an explicitly shared (or non-recursive) propagation can leave the
+    // rootfs's parent shared.
+    if ((prop & MS_SHARED) || !(prop & MS_REC)) make_parent_private(rootfs);
+    // A mount point of its own is what pivot_root needs, and it keeps the
+    // container's mounts off the host's copy of the directory.
+    if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) die(errno, "bind rootfs %s", rootfs);
+  }
   int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) die(errno, "open rootfs %s", rootfs);
   free(rootfs);
@@ -251,7 +260,11 @@ int rootfs_prepare(const plan* p) {
 }
 
 int rootfs_enter(const plan* p, int rootfd) {
-  if (p->no_pivot) {
+  bool mnt = plan_has_mount_ns(p);
+  if (!mnt) {
+    if (fchdir(rootfd) < 0) die(errno, "chdir to rootfs %s", p->rootfs);
+    if (chroot(".") < 0) die(errno, "chroot %s", p->rootfs);
+  } else if (p->no_pivot) {
     if (fchdir(rootfd) < 0) die(errno, "chdir to rootfs %s", p->rootfs);
     if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) die(errno, "move rootfs %s to /", p->rootfs);
     if (chroot(".") < 0) die(errno, "chroot %s", p->rootfs);
@@ -267,8 +280,9 @@ int rootfs_enter(const plan* p, int rootfd) {
   if (chdir("/") < 0) die(errno, "chdir /");
   close(rootfd);
   // The root's own propagation: only now can "/" be made shared (pivot_root
-  // refuses shared mounts).
-  if ((p->rootfs_propagation & MS_SHARED) && mount(nullptr, "/", nullptr, p->rootfs_propagation, nullptr) < 0)
+  // refuses shared mounts) or unbindable (it would have refused the binds).
+  if (mnt && (p->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE)) &&
+      mount(nullptr, "/", nullptr, p->rootfs_propagation, nullptr) < 0)
     die(errno, "mount propagation 0x%x of /", p->rootfs_propagation);
   int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) die(errno, "open /");
