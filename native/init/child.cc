@@ -133,6 +133,7 @@ void stage_b(plan* p) {
     mask_paths(p, rootfd);
     readonly_paths(p, rootfd);
     if (p->root_readonly) root_readonly();
+    if (p->rootfs) root_propagation(p);
     close(rootfd);
   }
   umask(022);

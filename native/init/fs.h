@@ -34,6 +34,8 @@ int rootfs_prepare(const plan* p);
 int rootfs_enter(const plan* p, int rootfd);
 // rootfs.cc: remount "/" read-only.
 void root_readonly();
+// rootfs.cc: the root's own shared/unbindable propagation, after every mount.
+void root_propagation(const plan* p);
 
 // mounts.cc
 void apply_mounts(const plan* p, int rootfd);

@@ -269,26 +269,37 @@ int rootfs_enter(const plan* p, int rootfd) {
     if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) die(errno, "move rootfs %s to /", p->rootfs);
     if (chroot(".") < 0) die(errno, "chroot %s", p->rootfs);
   } else {
+    int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (oldroot < 0) die(errno, "open old root");
     if (fchdir(rootfd) < 0) die(errno, "chdir to rootfs %s", p->rootfs);
-    // pivot_root(".", ".") stacks the old root under the new one; detaching
-    // it (after making it a slave so the unmount cannot propagate to the
-    // host) leaves only the rootfs. No put_old directory is needed.
+    // pivot_root(".", ".") stacks the old root on top of the new one;
+    // detaching it (after making it a slave so the unmount cannot propagate
+    // to the host) leaves only the rootfs. No put_old directory is needed.
     if (syscall(SYS_pivot_root, ".", ".") < 0) die(errno, "pivot_root %s", p->rootfs);
+    // Our cwd is still the new root's mount, so "." would make the
+    // container's own mounts slaves (and a shared volume one-way). Address
+    // the old root through a directory of its own, as runc does.
+    if (fchdir(oldroot) < 0) die(errno, "chdir to old root");
+    close(oldroot);
     if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) die(errno, "make old root rslave");
     if (umount2(".", MNT_DETACH) < 0) die(errno, "unmount old root");
   }
   if (chdir("/") < 0) die(errno, "chdir /");
   close(rootfd);
-  // The root's own propagation: only now can "/" be made shared (pivot_root
-  // refuses shared mounts) or unbindable (it would have refused the binds).
-  if (mnt && (p->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE)) &&
-      mount(nullptr, "/", nullptr, p->rootfs_propagation, nullptr) < 0)
-    die(errno, "mount propagation 0x%x of /", p->rootfs_propagation);
   int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) die(errno, "open /");
   struct statfs sf;
   g_proc_fd_ok = statfs("/proc/self/fd", &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
   return fd;
+}
+
+void root_propagation(const plan* p) {
+  // Only after pivot_root can "/" be made shared (pivot_root refuses shared
+  // mounts), and only after the last bind (masked and read-only paths
+  // included) unbindable: every bind out of it would fail with EINVAL.
+  if (plan_has_mount_ns(p) && (p->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE)) &&
+      mount(nullptr, "/", nullptr, p->rootfs_propagation, nullptr) < 0)
+    die(errno, "mount propagation 0x%x of /", p->rootfs_propagation);
 }
 
 void root_readonly() {
