@@ -10,7 +10,7 @@
 //
 // Env: CARTON_BIN (the runtime under test; default bin/carton of this tree),
 // TESTS="create delete ..." (a subset), TIMEOUT (seconds per test file,
-// default 60), CONFORMANCE_OUT (where the .tap/.err files are kept),
+// default 180: linux_cgroups_cpus makes 17 containers), CONFORMANCE_OUT (where the .tap/.err files are kept),
 // CARTON_SHARED_DIR (the folder holding conformance/, default ../shared).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -173,7 +173,7 @@ function main() {
 
   const before = snapshot();
   console.log(`conformance: suite ${conf}, runtime ${runtime}, output in ${out}`);
-  const timeout = Number(process.env.TIMEOUT ?? 60);
+  const timeout = Number(process.env.TIMEOUT ?? 180);
   const names = process.env.TESTS ? process.env.TESTS.split(/\s+/).filter(Boolean) : Object.keys(expected);
   const run = spawnSync('bash', [path.join(conf, 'run.sh'), wrapper, out], {
     encoding: 'utf8',
@@ -183,7 +183,7 @@ function main() {
     maxBuffer: 16 << 20,
   });
   if (run.error || run.status !== 0) {
-    process.stderr.write(run.stdout ?? '');
+    process.stderr.write((run.stdout ?? '').replace(/^\d+ passed, \d+ failed$/m, ''));
     process.stderr.write(run.stderr ?? '');
     die(`run.sh failed (${run.error?.message ?? `exit ${run.status}`})`);
   }
@@ -210,7 +210,7 @@ function main() {
       console.log(`UNEXPECTED ${name}: ${got.detail}, expected ${want.result}${why}`);
     } else if (got.result === 'pass') {
       passes++;
-      console.log(`ok ${name}: pass`);
+      console.log(`ok ${name}: pass${want.note ? ` (${want.note})` : ''}`);
     } else {
       expFails++;
       console.log(`ok ${name}: ${got.detail}, expected fail: ${want.reason}`);
