@@ -43,7 +43,7 @@ function dest(d: string): string {
   return path.posix.normalize('/' + d);
 }
 
-function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: boolean): PlanMount[] {
+function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: boolean, userNs: boolean): PlanMount[] {
   const where = `config.json: /mounts/${i} (${mnt.destination})`;
   const opts = parseOptions(mnt.options, where);
   const target = dest(mnt.destination);
@@ -59,10 +59,17 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
     } catch (e) {
       throw new CartonError(`${where}: source ${source}: ${errText(e)}`);
     }
-    return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}) }];
+    // In a user namespace (new or joined) the container's root may not reach
+    // the source's path: as runc, the runtime opens it (stage A, open_tree).
+    const detached = userNs && !idmap ? { detachedSource: true } : {};
+    return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}), ...detached }];
   }
   if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`);
-  return [{ ...base, kind: MountKind.Fs, source: mnt.source ?? type, fstype: type, flags: opts.flags }];
+  // runc mounts /dev and every tmpfs writable and makes them read-only only
+  // after /dev's nodes, links and console are created in them.
+  const deferReadonly = Boolean(opts.flags & MS.RDONLY) && (type === 'tmpfs' || target === '/dev');
+  const flags = deferReadonly ? opts.flags & ~MS.RDONLY : opts.flags;
+  return [{ ...base, kind: MountKind.Fs, source: mnt.source ?? type, fstype: type, flags, ...(deferReadonly ? { deferReadonly } : {}) }];
 }
 
 /**
@@ -105,7 +112,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   const userNs = Boolean(nsNew & CLONE.NEWUSER);
   const cgroupNs = Boolean(nsNew & CLONE.NEWCGROUP);
 
-  const mounts = (spec.mounts ?? []).flatMap((m, i) => planMount(m, i, b, o, cgroupNs));
+  const mounts = (spec.mounts ?? []).flatMap((m, i) => planMount(m, i, b, o, cgroupNs, has(CLONE.NEWUSER)));
   const devMount = (spec.mounts ?? []).find((m) => dest(m.destination) === '/dev');
   const setupDev = devMount !== undefined && devMount.type !== 'bind' && !(devMount.options ?? []).some((x) => x === 'bind' || x === 'rbind');
 
