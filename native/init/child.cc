@@ -130,9 +130,13 @@ void stage_b(plan* p) {
   set_names(p);
   write_sysctls(p);
   if (rootfd >= 0) {
+    // As runc's finalizeRootfs: /dev (nodes, links, console) and tmpfs
+    // mounts were filled while writable; read-only now, before the masks.
+    mounts_readonly_late(p, rootfd);
     mask_paths(p, rootfd);
     readonly_paths(p, rootfd);
     if (p->root_readonly) root_readonly();
+    if (p->rootfs) root_propagation(p);
     close(rootfd);
   }
   umask(022);

@@ -6,6 +6,9 @@
 // idmap.cc, stage A before any namespace is joined: the detached, id-mapped
 // clone of every T_IDMAP_MOUNT source, kept in mount->idmap->fd.
 void idmap_prepare(plan* p);
+// idmap.cc, stage A before any namespace: open_tree(OPEN_TREE_CLONE) of every
+// MOUNT_DETACHED_SOURCE bind's source (made rslave), kept in mount->src_fd.
+void detached_sources_prepare(plan* p);
 // idmap.cc, stage B: move_mount() that clone onto target_fd (an O_PATH fd of
 // the resolved mount point). 0 or -1 + errno, like mount(2).
 int idmap_attach(const plan_mount* m, int target_fd);

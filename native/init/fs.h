@@ -34,9 +34,13 @@ int rootfs_prepare(const plan* p);
 int rootfs_enter(const plan* p, int rootfd);
 // rootfs.cc: remount "/" read-only.
 void root_readonly();
+// rootfs.cc: the root's own shared/unbindable propagation, after every mount.
+void root_propagation(const plan* p);
 
 // mounts.cc
 void apply_mounts(const plan* p, int rootfd);
+// The mounts whose read-only flag waited (MOUNT_DEFER_RDONLY) become read-only.
+void mounts_readonly_late(const plan* p, int rootfd);
 void create_devices(const plan* p, int rootfd);
 void create_symlinks(const plan* p, int rootfd);
 void mask_paths(const plan* p, int rootfd);

@@ -84,6 +84,26 @@ void idmap_prepare(plan* p) {
   }
 }
 
+// runc opens bind sources on the host side when the container's root cannot
+// (a user namespace: a 0700 directory of host root on the way is "nobody's").
+// The copy is made a slave, as a less privileged mount namespace's copies
+// are: mounts reach it from the host, none go back.
+void detached_sources_prepare(plan* p) {
+  for (size_t i = 0; i < p->n_mounts; i++) {
+    plan_mount* m = &p->mounts[i];
+    if (!m->detached || m->idmap) continue;
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
+    int fd = open_tree(AT_FDCWD, m->source, flags);
+    if (fd < 0) die(errno, "mount %s to %s: open_tree %s", m->source, m->target, m->source);
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.propagation = MS_SLAVE;
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+      die(errno, "mount %s to %s: make the copy of %s a slave", m->source, m->target, m->source);
+    m->src_fd = fd;
+  }
+}
+
 int idmap_attach(const plan_mount* m, int target_fd) {
   int r = move_mount(m->idmap->fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
   int e = errno;

@@ -203,6 +203,7 @@ int main(int argc, char** argv) {
     if (int e = -write_file("/proc/self/oom_score_adj", v, n, 0)) die(e, "write /proc/self/oom_score_adj");
   }
   idmap_prepare(&p);  // needs the initial user namespace: before any join
+  detached_sources_prepare(&p);  // the same: host paths, host credentials
   net_devices_prepare(&p);  // in the host's network namespace
   join_namespaces(&p);
   if (p.ns_new & CLONE_NEWTIME) new_time_ns(&p);

@@ -99,20 +99,30 @@ static void mount_one(const plan_mount* m, int rootfd) {
         die(errno, "mount %s to %s", src, m->target);
       break;
     case MOUNT_BIND: {
-      // An id-mapped source was opened by stage A, outside any user
-      // namespace; B may not even be able to reach its path.
+      // An id-mapped or detached source was opened by stage A, outside any
+      // user namespace; B may not even be able to reach its path.
+      int pre = m->idmap ? m->idmap->fd : m->detached ? m->src_fd : -1;
       struct stat st;
-      if ((m->idmap ? fstat(m->idmap->fd, &st) : stat(m->source, &st)) < 0)
+      if ((pre >= 0 ? fstat(pre, &st) : stat(m->source, &st)) < 0)
         die(errno, "mount %s to %s: stat %s", m->source, m->target, m->source);
       fd = mkdir_all_in_root(rootfd, m->target, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, 0644);
       if (fd < 0) die(errno, "create mount point %s", m->target);
       // The source is opened too, so what we stat()ed is what gets bound.
-      int sfd = m->idmap ? -1 : open(m->source, O_PATH | O_CLOEXEC);
-      if (!m->idmap && sfd < 0) die(errno, "mount %s to %s: open %s", m->source, m->target, m->source);
-      check_proc_target(m, rootfd, fd, m->idmap ? m->idmap->fd : sfd);
-      if ((m->idmap ? idmap_attach(m, fd)
-                    : mount(fd_path(sfd, sb), fd_path(fd, b), nullptr, MS_BIND | (m->flags & MS_REC), nullptr)) < 0)
-        die(errno, "mount %s to %s", m->source, m->target);
+      int sfd = pre >= 0 ? -1 : open(m->source, O_PATH | O_CLOEXEC);
+      if (pre < 0 && sfd < 0) die(errno, "mount %s to %s: open %s", m->source, m->target, m->source);
+      check_proc_target(m, rootfd, fd, pre >= 0 ? pre : sfd);
+      int r;
+      if (m->idmap) {
+        r = idmap_attach(m, fd);
+      } else if (pre >= 0) {
+        r = move_mount(pre, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        int e = errno;
+        close(pre);
+        errno = e;
+      } else {
+        r = mount(fd_path(sfd, sb), fd_path(fd, b), nullptr, MS_BIND | (m->flags & MS_REC), nullptr);
+      }
+      if (r < 0) die(errno, "mount %s to %s", m->source, m->target);
       if (sfd >= 0) close(sfd);
       if (extra) {
         // A bind ignores flags; they take effect only through a remount.
@@ -148,6 +158,18 @@ static void mount_one(const plan_mount* m, int rootfd) {
 
 void apply_mounts(const plan* p, int rootfd) {
   for (size_t i = 0; i < p->n_mounts; i++) mount_one(&p->mounts[i], rootfd);
+}
+
+void mounts_readonly_late(const plan* p, int rootfd) {
+  for (size_t i = 0; i < p->n_mounts; i++) {
+    const plan_mount* m = &p->mounts[i];
+    if (!m->defer_ro) continue;
+    int fd = open_in_root(rootfd, m->target);
+    if (fd < 0) die(errno, "remount %s read-only", m->target);
+    if (remount(fd, m->target, m->flags | MS_RDONLY, m->data[0] ? m->data : nullptr) < 0)
+      die(errno, "remount %s read-only", m->target);
+    close(fd);
+  }
 }
 
 // Binds the host's node at the same path over an empty file: what a user

@@ -75,7 +75,13 @@ const char* record(plan* o, uint16_t tag, reader& r) {
       m->target = r.lstr();
       m->fstype = r.lstr();
       m->data = r.lstr();
+      m->defer_ro = m->kind & MOUNT_DEFER_RDONLY;
+      m->detached = m->kind & MOUNT_DETACHED_SOURCE;
+      m->src_fd = -1;
+      m->kind &= ~(MOUNT_DEFER_RDONLY | MOUNT_DETACHED_SOURCE);
       if (!r.bad && m->kind > MOUNT_REMOUNT) return err("plan: unknown mount kind %u", m->kind);
+      if (!r.bad && m->defer_ro && m->kind != MOUNT_FS) return "plan: a deferred read-only mount must be a filesystem mount";
+      if (!r.bad && m->detached && m->kind != MOUNT_BIND) return "plan: a detached source needs a bind mount";
       break;
     }
     case T_DEVICE: {
@@ -229,8 +235,10 @@ const char* validate(const plan* p) {
   bool mnt = plan_has_mount_ns(p);
   if (!p->rootfs && (p->n_mounts || p->n_devices || p->n_symlinks || p->no_pivot || p->rootfs_propagation))
     return "plan: mounts, devices or symlinks without T_ROOTFS";
-  if (!mnt && (p->rootfs || p->n_masked || p->n_readonly || p->root_readonly))
-    return "plan: rootfs or path masking without a mount namespace";
+  // Without a mount namespace the rootfs is only chroot()ed into (as runc):
+  // nothing may remount, mask or move the runtime's own mounts.
+  if (!mnt && (p->n_masked || p->n_readonly || p->root_readonly || p->no_pivot))
+    return "plan: path masking, a read-only root or no-pivot without a mount namespace";
   bool uts = p->ns_new & CLONE_NEWUTS;
   for (size_t i = 0; i < p->n_joins; i++) uts |= p->joins[i].flag == CLONE_NEWUTS;
   if ((p->hostname || p->domainname) && !uts) return "plan: hostname without a UTS namespace";

@@ -43,6 +43,14 @@ enum plan_tag : uint16_t {
   //                        (MS_REC in flags = rbind), then, if flags has any of
   //                        RDONLY/NOSUID/NODEV/NOEXEC/NOATIME/..., remount the
   //                        bind with MS_REMOUNT|MS_BIND|flags
+  //   kind | MOUNT_DEFER_RDONLY (0x100), kind 0 only: flags come without
+  //                        MS_RDONLY; the mount is remounted read-only after
+  //                        the /dev nodes, links and console are in place
+  //                        (a read-only /dev, a tmpfs: runc's finalizeRootfs)
+  //   kind | MOUNT_DETACHED_SOURCE (0x200), kind 1 only: stage A opens the
+  //                        source with open_tree(OPEN_TREE_CLONE), before any
+  //                        namespace, and B attaches that copy (a user
+  //                        namespace's root may not reach the source path)
   //   kind 2 (MOUNT_REMOUNT): remount the existing mount at target with
   //                        MS_REMOUNT|flags (used e.g. to make a tmpfs ro after
   //                        filling it)
@@ -138,6 +146,8 @@ enum hook_kind : uint32_t { HOOK_CREATE_CONTAINER = 0, HOOK_START_CONTAINER = 1 
 enum seccomp_stage : uint32_t { SECCOMP_STAGE_BEFORE_USER = 0, SECCOMP_STAGE_BEFORE_READY = 1, SECCOMP_STAGE_BEFORE_EXEC = 2 };
 
 enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };
+#define MOUNT_DEFER_RDONLY 0x100u
+#define MOUNT_DETACHED_SOURCE 0x200u
 
 #define PLAN_NO_FD 0xffffffffu
 #define PLAN_NO_UMASK 0xffffffffu

@@ -27,6 +27,9 @@ struct plan_idmap {
 
 struct plan_mount {
   uint32_t kind, flags, propagation, attr_clr, attr_set;
+  bool defer_ro;  // MOUNT_DEFER_RDONLY: remount read-only at the end (mounts_readonly_late)
+  bool detached;  // MOUNT_DETACHED_SOURCE: src_fd is stage A's open_tree() copy of source
+  int src_fd;
   char *source, *target, *fstype, *data;
   plan_idmap* idmap;  // NULL: an ordinary mount
 };

@@ -230,17 +230,26 @@ static void make_parent_private(const char* rootfs) {
 }
 
 int rootfs_prepare(const plan* p) {
-  // Default rslave: the container must never propagate mounts to the host.
-  unsigned long prop = p->rootfs_propagation ? p->rootfs_propagation : MS_SLAVE | MS_REC;
-  if (mount(nullptr, "/", nullptr, prop, nullptr) < 0) die(errno, "mount propagation 0x%lx of /", prop);
   char* rootfs = realpath(p->rootfs, nullptr);
   if (!rootfs) die(errno, "rootfs %s", p->rootfs);
-  // Only an explicitly shared (or non-recursive) propagation can leave the
-  // rootfs's parent shared.
-  if ((prop & MS_SHARED) || !(prop & MS_REC)) make_parent_private(rootfs);
-  // A mount point of its own is what pivot_root needs, and it keeps the
-  // container's mounts off the host's copy of the directory.
-  if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) die(errno, "bind rootfs %s", rootfs);
+  // Without a mount namespace of its own (runc's chroot case) the mounts we
+  // make land in the runtime's namespace: its propagation is not ours to
+  // change, and a chroot needs no mount point of its own.
+  if (plan_has_mount_ns(p)) {
+    // Default rslave: the container must never propagate mounts to the host.
+    unsigned long prop = p->rootfs_propagation ? p->rootfs_propagation : MS_SLAVE | MS_REC;
+    // An unbindable tree refuses every bind out of it: the rootfs's own
+    // below, and the bind mounts' sources. It is private until pivot_root;
+    // rootfs_enter() then makes the container's "/" unbindable.
+    if (prop & MS_UNBINDABLE) prop = (prop & ~(unsigned long)MS_UNBINDABLE) | MS_PRIVATE;
+    if (mount(nullptr, "/", nullptr, prop, nullptr) < 0) die(errno, "mount propagation 0x%lx of /", prop);
+    // Only an explicitly shared (or non-recursive) propagation can leave the
+    // rootfs's parent shared.
+    if ((prop & MS_SHARED) || !(prop & MS_REC)) make_parent_private(rootfs);
+    // A mount point of its own is what pivot_root needs, and it keeps the
+    // container's mounts off the host's copy of the directory.
+    if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) die(errno, "bind rootfs %s", rootfs);
+  }
   int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) die(errno, "open rootfs %s", rootfs);
   free(rootfs);
@@ -251,30 +260,46 @@ int rootfs_prepare(const plan* p) {
 }
 
 int rootfs_enter(const plan* p, int rootfd) {
-  if (p->no_pivot) {
+  bool mnt = plan_has_mount_ns(p);
+  if (!mnt) {
+    if (fchdir(rootfd) < 0) die(errno, "chdir to rootfs %s", p->rootfs);
+    if (chroot(".") < 0) die(errno, "chroot %s", p->rootfs);
+  } else if (p->no_pivot) {
     if (fchdir(rootfd) < 0) die(errno, "chdir to rootfs %s", p->rootfs);
     if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) die(errno, "move rootfs %s to /", p->rootfs);
     if (chroot(".") < 0) die(errno, "chroot %s", p->rootfs);
   } else {
+    int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (oldroot < 0) die(errno, "open old root");
     if (fchdir(rootfd) < 0) die(errno, "chdir to rootfs %s", p->rootfs);
-    // pivot_root(".", ".") stacks the old root under the new one; detaching
-    // it (after making it a slave so the unmount cannot propagate to the
-    // host) leaves only the rootfs. No put_old directory is needed.
+    // pivot_root(".", ".") stacks the old root on top of the new one;
+    // detaching it (after making it a slave so the unmount cannot propagate
+    // to the host) leaves only the rootfs. No put_old directory is needed.
     if (syscall(SYS_pivot_root, ".", ".") < 0) die(errno, "pivot_root %s", p->rootfs);
+    // Our cwd is still the new root's mount, so "." would make the
+    // container's own mounts slaves (and a shared volume one-way). Address
+    // the old root through a directory of its own, as runc does.
+    if (fchdir(oldroot) < 0) die(errno, "chdir to old root");
+    close(oldroot);
     if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) die(errno, "make old root rslave");
     if (umount2(".", MNT_DETACH) < 0) die(errno, "unmount old root");
   }
   if (chdir("/") < 0) die(errno, "chdir /");
   close(rootfd);
-  // The root's own propagation: only now can "/" be made shared (pivot_root
-  // refuses shared mounts).
-  if ((p->rootfs_propagation & MS_SHARED) && mount(nullptr, "/", nullptr, p->rootfs_propagation, nullptr) < 0)
-    die(errno, "mount propagation 0x%x of /", p->rootfs_propagation);
   int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) die(errno, "open /");
   struct statfs sf;
   g_proc_fd_ok = statfs("/proc/self/fd", &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
   return fd;
+}
+
+void root_propagation(const plan* p) {
+  // Only after pivot_root can "/" be made shared (pivot_root refuses shared
+  // mounts), and only after the last bind (masked and read-only paths
+  // included) unbindable: every bind out of it would fail with EINVAL.
+  if (plan_has_mount_ns(p) && (p->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE)) &&
+      mount(nullptr, "/", nullptr, p->rootfs_propagation, nullptr) < 0)
+    die(errno, "mount propagation 0x%x of /", p->rootfs_propagation);
 }
 
 void root_readonly() {

@@ -20,6 +20,7 @@ import { atomicWrite, type StoredState, type Store } from '../state/store';
 import { procStat } from '../state/status';
 import { hookState, nsPid, planHooks, runHooks, runPoststop } from './hooks';
 import { InitChannel, MSG } from './init-channel';
+import { releaseHostMounts } from './host-mounts';
 import { launchInit, openConsole } from './launch';
 import { relaySeccompListener } from './seccomp-listener';
 
@@ -173,6 +174,7 @@ export function create(store: Store, o: CreateOptions): Created {
       } catch {
         // already gone
       }
+      releaseHostMounts(bundle.spec, bundle.rootfs);
     }
     if (rec) {
       try {

@@ -6,6 +6,7 @@ import * as cgroups from '../cgroups/manager';
 import type { StoredState, Store } from '../state/store';
 import { isAlive, statusOf } from '../state/status';
 import { hookState, runPoststop, savedSpec } from './hooks';
+import { releaseHostMounts } from './host-mounts';
 import { signalAll, signalInit } from './kill';
 
 const SIGKILL = 9;
@@ -35,6 +36,7 @@ export function destroy(store: Store, s: StoredState): void {
   }
   // Anything else left in the cgroup (exec'd processes) goes too.
   signalAll(s, SIGKILL);
+  releaseHostMounts(spec, s.rootfs);
   cgroups.destroy(s.cgroup);
   store.remove(s.id);
   // After the container is gone, before delete returns (config.md, Poststop).

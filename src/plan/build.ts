@@ -30,8 +30,12 @@ export interface BuildOptions {
   layout: CgroupLayout;
 }
 
+// rootfsPropagation: the plain names stay recursive, as they always were in
+// carton; the r-variants (runc accepts them, containerd's CRI plugin sets
+// "rshared" for Kubernetes Bidirectional volumes) mean the same here.
 const PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE | MS.REC, shared: MS.SHARED | MS.REC, slave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE | MS.REC,
+  rprivate: MS.PRIVATE | MS.REC, rshared: MS.SHARED | MS.REC, rslave: MS.SLAVE | MS.REC, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
 /** A mount destination, made absolute and clean (".." cannot climb above /). */
@@ -39,7 +43,7 @@ function dest(d: string): string {
   return path.posix.normalize('/' + d);
 }
 
-function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: boolean): PlanMount[] {
+function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: boolean, userNs: boolean): PlanMount[] {
   const where = `config.json: /mounts/${i} (${mnt.destination})`;
   const opts = parseOptions(mnt.options, where);
   const target = dest(mnt.destination);
@@ -55,10 +59,35 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
     } catch (e) {
       throw new CartonError(`${where}: source ${source}: ${errText(e)}`);
     }
-    return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}) }];
+    // In a user namespace (new or joined) the container's root may not reach
+    // the source's path: as runc, the runtime opens it (stage A, open_tree).
+    const detached = userNs && !idmap ? { detachedSource: true } : {};
+    return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}), ...detached }];
   }
   if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`);
-  return [{ ...base, kind: MountKind.Fs, source: mnt.source ?? type, fstype: type, flags: opts.flags }];
+  // runc mounts /dev and every tmpfs writable and makes them read-only only
+  // after /dev's nodes, links and console are created in them.
+  const deferReadonly = Boolean(opts.flags & MS.RDONLY) && (type === 'tmpfs' || target === '/dev');
+  const flags = deferReadonly ? opts.flags & ~MS.RDONLY : opts.flags;
+  return [{ ...base, kind: MountKind.Fs, source: mnt.source ?? type, fstype: type, flags, ...(deferReadonly ? { deferReadonly } : {}) }];
+}
+
+/**
+ * No mount namespace at all (neither new nor joined): as runc, the mounts go
+ * into the rootfs in the runtime's own mount namespace and the process is
+ * chroot()ed there (no pivot_root; `delete` detaches those mounts again).
+ * What would change the runtime's own mounts is refused: runc's own refusal
+ * for masked and read-only paths, and a read-only "/" or --no-pivot, which
+ * would remount or move the host's mount.
+ */
+function checkNoMountNs(spec: Bundle['spec'], o: BuildOptions): void {
+  const linux = spec.linux ?? {};
+  const need = (what: string) => new CartonError(`config.json: ${what} needs a "mount" namespace (new or joined)`);
+  if (linux.maskedPaths?.length) throw need('/linux/maskedPaths');
+  if (linux.readonlyPaths?.length) throw need('/linux/readonlyPaths');
+  if (spec.root?.readonly) throw need('/root/readonly');
+  if (linux.rootfsPropagation) throw need('/linux/rootfsPropagation');
+  if (o.noPivot) throw new CartonError('--no-pivot: the config has no "mount" namespace; the process is chroot()ed without one');
 }
 
 export function buildPlan(b: Bundle, o: BuildOptions): Plan {
@@ -72,13 +101,18 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     if (ns.path) nsJoin.push({ flag, path: ns.path });
     else nsNew |= flag;
   }
-  if (!(nsNew & CLONE.NEWNS)) throw new CartonError('config.json: /linux/namespaces must include a new "mount" namespace (carton pivots into the rootfs)');
-  if (spec.hostname !== undefined && !(nsNew & CLONE.NEWUTS)) throw new CartonError('config.json: /hostname needs a new "uts" namespace');
-  if (spec.domainname !== undefined && !(nsNew & CLONE.NEWUTS)) throw new CartonError('config.json: /domainname needs a new "uts" namespace');
+  // A namespace joined by path counts as the container's own, as in runc
+  // (configs.Namespaces.Contains): a hostname may be set in a joined uts
+  // namespace, and a joined mount namespace is set up and pivoted in.
+  const has = (flag: number) => Boolean(nsNew & flag) || nsJoin.some((j) => j.flag === flag);
+  const mountNs = has(CLONE.NEWNS);
+  if (spec.hostname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /hostname needs a "uts" namespace (new or joined)');
+  if (spec.domainname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /domainname needs a "uts" namespace (new or joined)');
+  if (!mountNs) checkNoMountNs(spec, o);
   const userNs = Boolean(nsNew & CLONE.NEWUSER);
   const cgroupNs = Boolean(nsNew & CLONE.NEWCGROUP);
 
-  const mounts = (spec.mounts ?? []).flatMap((m, i) => planMount(m, i, b, o, cgroupNs));
+  const mounts = (spec.mounts ?? []).flatMap((m, i) => planMount(m, i, b, o, cgroupNs, has(CLONE.NEWUSER)));
   const devMount = (spec.mounts ?? []).find((m) => dest(m.destination) === '/dev');
   const setupDev = devMount !== undefined && devMount.type !== 'bind' && !(devMount.options ?? []).some((x) => x === 'bind' || x === 'rbind');
 
@@ -88,8 +122,9 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   return {
     nsJoin,
     nsNew,
-    hostname: spec.hostname,
-    domainname: spec.domainname,
+    // runc sets them only when non-empty
+    hostname: spec.hostname || undefined,
+    domainname: spec.domainname || undefined,
     rootfs: b.rootfs,
     rootReadonly: Boolean(spec.root?.readonly),
     rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,

@@ -7,6 +7,10 @@ import type { Plan } from './types';
 export const PLAN_VERSION = 1;
 export const NO_FD = 0xffffffff;
 const NO_UMASK = 0xffffffff;
+/** T_MOUNT kind bit (plan.h): remount read-only only after /dev is set up */
+const MOUNT_DEFER_RDONLY = 0x100;
+/** T_MOUNT kind bit: stage A opens the bind source (open_tree) in the runtime's user namespace */
+const MOUNT_DETACHED_SOURCE = 0x200;
 
 const T = {
   NS_JOIN: 1, NS_NEW: 2, HOSTNAME: 3, DOMAINNAME: 4, ROOTFS: 5, ROOT_READONLY: 6, ROOTFS_PROPAGATION: 7,
@@ -100,7 +104,7 @@ export function encodePlan(p: Plan): Buffer {
   for (const m of p.mounts) {
     rec(
       T.MOUNT,
-      P().u32(m.kind).u32(m.flags).u32(m.propagation).u32(m.attrClr).u32(m.attrSet)
+      P().u32(m.kind | (m.deferReadonly ? MOUNT_DEFER_RDONLY : 0) | (m.detachedSource ? MOUNT_DETACHED_SOURCE : 0)).u32(m.flags).u32(m.propagation).u32(m.attrClr).u32(m.attrSet)
         .lstr(m.source, 'mounts source').lstr(m.target, 'mounts destination').lstr(m.fstype, 'mounts type').lstr(m.data, 'mounts options'),
     );
   }

@@ -21,6 +21,10 @@ export interface PlanMount {
   attrClr: number;
   attrSet: number;
   data: string;
+  /** a bind whose source stage A opens (open_tree) before any namespace: the container's root may not reach it */
+  detachedSource?: boolean;
+  /** mounted without MS_RDONLY, remounted read-only after /dev is set up (a ro /dev or tmpfs, as runc) */
+  deferReadonly?: boolean;
   /** an id-mapped bind mount (plan tag T_IDMAP_MOUNT) */
   idmap?: PlanIdmap;
 }
