@@ -9,6 +9,8 @@ import { build } from 'esbuild';
 import { execFileSync, execSync } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 let commit = 'unknown';
 try {
@@ -64,6 +66,36 @@ await build({
   logLevel: 'warning',
 });
 copyFileSync('src/generated/validators.js', 'dist/validators.js');
+
+// dist/carton: the shipped executable (what setup puts on PATH and engines
+// run). The same CLI bundled once more with the validators inlined, then
+// compiled by Bun (the @oven/bun-linux-x64 devDependency carries the Bun
+// binary) to one executable with its code as precompiled bytecode: no Node,
+// no parse or compile at start (README "Start-up" has the comparison with
+// Node + code cache and a Node single-executable application). It finds
+// carton-init and carton.node in ../build/Release from its own path
+// (src/paths.ts). .env and bunfig.toml are never read from the caller's
+// directory (an engine runs carton in the bundle directory).
+await build({
+  entryPoints: ['src/main.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  outfile: 'build/carton-standalone.js',
+  minify: false,
+  sourcemap: false,
+  legalComments: 'none',
+  define: { CARTON_COMMIT: JSON.stringify(commit), CARTON_STANDALONE: 'true' },
+  plugins: [yargsStartup],
+  alias: { assert: './scripts/assert-shim.cjs' },
+  logLevel: 'warning',
+});
+const require = createRequire(import.meta.url);
+const bun = join(dirname(require.resolve('@oven/bun-linux-x64/package.json')), 'bin', 'bun');
+rmSync('dist/carton', { force: true });
+execFileSync(bun, ['build', '--compile', '--bytecode', '--minify', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
+  'build/carton-standalone.js', '--outfile', 'dist/carton'], { stdio: ['ignore', 'ignore', 'inherit'] });
 rmSync('dist/carton.js.cache', { force: true });
 rmSync('dist/validators.js.cache', { force: true });
 // Warm the cache with the paths every command takes (parse, dispatch, state).

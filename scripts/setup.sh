@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time setup on a fresh Debian 12 machine (as root): system packages,
 # npm dependencies, the native addon and carton-init, the TypeScript bundle,
-# the busybox rootfs of the demo bundle, and `carton` on PATH.
+# the busybox rootfs of the demo bundle, and `carton` (the executable dist/carton) on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -25,7 +25,9 @@ npm ci --no-audit --no-fund --loglevel=error
 npx node-gyp rebuild --loglevel=warn >/dev/null
 npm run --silent build:ts
 bash scripts/make-rootfs.sh
-ln -sf "$PWD/bin/carton" /usr/local/bin/carton
+# carton on PATH is the shipped executable (dist/carton, compiled by build:ts; no Node at run
+# time); bin/carton, the Node entry, stays for development.
+ln -sf "$PWD/dist/carton" /usr/local/bin/carton
 # containerd finds runtime_type io.containerd.carton.v2 as containerd-shim-carton-v2 on its PATH.
 ln -sf "$PWD/bin/containerd-shim-carton-v2" /usr/local/bin/containerd-shim-carton-v2
 echo "setup: done. carton is $(command -v carton) ($(carton --version | head -1))"

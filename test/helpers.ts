@@ -11,7 +11,11 @@ import { exampleSpec } from '../src/spec/defaults';
 import type { Spec } from '../src/spec/types';
 
 export const REPO = path.resolve(__dirname, '..');
-export const CARTON = path.join(REPO, 'bin', 'carton');
+/**
+ * The CLI under test: the shipped executable (dist/carton, what setup puts on
+ * PATH). CARTON_TEST_NODE=1 runs the Node entry (bin/carton) instead.
+ */
+export const CARTON = process.env.CARTON_TEST_NODE === '1' ? path.join(REPO, 'bin', 'carton') : path.join(REPO, 'dist', 'carton');
 export const ROOTFS = path.join(REPO, 'bundles', 'busybox', 'rootfs');
 
 export interface Result {

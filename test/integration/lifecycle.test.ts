@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import { Env, testSpec } from '../helpers';
+import { CARTON, Env, testSpec } from '../helpers';
 
 const env = new Env('life');
 t.teardown(() => {
@@ -123,7 +123,7 @@ t.test('run in the foreground returns the exit status, 128+N for a signal', asyn
   // pid 1 ignores signals sent from inside its namespace, so SIGKILL comes from outside.
   const id = env.id();
   const { spawn } = await import('child_process');
-  const p = spawn(path.join(__dirname, '../../bin/carton'), ['--root', env.root, 'run', '--bundle', sleepy(), id], { stdio: 'ignore' });
+  const p = spawn(CARTON, ['--root', env.root, 'run', '--bundle', sleepy(), id], { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
   for (let i = 0; i < 200 && env.carton(['state', id]).stdout.indexOf('"running"') < 0; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(env.carton(['kill', id, 'KILL']).code, 0);
@@ -164,7 +164,7 @@ t.test('concurrent commands on one id are serialised', async (t) => {
     [0, 1, 2].map(
       () =>
         new Promise<number>((resolve) => {
-          const p = spawn(path.join(__dirname, '../../bin/carton'), ['--root', env.root, 'start', id], { stdio: 'ignore' });
+          const p = spawn(CARTON, ['--root', env.root, 'start', id], { stdio: 'ignore' });
           p.on('exit', (code) => resolve(code ?? -1));
         }),
     ),
