@@ -7,7 +7,8 @@
 //    V8 accepts it, and silently does without otherwise).
 import { build } from 'esbuild';
 import { execFileSync, execSync } from 'node:child_process';
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -50,6 +51,18 @@ const yargsStartup = {
   },
 };
 
+// `import * as fs from 'fs'` in a CommonJS bundle becomes, in every file that
+// says it, `__toESM(require("fs"))`: a fresh copy of the module with one
+// getter defined per export (37 copies of fs, 19 of path). That cost ~10 ms
+// of every command under Bun and ~1 ms under Node. carton never takes a
+// default import of a builtin, so the namespace can be the module itself.
+const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+function dropBuiltinInterop(file) {
+  const text = readFileSync(file, 'utf8');
+  if (/import_(fs|path|os|child_process|net)\.default\b/.test(text)) throw new Error(`${file}: a default import of a builtin; dropBuiltinInterop would break it`);
+  writeFileSync(file, text.replace(/__toESM\(require\("([^"]+)"\)\)/g, (all, id) => (builtins.has(id) ? `require("${id}")` : all)));
+}
+
 await build({
   entryPoints: ['src/main.ts'],
   bundle: true,
@@ -65,37 +78,54 @@ await build({
   alias: { assert: './scripts/assert-shim.cjs' },
   logLevel: 'warning',
 });
+dropBuiltinInterop('dist/carton.js');
 copyFileSync('src/generated/validators.js', 'dist/validators.js');
 
 // dist/carton: the shipped executable (what setup puts on PATH and engines
-// run). The same CLI bundled once more with the validators inlined, then
-// compiled by Bun (the @oven/bun-linux-x64 devDependency carries the Bun
-// binary) to one executable with its code as precompiled bytecode: no Node,
-// no parse or compile at start (README "Start-up" has the comparison with
-// Node + code cache and a Node single-executable application). It finds
-// carton-init and carton.node in ../build/Release from its own path
-// (src/paths.ts). .env and bunfig.toml are never read from the caller's
-// directory (an engine runs carton in the bundle directory).
+// run). The same CLI compiled by Bun (the @oven/bun-linux-x64 devDependency
+// carries the Bun binary) into one executable with its code as precompiled
+// bytecode: no Node, no parse or compile at start (README "Start-up" has the
+// comparison with Node + code cache and a Node single-executable
+// application). Three modules inside it, so that a command loads only what
+// it runs (each costs start-up time in proportion to its size): the CLI,
+// the schema validators (create and run only) and yargs (anything the fast
+// path does not parse). It finds carton-init and carton.node in
+// ../build/Release from its own path (src/paths.ts). .env and bunfig.toml
+// are never read from the caller's directory (an engine runs carton in the
+// bundle directory).
+const sa = 'build/standalone';
+rmSync(sa, { recursive: true, force: true });
+const standaloneSplit = {
+  name: 'standalone-split',
+  setup(b) {
+    b.onResolve({ filter: /generated\/validators$/ }, () => ({ path: './validators.js', external: true }));
+    b.onResolve({ filter: /^yargs\/yargs$/ }, () => ({ path: './yargs.js', external: true }));
+  },
+};
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: false, sourcemap: false, legalComments: 'none', logLevel: 'warning' };
 await build({
+  ...common,
   entryPoints: ['src/main.ts'],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  outfile: 'build/carton-standalone.js',
-  minify: false,
-  sourcemap: false,
-  legalComments: 'none',
+  outfile: `${sa}/carton.js`,
   define: { CARTON_COMMIT: JSON.stringify(commit), CARTON_STANDALONE: 'true' },
+  plugins: [standaloneSplit],
+  alias: { assert: './scripts/assert-shim.cjs' },
+});
+await build({
+  ...common,
+  stdin: { contents: "module.exports = require('yargs/yargs');", resolveDir: process.cwd(), loader: 'js' },
+  outfile: `${sa}/yargs.js`,
   plugins: [yargsStartup],
   alias: { assert: './scripts/assert-shim.cjs' },
-  logLevel: 'warning',
 });
+copyFileSync('src/generated/validators.js', `${sa}/validators.js`);
+for (const f of ['carton.js', 'yargs.js']) dropBuiltinInterop(`${sa}/${f}`);
 const require = createRequire(import.meta.url);
 const bun = join(dirname(require.resolve('@oven/bun-linux-x64/package.json')), 'bin', 'bun');
 rmSync('dist/carton', { force: true });
 execFileSync(bun, ['build', '--compile', '--bytecode', '--minify', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-  'build/carton-standalone.js', '--outfile', 'dist/carton'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  '-e', './validators.js', '-e', './yargs.js', './carton.js', './validators.js', './yargs.js', '--outfile', '../../dist/carton'],
+  { cwd: sa, stdio: ['ignore', 'ignore', 'inherit'] });
 rmSync('dist/carton.js.cache', { force: true });
 rmSync('dist/validators.js.cache', { force: true });
 // Warm the cache with the paths every command takes (parse, dispatch, state).
@@ -128,6 +158,7 @@ if (existsSync('src/shim/entry.ts')) {
     plugins: [generatedExternal],
     logLevel: 'warning',
   });
+  dropBuiltinInterop('dist/shim.js');
   rmSync('dist/shim.js.cache', { force: true });
   try {
     execFileSync(process.execPath, ['bin/containerd-shim-carton-v2.js', '-namespace', 'warm', '-address', '/nonexistent', '-id', 'warm', '-bundle', '/nonexistent-carton-bundle', 'start'], {

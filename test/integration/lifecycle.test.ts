@@ -206,6 +206,6 @@ t.test('--debug prints a per-phase timing trace', async (t) => {
   const r = env.carton(['run', '--bundle', env.bundle(testSpec(['true'])), env.id()], { globals: ['--root', env.root, '--debug'] });
   t.equal(r.code, 0, r.stderr);
   for (const p of ['validate', 'cgroup', 'plan', 'spawn init', 'namespaces', 'init ready', 'started', 'exited', 'deleted']) {
-    t.match(r.stderr, new RegExp(`level=debug msg="phase ${p} at \\d+\\.\\dms"`), p);
+    t.match(r.stderr, new RegExp(`level=debug msg="phase ${p} at \\d+\\.\\dms \\(cpu \\d+\\.\\d\\+\\d+\\.\\dms\\)"`), p);
   }
 });

@@ -36,7 +36,7 @@ t.test('--debug traces every phase, init\'s included, in order', async (t) => {
   const r = env.carton(['run', '--bundle', env.bundle(testSpec(['true'])), env.id()], { globals: ['--root', env.root, '--log', log, '--log-format', 'json', '--debug'] });
   t.equal(r.code, 0, r.stderr);
   const phases = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string })
-    .filter((x) => x.level === 'debug').map((x) => /^phase (.+) at ([\d.]+)ms$/.exec(x.msg)).filter((m) => m !== null);
+    .filter((x) => x.level === 'debug').map((x) => /^phase (.+) at ([\d.]+)ms \(cpu [\d.]+\+[\d.]+ms\)$/.exec(x.msg)).filter((m) => m !== null);
   const names = phases.map((m) => m![1]);
   t.same(names, ['validate', 'cgroup', 'plan', 'spawn init', 'namespaces', 'mounts', 'pivot', 'init ready', 'state written', 'started', 'exited', 'deleted']);
   const times = phases.map((m) => Number(m![2]));
@@ -45,6 +45,6 @@ t.test('--debug traces every phase, init\'s included, in order', async (t) => {
   t.equal(env.detached(['run', '-d', '--bundle', env.bundle(testSpec(['sleep', '1000'])), id]).code, 0);
   const e = env.carton(['exec', id, 'true'], { globals: ['--root', env.root, '--debug'] });
   t.equal(e.code, 0);
-  for (const p of ['plan', 'spawn init', 'namespaces', 'exec', 'exited']) t.match(e.stderr, new RegExp(`msg="phase ${p} at [\\d.]+ms"`), `exec: ${p}`);
+  for (const p of ['plan', 'spawn init', 'namespaces', 'exec', 'exited']) t.match(e.stderr, new RegExp(`msg="phase ${p} at [\\d.]+ms \\(cpu `), `exec: ${p}`);
   t.equal(env.carton(['delete', '--force', id]).code, 0);
 });
