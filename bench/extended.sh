@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 maxlist=1000
 [[ ${1:-} == --max-list ]] && maxlist=$2
 unset NODE_EXTRA_CA_CERTS
-carton=$PWD/bin/carton
+carton=$PWD/dist/carton # the shipped executable
 work=$(mktemp -d /tmp/carton-bench.XXXXXX)
 rt_bin() { [[ $1 == carton ]] && echo "$carton" || echo runc; }
 cleanup() {

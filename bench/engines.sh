@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# What users feel: `podman run --rm IMG /bin/true` and `docker run --rm IMG
+# /bin/true` with carton (the shipped executable dist/carton) and with runc
+# as the OCI runtime, each pair in one hyperfine session. Every engine runs on
+# directories of its own under a temp dir, as in test/integration/{podman,
+# docker}.test.ts (host quirks: ../shared/reference/engines-on-this-host.md),
+# and is stopped by pid; the image is imported from the busybox rootfs.
+# Usage: bash bench/engines.sh [--runs N]   (as root; podman, docker.io, containerd, hyperfine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=10
+[[ ${1:-} == --runs ]] && runs=$2
+unset NODE_EXTRA_CA_CERTS
+carton=$PWD/dist/carton
+runc=$(command -v runc)
+rootfs=$PWD/bundles/busybox/rootfs
+work=$(mktemp -d /tmp/carton-enginebench.XXXXXX)
+cpid= dpid=
+hostdirs=()
+for d in /run/docker/plugins /run/docker /run/containerd/fifo /run/containerd/s /run/containerd; do [[ -e $d ]] || hostdirs+=("$d"); done
+cgparents=()
+for h in /sys/fs/cgroup/*; do [[ -e $h/docker ]] || cgparents+=("$h/docker"); done
+blobcache=/var/lib/containers/cache/blob-info-cache-v1.boltdb
+[[ -e $blobcache ]] && hadcache=1 || hadcache=
+
+stop() { # pid: TERM, then KILL after 5 s
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 50); do [[ -d /proc/$1 ]] || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+}
+cleanup() {
+  set +e
+  if command -v podman >/dev/null; then for rt in carton runc; do P "$rt" rm --all --force --time 0 >/dev/null 2>&1; done; fi
+  if [[ -n $dpid ]]; then D rm --force $(D ps -aq) >/dev/null 2>&1; stop "$dpid"; fi
+  if [[ -n $cpid ]]; then
+    # shims outlive containerd: ours name our socket on their command line
+    for f in /proc/[0-9]*/cmdline; do
+      c=$( { tr '\0' ' ' <"$f"; } 2>/dev/null ) || continue
+      if [[ $c == *containerd-shim* && $c == *"$work"* ]]; then p=${f#/proc/}; stop "${p%/cmdline}"; fi
+    done
+    stop "$cpid"
+  fi
+  sleep 0.2
+  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  for d in "${cgparents[@]}" "${hostdirs[@]}"; do rmdir "$d" 2>/dev/null; done
+  [[ -z $hadcache ]] && rm -f "$blobcache" && rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+rows=()
+row() { # json, label
+  rows+=("$(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
+    const ms = (x) => (x.median * 1000).toFixed(0) + " ms";
+    console.log(`| ${process.argv[2]} | ${ms(r[0])} | ${ms(r[1])} | **${(r[0].median / r[1].median).toFixed(2)}×** |`);
+  ' "$1" "$2")")
+}
+
+# ---- podman (no daemon): containers.conf/storage.conf as the podman test writes them
+if command -v podman >/dev/null; then
+  mkdir -p "$work/p/ptmp"
+  cat >"$work/p/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+netns = "none"
+log_driver = "k8s-file"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$work/p/ptmp"
+events_logfile_path = "$work/p/ptmp/events.log"
+static_dir = "$work/p/graph/libpod"
+volume_path = "$work/p/graph/volumes"
+cgroups = "no-conmon"
+EOF
+  printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$work/p/runroot" "$work/p/graph" >"$work/p/storage.conf"
+  P() { # runtime, podman args...
+    local rt=$1; shift
+    CONTAINERS_CONF=$work/p/containers.conf CONTAINERS_STORAGE_CONF=$work/p/storage.conf podman --root "$work/p/graph" --runroot "$work/p/runroot" \
+      --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --tmpdir "$work/p/ptmp" \
+      --runtime "$([[ $rt == carton ]] && echo "$carton" || echo "$runc")" --runtime-flag "root=$work/p/state-$rt" "$@"
+  }
+  echo "bench: podman" >&2
+  tar -C "$rootfs" -c . | P carton import - localhost/busybox:bench >/dev/null
+  pr() { echo "env CONTAINERS_CONF=$work/p/containers.conf CONTAINERS_STORAGE_CONF=$work/p/storage.conf podman --root $work/p/graph --runroot $work/p/runroot --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --tmpdir $work/p/ptmp --runtime $1 --runtime-flag root=$work/p/state-$2 run --rm --network none localhost/busybox:bench /bin/true"; }
+  hyperfine -N --warmup 2 --runs "$runs" --style none --export-json "$work/podman.json" -n carton "$(pr "$carton" carton)" -n runc "$(pr "$runc" runc)" >/dev/null
+  row "$work/podman.json" 'podman run --rm /bin/true'
+fi
+
+# ---- docker: its own containerd and dockerd, as the docker test starts them
+if command -v dockerd >/dev/null && [[ -x /usr/bin/docker ]] && command -v containerd >/dev/null; then
+  echo "bench: docker" >&2
+  d=$work/d
+  mkdir -p "$d"
+  cat >"$d/containerd.toml" <<EOF
+version = 2
+root = "$d/croot"
+state = "$d/cstate"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+[grpc]
+  address = "$d/containerd.sock"
+[ttrpc]
+  address = "$d/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/opt"
+EOF
+  setsid containerd --config "$d/containerd.toml" >"$d/containerd.log" 2>&1 &
+  cpid=$!
+  for _ in $(seq 100); do [[ -S $d/containerd.sock ]] && break; sleep 0.1; done
+  cat >"$d/daemon.json" <<EOF
+{"data-root": "$d/data", "exec-root": "$d/exec", "pidfile": "$d/docker.pid", "hosts": ["unix://$d/docker.sock"],
+ "containerd": "$d/containerd.sock", "bridge": "none", "iptables": false, "ip6tables": false, "ip-masq": false,
+ "oom-score-adjust": 0, "storage-driver": "vfs", "deprecated-key-path": "$d/key.json",
+ "runtimes": {"carton": {"path": "$carton"}}}
+EOF
+  setsid dockerd --config-file "$d/daemon.json" >"$d/dockerd.log" 2>&1 &
+  dpid=$!
+  D() { /usr/bin/docker -H "unix://$d/docker.sock" "$@"; }
+  for _ in $(seq 150); do D version >/dev/null 2>&1 && break; sleep 0.2; done
+  tar -C "$rootfs" -c . | D import - localhost/busybox:bench >/dev/null
+  dr() { echo "/usr/bin/docker -H unix://$d/docker.sock run --rm --runtime $1 --network none localhost/busybox:bench /bin/true"; }
+  hyperfine -N --warmup 2 --runs "$runs" --style none --export-json "$work/docker.json" -n carton "$(dr carton)" -n runc "$(dr runc)" >/dev/null
+  row "$work/docker.json" 'docker run --rm /bin/true'
+fi
+
+echo "| engine, $(date -u +%F) | with carton | with runc | carton / runc |"
+echo "|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
