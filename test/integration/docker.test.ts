@@ -1,5 +1,5 @@
 // docker 20.10 (Debian's docker.io) on a dockerd started by this test with
-// `runtimes.carton` pointing at bin/carton, its own data-root, exec-root,
+// `runtimes.carton` pointing at CARTON (dist/carton), its own data-root, exec-root,
 // pidfile and socket in a temp dir, and its own containerd (docker's
 // self-started one would write to /opt/containerd). No network: the host has
 // no bridge/iptables for it. The image is `docker import`ed from the busybox
