@@ -47,6 +47,8 @@ export function signalAll(s: StoredState, sig: number): void {
     }
   };
   if (sig === SIGKILL && cgroups.killAll(s.cgroup)) return thawIfFrozen();
+  // Signal 0 delivers nothing: there is nothing to send to the others.
+  if (sig === 0) return;
   let froze = false;
   try {
     if (!cgroups.isFrozen(s.cgroup)) {
@@ -74,8 +76,12 @@ export function kill(store: Store, id: string, sig: number, all: boolean): void 
   const lock = store.lock(id, false);
   try {
     const s = store.read(id);
-    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running');
+    // runc 1.1.5: --all on a stopped container signals whatever is left in
+    // its cgroup and succeeds; a single signal to a stopped init is an error.
+    const stopped = statusOf(s, store.fifo(id)) === 'stopped';
+    if (stopped && !all) throw new CartonError('container not running');
     if (all) signalAll(s, sig);
+    if (stopped) return;
     if (!signalInit(s, sig) && !all) throw new CartonError('container not running');
   } finally {
     lock.release();

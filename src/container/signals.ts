@@ -7,7 +7,8 @@ export function parseSignal(s: string | number | undefined): number {
   const str = String(s).trim();
   if (/^\d+$/.test(str)) {
     const n = Number(str);
-    if (n >= 1 && n <= 64) return n;
+    // 0 is runc's liveness probe: checked, nothing delivered.
+    if (n >= 0 && n <= 64) return n;
     throw new CartonError(`invalid signal: ${str}`);
   }
   const up = str.toUpperCase();

@@ -31,6 +31,12 @@ export function update(store: Store, id: string, upd: Resources): void {
     const file = path.join(store.dir(id), 'config.json');
     // exact: the seccomp values in this copy are what later execs compile
     const spec = parseExact(fs.readFileSync(file, 'utf8')) as Spec;
+    // runc 1.1.5 reads a pids limit of 0 in an update as "not given".
+    if (upd.pids?.limit === 0) delete upd.pids;
+    // runc's update sends every memory field it was not given as 0, and
+    // unlimited memory with swap 0 is unlimited memory+swap: without this the
+    // recorded swap would be merged in and v1 refuses memory > memsw (EINVAL).
+    if (upd.memory?.limit === -1 && upd.memory.swap === undefined) upd.memory = { ...upd.memory, swap: -1 };
     const merged = merge(spec.linux?.resources ?? {}, upd);
     // Write only the groups named in the update, with their merged values.
     const only = Object.fromEntries(Object.keys(upd).map((k) => [k, (merged as Record<string, unknown>)[k]])) as Resources;

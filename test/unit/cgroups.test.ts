@@ -70,9 +70,10 @@ t.test('cpu: v1 files and order; v2 weight, cpu.max, burst, idle', async (t) => 
   t.same(pairs(c1('cpuset').writes({ cpu: { cpus: '0-1', mems: '0' } }, none)), [['cpuset.cpus', '0-1'], ['cpuset.mems', '0']]);
 });
 
-t.test('pids: -1 is max, 0 is a real limit', async (t) => {
+t.test('pids: -1 and 0 are max (runc 1.1.5; engines send 0 for unlimited)', async (t) => {
   t.same(pairs(c1('pids').writes({ pids: { limit: -1 } }, none)), [['pids.max', 'max']]);
-  t.same(pairs(c1('pids').writes({ pids: { limit: 0 } }, none)), [['pids.max', '0']]);
+  t.same(pairs(c1('pids').writes({ pids: { limit: 0 } }, none)), [['pids.max', 'max']]);
+  t.same(pairs(c1('pids').writes({ pids: { limit: -7 } }, none)), [['pids.max', 'max']]);
   t.same(pairs(c1('pids').writes({ pids: { limit: 7 } }, none)), [['pids.max', '7']]);
 });
 
