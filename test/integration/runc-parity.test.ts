@@ -192,3 +192,33 @@ t.test('pids.limit 0 or negative is "no limit"; update --pids-limit 0 changes no
     t.equal(runc(['delete', '--force', rid]).code, 0);
   }
 });
+
+t.test('unknown or unavailable capabilities: dropped with runc\'s warning, for config and exec --cap', { skip: skipRunc }, async (t) => {
+  // Before: carton refused the config, 'config.json: /process/capabilities/bounding: unknown capability "CAP_UNKNOWN"'.
+  const warning = /level=warning msg="ignoring unknown or unavailable capabilities: \[CAP_FOO CAP_UNKNOWN\]"/;
+  const { id, rid, bundle } = both(
+    testSpec(['sh', '-c', 'grep Cap /proc/self/status'], (s) => {
+      const c = s.process!.capabilities!;
+      c.bounding!.push('CAP_UNKNOWN', 'CAP_FOO');
+      c.effective!.push('CAP_UNKNOWN');
+      c.permitted!.push('CAP_UNKNOWN');
+    }),
+  );
+  const c = env.carton(['run', '--bundle', bundle, id]);
+  t.equal(c.code, 0, c.stderr);
+  t.match(c.stderr, warning);
+  const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec;
+  spec.linux!.cgroupsPath = `/${RUNC_PARENT}/${rid}`;
+  const r = runc(['run', '--bundle', env.bundle(spec, `runc-${rid}`), rid]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, warning, 'runc says the same');
+  t.equal(c.stdout, r.stdout, 'the same capability sets as runc');
+
+  const e = both(testSpec(['sleep', '1000']));
+  t.equal(env.detached(['run', '-d', '--bundle', e.bundle, e.id]).code, 0);
+  const x = env.carton(['exec', '--cap', 'CAP_UNKNOWN', '--cap', 'CAP_NET_RAW', e.id, 'grep', 'CapEff', '/proc/self/status']);
+  t.equal(x.code, 0, x.stderr);
+  t.match(x.stderr, /ignoring unknown or unavailable capabilities: \[CAP_UNKNOWN\]/);
+  t.match(x.stdout, /CapEff:\s*0000000020002420/, 'CAP_NET_RAW added, the unknown one dropped');
+  t.equal(env.carton(['delete', '--force', e.id]).code, 0);
+});

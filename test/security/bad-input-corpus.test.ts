@@ -143,7 +143,6 @@ const SEMANTIC: Array<[string, (s: Spec) => void]> = [
   }],
   ['hostname without uts', (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'))],
   ['unknown rlimit', (s) => s.process!.rlimits!.push({ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 })],
-  ['unknown capability', (s) => s.process!.capabilities!.bounding!.push('CAP_BOGUS')],
   ['apparmor without apparmor', (s) => (s.process!.apparmorProfile = 'docker-default')],
   ['selinux label without selinux', (s) => (s.process!.selinuxLabel = 'system_u:system_r:container_t:s0')],
   ['mount label without selinux', (s) => (s.linux!.mountLabel = 'system_u:object_r:container_file_t:s0')],

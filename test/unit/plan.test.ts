@@ -118,7 +118,18 @@ t.test('capabilities', async (t) => {
   t.equal(c.bounding, 1n | (1n << 5n));
   t.equal(c.ambient, 1n << 40n);
   t.same(capNames(c.bounding), ['CAP_CHOWN', 'CAP_KILL']);
-  t.throws(() => capsFromSpec({ effective: ['CAP_BOGUS'] }), /\/process\/capabilities\/effective: unknown capability "CAP_BOGUS"/);
+  // runc: unknown names are dropped with one warning (stderr), not refused.
+  const w = process.stderr.write;
+  let said = '';
+  process.stderr.write = ((s: string) => ((said += s), true)) as typeof process.stderr.write;
+  try {
+    const d = capsFromSpec({ bounding: ['CAP_KILL', 'CAP_ZZZ', 'CAP_BOGUS'], effective: ['CAP_BOGUS'] });
+    t.equal(d.bounding, 1n << 5n);
+    t.equal(d.effective, 0n);
+  } finally {
+    process.stderr.write = w;
+  }
+  t.match(said, /level=warning msg="ignoring unknown or unavailable capabilities: \[CAP_BOGUS CAP_ZZZ\]"/);
 });
 
 t.test('cgroup mode from mountinfo', async (t) => {
