@@ -26,6 +26,7 @@
 #include "console.h"
 #include "ext.h"
 #include "fs.h"
+#include "home.h"
 #include "hooks.h"
 #include "protocol.h"
 #include "security.h"
@@ -145,6 +146,7 @@ void stage_b(plan* p) {
   join_session_keyring(p);
   apply_rlimits(p);
   char* exe = find_executable(p);
+  set_home(p);
   apply_process_attrs(p);
   install_seccomp(p, SECCOMP_STAGE_BEFORE_USER);
   apply_user(p);

@@ -7,7 +7,7 @@ import * as path from 'path';
 import t from 'tap';
 import { hostLayout } from '../../src/cgroups/mounts';
 import type { Spec } from '../../src/spec/types';
-import { Env, testSpec, type Result } from '../helpers';
+import { CARTON, Env, testSpec, type Result } from '../helpers';
 
 const env = new Env('parity');
 const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
@@ -221,4 +221,73 @@ t.test('unknown or unavailable capabilities: dropped with runc\'s warning, for c
   t.match(x.stderr, /ignoring unknown or unavailable capabilities: \[CAP_UNKNOWN\]/);
   t.match(x.stdout, /CapEff:\s*0000000020002420/, 'CAP_NET_RAW added, the unknown one dropped');
   t.equal(env.carton(['delete', '--force', e.id]).code, 0);
+});
+
+t.test('HOME from the container\'s /etc/passwd when the environment has none, for run and exec (as runc)', { skip: skipRunc }, async (t) => {
+  // Before: HOME was left unset ("HOME=[]" for every case below).
+  const echo = ['sh', '-c', 'echo "HOME=[$HOME]"'];
+  const cases: [string, (s: Spec) => void][] = [
+    ['root', () => {}],
+    ['uid 1 (daemon, /usr/sbin)', (s) => (s.process!.user!.uid = 1)],
+    ['uid 1234, no entry', (s) => (s.process!.user!.uid = 1234)],
+    ['HOME= empty', (s) => s.process!.env!.push('HOME=')],
+    ['HOME=/x then HOME=', (s) => s.process!.env!.push('HOME=/x', 'HOME=')],
+    ['HOME=/x kept', (s) => s.process!.env!.push('HOME=/x')],
+  ];
+  const got: string[] = [];
+  const want: string[] = [];
+  for (const [name, edit] of cases) {
+    const { id, rid, bundle } = both(testSpec(echo, edit));
+    got.push(`${name}: ${env.carton(['run', '--bundle', bundle, id]).stdout.trim()}`);
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec;
+    spec.linux!.cgroupsPath = `/${RUNC_PARENT}/${rid}`;
+    want.push(`${name}: ${runc(['run', '--bundle', env.bundle(spec, `runc-${rid}`), rid]).stdout.trim()}`);
+  }
+  const { id, rid, bundle } = both(testSpec(['sleep', '1000'], (s) => s.process!.env!.push('HOME=/x')));
+  t.equal(env.detached(['run', '-d', '--bundle', bundle, id]).code, 0);
+  t.equal(runcRun(bundle, rid).code, 0);
+  for (const extra of [[], ['--env', 'HOME='], ['-u', '1', '--env', 'HOME=']]) {
+    got.push(`exec ${extra.join(' ')}: ${env.carton(['exec', ...extra, id, ...echo]).stdout.trim()}`);
+    want.push(`exec ${extra.join(' ')}: ${runc(['exec', ...extra, rid, ...echo]).stdout.trim()}`);
+  }
+  t.same(got, want, 'the same HOME as runc in every case');
+  t.same(got, [
+    'root: HOME=[/root]',
+    'uid 1 (daemon, /usr/sbin): HOME=[/usr/sbin]',
+    'uid 1234, no entry: HOME=[/]',
+    'HOME= empty: HOME=[/root]',
+    'HOME=/x then HOME=: HOME=[/root]',
+    'HOME=/x kept: HOME=[/x]',
+    'exec : HOME=[/x]',
+    'exec --env HOME=: HOME=[/root]',
+    'exec -u 1 --env HOME=: HOME=[/usr/sbin]',
+  ]);
+  t.equal(env.carton(['delete', '--force', id]).code, 0);
+});
+
+t.test('HOME: a hostile /etc/passwd (FIFO, magic link, huge) gives "/" and never hangs init', async (t) => {
+  const fifo = path.join(env.dir, 'passwd-fifo');
+  spawnSync('mkfifo', [fifo]);
+  const etc = path.join(env.dir, 'etc-link');
+  fs.mkdirSync(etc);
+  fs.symlinkSync('/proc/self/fd/0', path.join(etc, 'passwd'));
+  const huge = path.join(env.dir, 'passwd-huge');
+  fs.writeFileSync(huge, 'x'.repeat(2 << 20) + '\nroot:x:0:0:root:/huge:/bin/sh\n');
+  const cases: [string, (s: Spec) => void][] = [
+    ['FIFO', (s) => s.mounts!.push({ destination: '/etc/passwd', type: 'bind', source: fifo, options: ['bind'] })],
+    ['link to /proc/self/fd/0', (s) => s.mounts!.push({ destination: '/etc', type: 'bind', source: etc, options: ['bind'] })],
+    ['over 1 MiB', (s) => s.mounts!.push({ destination: '/etc/passwd', type: 'bind', source: huge, options: ['bind'] })],
+  ];
+  // init's stdin is a regular file with a passwd line: through the magic
+  // link it would give HOME=/stdin (seen with a plain open in home.cc).
+  const stdin = path.join(env.dir, 'stdin-passwd');
+  fs.writeFileSync(stdin, 'root:x:0:0:root:/stdin:/bin/sh\n');
+  for (const [name, edit] of cases) {
+    const id = env.id();
+    const fd = fs.openSync(stdin, 'r');
+    const r = spawnSync(CARTON, ['--root', env.root, 'run', '--bundle', env.bundle(testSpec(['sh', '-c', 'echo "HOME=[$HOME]"'], edit)), id], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', timeout: 30000 });
+    fs.closeSync(fd);
+    t.equal(r.status, 0, `${name}: ${r.stderr}`);
+    t.equal(r.stdout.trim(), 'HOME=[/]', name);
+  }
 });
