@@ -6,6 +6,7 @@ import { CartonError, UsageError } from './errors';
 import { configureLog, fatal } from './log';
 import type { Args, Command } from './commands/types';
 import { fastParse } from './fastpath';
+import { helpFor } from './help';
 import { splitExecArgv } from './commands/exec';
 
 declare const CARTON_COMMIT: string;
@@ -51,6 +52,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   // go-runc spells restore's flag "-no-subreaper" (one dash).
   argv = argv.map((x) => (x === '-no-subreaper' ? '--no-subreaper' : x));
+  const help = helpFor(argv, COMMANDS, defaultRoot, versionText);
+  if (help !== null) {
+    fs.writeSync(1, help);
+    return 0;
+  }
   const fast = fastParse(argv, defaultRoot());
   if (fast) {
     configureLog({ file: fast.args.log, format: fast.args.logFormat === 'json' ? 'json' : 'text', debug: fast.args.debug });
@@ -69,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
       y.yargs.showHelp((s) => fs.writeSync(1, s + '\n'));
       return 0;
     }
-    throw new UsageError(`No help topic for '${parsed._[0]}'`);
+    throw new CartonError(`No help topic for '${parsed._[0]}'`, 3);
   }
   return action();
 }

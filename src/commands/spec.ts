@@ -6,7 +6,7 @@ import { positionals } from './util';
 
 export const command: Command = {
   command: 'spec',
-  describe: 'create a new specification file (config.json) in the bundle directory',
+  describe: 'create a new specification file',
   builder: (y) =>
     y
       // `spec --rootless` shares its name with the global string flag

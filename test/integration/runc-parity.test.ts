@@ -291,3 +291,43 @@ t.test('HOME: a hostile /etc/passwd (FIFO, magic link, huge) gives "/" and never
     t.equal(r.stdout.trim(), 'HOME=[/]', name);
   }
 });
+
+t.test('help: runc\'s NAME/USAGE/OPTIONS sections; an unknown command is an error, exit 3 as runc', { skip: skipRunc }, async (t) => {
+  // Before: `carton foo -h` printed yargs' help and exited 0; no NAME:/USAGE: sections anywhere.
+  const sections = (text: string) => text.split('\n').filter((l) => /^[A-Z][A-Z ]+:$/.test(l));
+  for (const argv of [['help'], ['-h'], ['--help'], []]) {
+    const c = env.carton(argv, { globals: [] });
+    t.equal(c.code, 0, `carton ${argv.join(' ')}`);
+    t.same(sections(c.stdout), sections(runc(argv).stdout), `carton ${argv.join(' ')}: runc's sections`);
+    t.match(c.stdout, /^NAME:\n {3}carton - Open Container Initiative runtime$/m);
+  }
+  const commandsOf = (text: string) => text.split(/^COMMANDS:$/m)[1].split(/^\S/m)[0].match(/^ {3}\S+/gm)!.map((s) => s.trim()).sort();
+  t.same(commandsOf(env.carton(['help'], { globals: [] }).stdout), commandsOf(runc(['help']).stdout), 'the same commands as runc');
+  // Options carton spells elsewhere: spec's --rootless is a global option;
+  // restore always fails (no CRIU here), so it has no LSM flags.
+  const elsewhere = new Set(['spec --rootless', 'restore --lsm-profile', 'restore --lsm-mount-context']);
+  for (const cmd of ['checkpoint', 'create', 'delete', 'events', 'exec', 'kill', 'list', 'pause', 'ps', 'restore', 'resume', 'run', 'spec', 'start', 'state', 'update', 'features']) {
+    for (const form of [[cmd, '-h'], [cmd, '--help'], ['help', cmd]]) {
+      const c = env.carton(form, { globals: [] });
+      const r = runc(form);
+      t.equal(c.code, 0, `carton ${form.join(' ')}`);
+      t.equal(c.stdout.split('\n')[1], r.stdout.split('\n')[1].replace('runc', 'carton').replace('started by runc', 'started by carton'), `${form.join(' ')}: NAME line`);
+      t.same(sections(c.stdout), sections(r.stdout).filter((s) => ['NAME:', 'USAGE:', 'OPTIONS:'].includes(s)), `${form.join(' ')}: NAME, USAGE(, OPTIONS) as runc`);
+    }
+    const c = env.carton([cmd, '-h'], { globals: [] }).stdout;
+    const r = runc([cmd, '-h']).stdout;
+    t.equal(c.split('\n')[4], r.split('\n')[4].replace('runc', 'carton').trimEnd(), `${cmd}: runc's USAGE line`);
+    const flags = (text: string) => (text.split(/^OPTIONS:$/m)[1] ?? '').match(/^ {3}--[a-z-]+/gm)?.map((s) => s.trim()) ?? [];
+    const missing = flags(r).filter((f) => !flags(c).includes(f) && !elsewhere.has(`${cmd} ${f}`));
+    t.same(missing, [], `${cmd}: every runc option is in carton's help`);
+  }
+  for (const argv of [['foo', '-h'], ['foo'], ['help', 'foo']]) {
+    const c = env.carton(argv, { globals: [] });
+    const r = runc(argv);
+    t.equal(c.code, 3, `carton ${argv.join(' ')}`);
+    t.equal(c.code, r.code, 'runc\'s exit status');
+    t.match(c.stderr, /No help topic for 'foo'/);
+  }
+  // The container's -h is not carton's.
+  t.match(env.carton(['exec', 'nosuch', 'sh', '-h']).stderr, /container does not exist/);
+});
