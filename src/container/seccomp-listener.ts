@@ -49,7 +49,11 @@ export function relaySeccompListener(chan: InitChannel, sc: SeccompPlan, st: Pro
     try {
       sock = addon().connectUnix(sc.listenerPath!);
     } catch (e) {
-      throw new SetupError(`config.json: /linux/seccomp/listenerPath: ${errText(e)}`);
+      // runc's wording (Go's net.Dial error), after the JSON path.
+      const why = errText(e).replace(/^connect \S+: /, '');
+      throw new SetupError(
+        `config.json: /linux/seccomp/listenerPath: failed to connect with seccomp agent specified in the seccomp profile: dial unix ${sc.listenerPath}: connect: ${why.charAt(0).toLowerCase()}${why.slice(1)}`,
+      );
     }
     const msg = {
       ociVersion: '1.3.0',

@@ -1,7 +1,7 @@
 // runc parity that engines, scripts and users notice (issue 14): each test
 // does the same steps with carton and, where it is cheap, with runc 1.1.5 in
 // its own --root, and compares what both did.
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
@@ -330,4 +330,39 @@ t.test('help: runc\'s NAME/USAGE/OPTIONS sections; an unknown command is an erro
   }
   // The container's -h is not carton's.
   t.match(env.carton(['exec', 'nosuch', 'sh', '-h']).stderr, /container does not exist/);
+});
+
+t.test('SCMP_ACT_NOTIFY on write: the agent\'s answer is what write returns; no agent: runc\'s wording', async (t) => {
+  const sock = path.join(env.dir, 'wagent.sock');
+  const out = path.join(env.dir, 'wagent.json');
+  const agent = spawn('python3', [path.join(__dirname, '..', 'fixtures', 'seccomp-agent.py'), sock, out, '1'], { stdio: 'inherit' });
+  t.teardown(() => {
+    if (agent.exitCode === null) agent.kill('SIGKILL');
+  });
+  for (let i = 0; i < 500 && !fs.existsSync(`${out}.ready`); i++) await new Promise((r) => setTimeout(r, 10));
+  const notify = (listenerPath: string, names: string[]) => (s: Spec) => {
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath, syscalls: [{ names, action: 'SCMP_ACT_NOTIFY' }] };
+  };
+  // Every write(2) of the shell fails with the agent's EPERM, so the file
+  // stays empty and `test -s` says so in the exit status.
+  const id = env.id();
+  const r = env.carton(['run', '--bundle', env.bundle(testSpec(['sh', '-c', 'echo hello > /dev/shm/x; test -s /dev/shm/x'], notify(sock, ['write']))), id]);
+  t.equal(r.code, 1, `write failed inside: ${r.stderr}`);
+  t.equal(r.stdout, '');
+  t.match(fs.readFileSync(`${out}.handled`, 'utf8'), /^[1-9]\d* 1\n/, 'write (nr 1) reached the agent, which answered');
+
+  // runc refuses NOTIFY on write ("cannot be used for the write syscall"): compare on mkdir.
+  const missing = path.join(env.dir, 'no-agent.sock');
+  const want = `failed to connect with seccomp agent specified in the seccomp profile: dial unix ${missing}: connect: no such file or directory`;
+  const { id: cid, rid, bundle } = both(testSpec(['mkdir', '/tmp/x'], notify(missing, ['mkdir', 'mkdirat'])));
+  const c = env.carton(['run', '--bundle', bundle, cid]);
+  t.equal(c.code, 1);
+  t.equal(c.stderr.trim(), `carton: config.json: /linux/seccomp/listenerPath: ${want}`);
+  if (runcBin) {
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec;
+    spec.linux!.cgroupsPath = `/${RUNC_PARENT}/${rid}`;
+    const rr = runc(['run', '--bundle', env.bundle(spec, `runc-${rid}`), rid]);
+    t.equal(rr.code, 1);
+    t.ok(rr.stderr.includes(want), `runc: ${rr.stderr.trim()}`);
+  }
 });

@@ -185,7 +185,7 @@ t.test('config errors: one line, nothing left behind', async (t) => {
     ['arg index > 5', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }] }, /\/syscalls\/0\/args\/0\/index: syscalls have at most 6 arguments/],
     ['errno beyond 16 bits', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: 70000 }] }, /errnoRet: 70000 does not fit/],
     ['WAIT_KILLABLE_RECV without NOTIFY', { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, /SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule/],
-    ['listener that is not there', { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/nonexistent/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, /\/linux\/seccomp\/listenerPath: connect \/nonexistent\/agent\.sock: No such file or directory/],
+    ['listener that is not there', { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/nonexistent/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, /\/linux\/seccomp\/listenerPath: failed to connect with seccomp agent specified in the seccomp profile: dial unix \/nonexistent\/agent\.sock: connect: no such file or directory/],
   ];
   for (const [name, sc, want] of cases) {
     const id = env.id();
