@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "copyup.h"
 #include "ext.h"
 #include "fs.h"
 #include "util.h"
@@ -132,6 +133,12 @@ static void mount_one(const plan_mount* m, int rootfd) {
       }
       break;
     }
+    case MOUNT_TMPCOPYUP:
+      fd = mkdir_all_in_root(rootfd, m->target, CREATE_DIR, 0);
+      if (fd < 0) die(errno, "create mount point %s", m->target);
+      tmpcopyup_mount(m, fd);
+      fd = reopen(rootfd, fd, m->target);
+      break;
     default:  // MOUNT_REMOUNT
       fd = open_in_root(rootfd, m->target);
       if (fd < 0) die(errno, "remount %s", m->target);

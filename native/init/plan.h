@@ -54,6 +54,8 @@ enum plan_tag : uint16_t {
   //   kind 2 (MOUNT_REMOUNT): remount the existing mount at target with
   //                        MS_REMOUNT|flags (used e.g. to make a tmpfs ro after
   //                        filling it)
+  //   kind 3 (MOUNT_TMPCOPYUP): a tmpfs (fstype, flags, data as kind 0) that
+  //                        starts with a copy of the image's target directory
   // target is an absolute path inside the container; init resolves it inside
   // the rootfs without following symlinks out of it, creating missing
   // directories (or an empty file when the bind source is not a directory).
@@ -145,7 +147,7 @@ enum hook_kind : uint32_t { HOOK_CREATE_CONTAINER = 0, HOOK_START_CONTAINER = 1 
 // execve (everything else: no syscall of the runtime is filtered).
 enum seccomp_stage : uint32_t { SECCOMP_STAGE_BEFORE_USER = 0, SECCOMP_STAGE_BEFORE_READY = 1, SECCOMP_STAGE_BEFORE_EXEC = 2 };
 
-enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };
+enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2, MOUNT_TMPCOPYUP = 3 };
 #define MOUNT_DEFER_RDONLY 0x100u
 #define MOUNT_DETACHED_SOURCE 0x200u
 

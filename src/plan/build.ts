@@ -65,6 +65,9 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
     return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}), ...detached }];
   }
   if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`);
+  // tmpcopyup means something only for tmpfs (runc ignores it elsewhere);
+  // init fills the tmpfs first and applies "ro" itself (copyup.cc).
+  if (type === 'tmpfs' && opts.copyup) return [{ ...base, kind: MountKind.TmpCopyUp, source: mnt.source ?? type, fstype: type, flags: opts.flags }];
   // runc mounts /dev and every tmpfs writable and makes them read-only only
   // after /dev's nodes, links and console are created in them.
   const deferReadonly = Boolean(opts.flags & MS.RDONLY) && (type === 'tmpfs' || target === '/dev');

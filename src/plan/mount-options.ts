@@ -1,6 +1,5 @@
 // mounts[].options -> mount(2) flags, propagation, recursive mount_setattr
 // attributes and the leftover data string, with runc's option table.
-import { CartonError } from '../errors';
 import { MOUNT_ATTR, MS } from './linux';
 
 export interface ParsedOptions {
@@ -13,6 +12,8 @@ export interface ParsedOptions {
   bind: boolean;
   /** "idmap"/"ridmap": an id-mapped mount (not a mount(2) option), applied recursively for ridmap */
   idmap?: 'idmap' | 'ridmap';
+  /** "tmpcopyup": a tmpfs that starts with a copy of the image's directory */
+  copyup?: boolean;
 }
 
 const SET: Record<string, number> = {
@@ -45,11 +46,8 @@ const RECURSIVE: Record<string, [number, number]> = {
   rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0], rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
 };
 
-/** Options carton knows but does not implement yet: refuse rather than ignore. */
-const UNSUPPORTED = new Set(['tmpcopyup']);
-
 export const KNOWN_OPTIONS = [
-  ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE),
+  ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'tmpcopyup',
 ].sort();
 
 export function parseOptions(options: string[] | undefined, where: string): ParsedOptions {
@@ -67,10 +65,11 @@ export function parseOptions(options: string[] | undefined, where: string): Pars
     } else if (o in RECURSIVE) {
       p.attrSet |= RECURSIVE[o][0];
       p.attrClr |= RECURSIVE[o][1];
+    } else if (o === 'tmpcopyup') {
+      // runc's extension: a tmpfs filled with the image's files (native/init/copyup.cc).
+      p.copyup = true;
     } else if (o === 'idmap' || o === 'ridmap') {
       if (p.idmap !== 'ridmap') p.idmap = o;
-    } else if (UNSUPPORTED.has(o)) {
-      throw new CartonError(`${where}: mount option "${o}" is not supported by this version of carton`);
     } else {
       p.data.push(o);
     }

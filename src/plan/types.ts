@@ -9,6 +9,8 @@ export const enum MountKind {
   Fs = 0,
   Bind = 1,
   Remount = 2,
+  /** a tmpfs that starts with a copy of the image's directory (tmpcopyup) */
+  TmpCopyUp = 3,
 }
 
 export interface PlanMount {

@@ -115,6 +115,19 @@ if (!podmanBin) {
     t.match(bad.stderr, 'executable file not found in $PATH');
   });
 
+  t.test('podman run --read-only: tmpfs with tmpcopyup on /tmp, /var/tmp, /run, as with runc', async (t) => {
+    // Before: 'mount option "tmpcopyup" is not supported by this version of carton'.
+    const script = 'grep -E " /(tmp|var/tmp|run) " /proc/self/mountinfo | cut -d" " -f5,6,9 | sort; ls -la /tmp | tail -n +2 | cut -c1-10; echo x > /tmp/w && echo tmp-writable; touch /etc/x 2>/dev/null || echo root-read-only';
+    const c = podman(['run', '--rm', '--read-only', ...OPTS, 'localhost/busybox', 'sh', '-c', script]);
+    t.equal(c.code, 0, c.stderr);
+    t.match(c.stdout, /^\/run rw,nosuid,nodev,relatime tmpfs\n\/tmp rw,nosuid,nodev,relatime tmpfs\n\/var\/tmp rw,nosuid,nodev,relatime tmpfs\n/);
+    t.match(c.stdout, /\ntmp-writable\nroot-read-only\n$/);
+    if (runcBin) {
+      const r = podman(['run', '--rm', '--read-only', ...OPTS, 'localhost/busybox', 'sh', '-c', script], 'runc');
+      t.same([c.code, c.stdout], [r.code, r.stdout], 'same as with runc');
+    }
+  });
+
   t.test('podman run -d, exec, top, stop', async (t) => {
     const name = `pd-${process.pid}`;
     const d = podman(['run', '-d', '--name', name, ...OPTS, 'localhost/busybox', 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']);
