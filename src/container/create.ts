@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CartonError, SetupError, errText } from '../errors';
-import { debugEnabled, phase } from '../log';
+import { debug, debugEnabled, phase } from '../log';
+import { describePlan } from './describe';
 import { addon } from '../native';
 import * as cgroups from '../cgroups/manager';
 import { isRootless, rootlessRecord } from '../cgroups/rootless';
@@ -112,6 +113,7 @@ export function create(store: Store, o: CreateOptions): Created {
     Object.assign(plan, planHooks(bundle.spec), { trace: debugEnabled() });
     // runc tells the process about them as its own: fds from 3, LISTEN_PID=1.
     if (listening) plan.env = [...plan.env, `LISTEN_FDS=${listening}`, 'LISTEN_PID=1'];
+    if (debugEnabled()) for (const line of describePlan(plan, bundle.spec, rec)) debug(line);
     const bytes = encodePlan(plan);
     phase('plan');
 

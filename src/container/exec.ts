@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CartonError, SetupError, errText } from '../errors';
-import { phase } from '../log';
+import { debug, debugEnabled, phase } from '../log';
+import { describePlan } from './describe';
 import { addon } from '../native';
 import type { CgroupRecord } from '../cgroups/types';
 import { encodePlan } from '../plan/encode';
@@ -190,6 +191,7 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
     ours = relayEnd;
     const namespaces = (saved.linux?.namespaces ?? []).map((n) => n.type);
     const plan = buildExecPlan(proc, { id: o.id, initPid, namespaces, preserved: o.preserveFds, console: consoleFd !== undefined, where, seccomp: saved.linux?.seccomp, linux: saved.linux });
+    if (debugEnabled()) for (const line of describePlan(plan, saved)) debug(line);
     const bytes = encodePlan(plan);
     phase('plan');
     const table = [...Array.from({ length: o.preserveFds }, (_, i) => 3 + i), ...(consoleFd !== undefined ? [consoleFd] : [])];

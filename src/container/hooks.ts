@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CartonError } from '../errors';
-import { warn } from '../log';
+import { debug, warn } from '../log';
 import { HookKind, type PlanHook } from '../plan/types';
 import type { Hook, Spec } from '../spec/types';
 import { parseExact } from '../spec/exact-json';
@@ -154,6 +154,7 @@ function runOne(h: Hook, state: HookState): string | undefined {
 /** Runs every hook of `name` in order; the first failure throws. */
 export function runHooks(spec: Spec, name: HookName, state: HookState): void {
   for (const [i, h] of (spec.hooks?.[name] ?? []).entries()) {
+    debug(`running ${name} hook #${i}: ${JSON.stringify(h.args ?? [h.path])} (${h.path})${h.timeout ? `, timeout ${h.timeout}s` : ''}`);
     const e = runOne(h, state);
     if (e !== undefined) throw new CartonError(`error running ${name} hook #${i}: ${e}`);
   }
@@ -162,6 +163,7 @@ export function runHooks(spec: Spec, name: HookName, state: HookState): void {
 /** poststop: a failure is a warning and the remaining hooks still run (runtime.md step 13). */
 export function runPoststop(spec: Spec | undefined, state: HookState): void {
   for (const [i, h] of (spec?.hooks?.poststop ?? []).entries()) {
+    debug(`running poststop hook #${i}: ${JSON.stringify(h.args ?? [h.path])} (${h.path})`);
     const e = runOne(h, state);
     if (e !== undefined) warn(`error running poststop hook #${i}: ${e}`);
   }

@@ -419,3 +419,26 @@ t.test('tmpcopyup: a tmpfs with a copy of the image\'s files; modes and owners k
   // copy /data ...: lchown .../p: no such file or directory").
   void rid;
 });
+
+t.test('--debug says what is done: cgroups, namespaces, mounts, process, hooks; nothing without --debug', async (t) => {
+  // Before: only "phase X at Nms" lines and "init spawned by ...".
+  const log = path.join(env.dir, 'describe.json');
+  const id = env.id();
+  const spec = testSpec(['true'], (s) => (s.hooks = { prestart: [{ path: '/bin/true', args: ['true', 'x'] }] }));
+  const r = env.carton(['run', '--bundle', env.bundle(spec), id], { globals: ['--root', env.root, '--log', log, '--log-format', 'json', '--debug'] });
+  t.equal(r.code, 0, r.stderr);
+  const msgs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { level: string; msg: string }))
+    .filter((x) => x.level === 'debug').map((x) => x.msg);
+  const has = (re: RegExp, what: string) => t.ok(msgs.some((m) => re.test(m)), `${what}: ${re}`);
+  has(new RegExp(`^cgroups: \\w+ layout, .*/carton/${id}\\b`), 'the cgroup directories');
+  has(/^namespaces: new pid, network, mount, ipc, uts/, 'the namespaces');
+  has(/^rootfs: .*rootfs \(read-only\), entered with pivot_root$/, 'the rootfs');
+  has(/^mount: proc on \/proc$/, 'each mount');
+  has(/^mount: tmpfs on \/dev \(nosuid,mode=755,size=65536k\)$/, 'with its options');
+  has(/^process: \["true"\] in \/ as 0:0, effective capabilities CAP_KILL,CAP_NET_BIND_SERVICE,CAP_AUDIT_WRITE, no_new_privs$/, 'the process');
+  has(/^hooks: prestart 1$/, 'the hooks');
+  has(/^running prestart hook #0: \["true","x"\] \(\/bin\/true\)$/, 'each hook as it runs');
+  const quiet = path.join(env.dir, 'quiet.json');
+  t.equal(env.carton(['run', '--bundle', env.bundle(spec), env.id()], { globals: ['--root', env.root, '--log', quiet, '--log-format', 'json'] }).code, 0);
+  t.notOk(fs.existsSync(quiet) && fs.readFileSync(quiet, 'utf8').includes('"debug"'), 'no debug records without --debug');
+});
