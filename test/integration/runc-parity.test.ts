@@ -1,197 +1,15 @@
 // runc parity that engines, scripts and users notice (issue 14): each test
 // does the same steps with carton and, where it is cheap, with runc 1.1.5 in
-// its own --root, and compares what both did.
+// its own --root (test/runc-parity.ts), and compares what both did.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import { hostLayout } from '../../src/cgroups/mounts';
 import type { Spec } from '../../src/spec/types';
-import { CARTON, Env, testSpec, type Result } from '../helpers';
+import { CARTON, testSpec } from '../helpers';
+import { runcParity } from '../runc-parity';
 
-const env = new Env('parity');
-const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
-const runcRoot = path.join(env.dir, 'runc-root');
-const runcIds = new Set<string>();
-
-// runc's cgroups go under a parent of their own, which runc leaves behind.
-const RUNC_PARENT = `carton-parity-runc-${process.pid}`;
-
-t.teardown(() => {
-  const leaks: string[] = [];
-  for (const id of runcIds) runc(['delete', '--force', id]);
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    const p = path.join('/sys/fs/cgroup', h, RUNC_PARENT);
-    if (!fs.existsSync(p)) continue;
-    for (const c of fs.readdirSync(p, { withFileTypes: true })) if (c.isDirectory()) leaks.push(`runc cgroup left: ${p}/${c.name}`);
-    try {
-      fs.rmdirSync(p);
-    } catch {
-      leaks.push(`cannot remove ${p}`);
-    }
-  }
-  leaks.push(...env.cleanup());
-  if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
-});
-
-/** runc with its own --root under the test dir; stdio to a file (a container may inherit it). */
-function runc(args: string[], input?: string): Result {
-  const out = path.join(env.dir, 'runc-out');
-  const fd = fs.openSync(out, 'w+');
-  const r = spawnSync(runcBin!, ['--root', runcRoot, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', fd, 'pipe'], input, encoding: 'utf8', timeout: 30000 });
-  fs.closeSync(fd);
-  return { code: r.status, signal: r.signal, stdout: fs.readFileSync(out, 'utf8'), stderr: r.stderr ?? '' };
-}
-
-/** A container id and bundle for either runtime. */
-function both(spec: Spec): { id: string; rid: string; bundle: string } {
-  const id = env.id();
-  const rid = env.id('r');
-  runcIds.add(rid);
-  spec.linux!.cgroupsPath = undefined;
-  return { id, rid, bundle: env.bundle(spec) };
-}
-
-/** Start `bundle` detached as `rid` under runc, in a cgroup under RUNC_PARENT. */
-function runcRun(bundle: string, rid: string, extra: string[] = []): Result {
-  const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec;
-  spec.linux!.cgroupsPath = `/${RUNC_PARENT}/${rid}`;
-  const rb = env.bundle(spec, `runc-${rid}`);
-  return runc(['run', '-d', ...extra, '--bundle', rb, rid]);
-}
-
-const skipRunc = runcBin ? false : 'runc is not installed';
-
-t.test('kill: signal 0 is a liveness probe; --all on a stopped container succeeds (runc 1.1.5)', { skip: skipRunc }, async (t) => {
-  const { id, rid, bundle } = both(testSpec(['sleep', '1000']));
-  t.equal(env.detached(['run', '-d', '--bundle', bundle, id]).code, 0);
-  t.equal(runcRun(bundle, rid).code, 0);
-  const steps: [string, string[]][] = [
-    ['kill 0, running', ['kill', '%', '0']],
-    ['kill -a 0, running', ['kill', '-a', '%', '0']],
-    ['kill KILL', ['kill', '%', 'KILL']],
-  ];
-  const after: [string, string[]][] = [
-    ['kill 0, stopped', ['kill', '%', '0']],
-    ['kill -a 0, stopped', ['kill', '-a', '%', '0']],
-    ['kill -a KILL, stopped', ['kill', '-a', '%', 'KILL']],
-    ['kill KILL, stopped', ['kill', '%', 'KILL']],
-  ];
-  const codes = (list: [string, string[]][], rt: 'carton' | 'runc') =>
-    list.map(([name, argv]) => {
-      const a = argv.map((x) => (x === '%' ? (rt === 'carton' ? id : rid) : x));
-      const r = rt === 'carton' ? env.carton(a) : runc(a);
-      return `${name}: ${r.code}${r.code ? ` ${/container not running/.test(r.stderr) ? 'not running' : r.stderr.trim()}` : ''}`;
-    });
-  const got = codes(steps, 'carton');
-  const want = codes(steps, 'runc');
-  // wait for both inits to be reaped-or-zombie and seen as stopped
-  for (let i = 0; i < 100 && (env.state(id).status !== 'stopped' || !/"stopped"/.test(runc(['state', rid]).stdout)); i++) await new Promise((r) => setTimeout(r, 20));
-  got.push(...codes(after, 'carton'));
-  want.push(...codes(after, 'runc'));
-  t.same(got, want, 'same exit codes and errors as runc');
-  t.same(got, [
-    'kill 0, running: 0',
-    'kill -a 0, running: 0',
-    'kill KILL: 0',
-    'kill 0, stopped: 1 not running',
-    'kill -a 0, stopped: 0',
-    'kill -a KILL, stopped: 0',
-    'kill KILL, stopped: 1 not running',
-  ]);
-});
-
-const layout = hostLayout();
-const v1 = (ctrl: string) => layout.v1.find((h) => h.controllers.includes(ctrl));
-const memsw = v1('memory') && fs.existsSync(path.join(v1('memory')!.mountPoint, 'memory.memsw.limit_in_bytes'));
-
-/** The v1 cgroup directory of a running container (from its init's /proc/PID/cgroup). */
-function v1Dir(ctrl: string, pid: number): string {
-  const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(ctrl));
-  return path.join(v1(ctrl)!.mountPoint, line!.split(':')[2]);
-}
-
-function runcPid(rid: string): number {
-  return (JSON.parse(runc(['state', rid]).stdout) as { pid: number }).pid;
-}
-
-const UNLIMITED = '9223372036854771712';
-
-t.test('update on cgroup v1: every memory/memsw transition works, as with runc', { skip: memsw ? skipRunc : 'no v1 memory controller with swap accounting' }, async (t) => {
-  // Before the fix `--memory -1` with a swap limit in place failed:
-  // "linux.resources.memory.limit: write -1 to .../memory.limit_in_bytes: invalid argument".
-  const steps = [
-    ['--memory', '384m'],
-    ['--memory', '128m'],
-    ['--memory', '-1'],
-    ['--memory', '256m'],
-    ['--memory', '256m', '--memory-swap', '1g'],
-    ['--memory-swap', '300m'],
-    ['--memory', '1g', '--memory-swap', '2g'],
-    ['--memory', '64m', '--memory-swap', '128m'],
-    ['--memory', '-1', '--memory-swap', '-1'],
-    ['--memory', '512m'],
-    ['--memory-swap', '768m'],
-    ['--memory-swap', '-1'],
-    ['--memory', '100m'],
-    ['--memory', '1g'],
-    ['--memory', '-1'],
-  ];
-  for (const [name, mem] of [
-    ['with swap', { limit: 256 << 20, swap: 512 << 20 }],
-    ['without swap', { limit: 256 << 20 }],
-  ] as const) {
-    const { id, rid, bundle } = both(testSpec(['sleep', '1000'], (s) => (s.linux!.resources = { ...s.linux!.resources, memory: { ...mem } })));
-    t.equal(env.detached(['run', '-d', '--bundle', bundle, id]).code, 0);
-    t.equal(runcRun(bundle, rid).code, 0);
-    const seen = (dir: string) => ['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes'].map((f) => fs.readFileSync(path.join(dir, f), 'utf8').trim()).join(' ');
-    const cdir = v1Dir('memory', env.state(id).pid);
-    const rdir = v1Dir('memory', runcPid(rid));
-    const got = [`start: ${seen(cdir)}`];
-    const want = [`start: ${seen(rdir)}`];
-    for (const step of steps) {
-      const c = env.carton(['update', ...step, id]);
-      got.push(`${step.join(' ')}: ${c.code} ${c.stderr.trim()} ${seen(cdir)}`);
-      const r = runc(['update', ...step, rid]);
-      want.push(`${step.join(' ')}: ${r.code} ${r.stderr.trim()} ${seen(rdir)}`);
-    }
-    t.same(got, want, `${name}: the same exit codes and limits as runc after every step`);
-    t.equal(got[3], `--memory -1: 0  ${UNLIMITED} ${UNLIMITED}`, `${name}: --memory -1 lifts memory and memsw`);
-    t.equal(env.carton(['delete', '--force', id]).code, 0);
-    t.equal(runc(['delete', '--force', rid]).code, 0);
-  }
-});
-
-t.test('pids.limit 0 or negative is "no limit"; update --pids-limit 0 changes nothing (runc 1.1.5)', { skip: v1('pids') ? skipRunc : 'no v1 pids controller' }, async (t) => {
-  // Before the fix pids.max was 0 and the container's shell could not fork:
-  // "sh: can't fork: Resource temporarily unavailable".
-  for (const limit of [0, -3]) {
-    const { id, rid, bundle } = both(testSpec(['sh', '-c', '(true) && echo forked; sleep 1000'], (s) => (s.linux!.resources = { ...s.linux!.resources, pids: { limit } })));
-    const c = env.detached(['run', '-d', '--bundle', bundle, id]);
-    t.equal(c.code, 0);
-    t.equal(runcRun(bundle, rid).code, 0);
-    const cdir = v1Dir('pids', env.state(id).pid);
-    const rdir = v1Dir('pids', runcPid(rid));
-    const max = (d: string) => fs.readFileSync(path.join(d, 'pids.max'), 'utf8').trim();
-    for (let i = 0; i < 100 && !fs.readFileSync(c.out, 'utf8').includes('forked'); i++) await new Promise((r) => setTimeout(r, 20));
-    t.match(fs.readFileSync(c.out, 'utf8'), /forked/, `limit ${limit}: the container can fork`);
-    t.equal(max(cdir), 'max');
-    t.equal(max(rdir), 'max', 'runc: max too');
-    if (limit === 0) {
-      const got: string[] = [];
-      const want: string[] = [];
-      for (const step of [['--pids-limit', '10'], ['--pids-limit', '0'], ['--pids-limit', '-1'], ['--pids-limit', '10'], ['--pids-limit', '-5'], ['-r', '-']]) {
-        const input = step[0] === '-r' ? '{"pids": {"limit": 0}}' : undefined;
-        got.push(`${step.join(' ')}: ${env.carton(['update', ...step, id], { input }).code} ${max(cdir)}`);
-        want.push(`${step.join(' ')}: ${runc(['update', ...step, rid], input).code} ${max(rdir)}`);
-      }
-      t.same(got, want, 'update: the same pids.max as runc after every step');
-      t.same(got, ['--pids-limit 10: 0 10', '--pids-limit 0: 0 10', '--pids-limit -1: 0 max', '--pids-limit 10: 0 10', '--pids-limit -5: 0 max', '-r -: 0 max']);
-    }
-    t.equal(env.carton(['delete', '--force', id]).code, 0);
-    t.equal(runc(['delete', '--force', rid]).code, 0);
-  }
-});
+const { env, runcBin, runc, both, runcBundle, runcRun, skipRunc } = runcParity('parity');
 
 t.test('unknown or unavailable capabilities: dropped with runc\'s warning, for config and exec --cap', { skip: skipRunc }, async (t) => {
   // Before: carton refused the config, 'config.json: /process/capabilities/bounding: unknown capability "CAP_UNKNOWN"'.
@@ -207,9 +25,7 @@ t.test('unknown or unavailable capabilities: dropped with runc\'s warning, for c
   const c = env.carton(['run', '--bundle', bundle, id]);
   t.equal(c.code, 0, c.stderr);
   t.match(c.stderr, warning);
-  const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec;
-  spec.linux!.cgroupsPath = `/${RUNC_PARENT}/${rid}`;
-  const r = runc(['run', '--bundle', env.bundle(spec, `runc-${rid}`), rid]);
+  const r = runc(['run', '--bundle', runcBundle(bundle, rid), rid]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, warning, 'runc says the same');
   t.equal(c.stdout, r.stdout, 'the same capability sets as runc');
@@ -239,9 +55,7 @@ t.test('HOME from the container\'s /etc/passwd when the environment has none, fo
   for (const [name, edit] of cases) {
     const { id, rid, bundle } = both(testSpec(echo, edit));
     got.push(`${name}: ${env.carton(['run', '--bundle', bundle, id]).stdout.trim()}`);
-    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec;
-    spec.linux!.cgroupsPath = `/${RUNC_PARENT}/${rid}`;
-    want.push(`${name}: ${runc(['run', '--bundle', env.bundle(spec, `runc-${rid}`), rid]).stdout.trim()}`);
+    want.push(`${name}: ${runc(['run', '--bundle', runcBundle(bundle, rid), rid]).stdout.trim()}`);
   }
   const { id, rid, bundle } = both(testSpec(['sleep', '1000'], (s) => s.process!.env!.push('HOME=/x')));
   t.equal(env.detached(['run', '-d', '--bundle', bundle, id]).code, 0);
@@ -307,15 +121,15 @@ t.test('help: runc\'s NAME/USAGE/OPTIONS sections; an unknown command is an erro
   // restore always fails (no CRIU here), so it has no LSM flags.
   const elsewhere = new Set(['spec --rootless', 'restore --lsm-profile', 'restore --lsm-mount-context']);
   for (const cmd of ['checkpoint', 'create', 'delete', 'events', 'exec', 'kill', 'list', 'pause', 'ps', 'restore', 'resume', 'run', 'spec', 'start', 'state', 'update', 'features']) {
-    for (const form of [[cmd, '-h'], [cmd, '--help'], ['help', cmd]]) {
-      const c = env.carton(form, { globals: [] });
-      const r = runc(form);
-      t.equal(c.code, 0, `carton ${form.join(' ')}`);
-      t.equal(c.stdout.split('\n')[1], r.stdout.split('\n')[1].replace('runc', 'carton').replace('started by runc', 'started by carton'), `${form.join(' ')}: NAME line`);
-      t.same(sections(c.stdout), sections(r.stdout).filter((s) => ['NAME:', 'USAGE:', 'OPTIONS:'].includes(s)), `${form.join(' ')}: NAME, USAGE(, OPTIONS) as runc`);
-    }
     const c = env.carton([cmd, '-h'], { globals: [] }).stdout;
     const r = runc([cmd, '-h']).stdout;
+    for (const form of [[cmd, '--help'], ['help', cmd]]) {
+      const o = env.carton(form, { globals: [] });
+      t.equal(o.code, 0, `carton ${form.join(' ')}`);
+      t.equal(o.stdout, c, `carton ${form.join(' ')} is carton ${cmd} -h`);
+    }
+    t.equal(c.split('\n')[1], r.split('\n')[1].replace('runc', 'carton').replace('started by runc', 'started by carton'), `${cmd}: NAME line`);
+    t.same(sections(c), sections(r).filter((s) => ['NAME:', 'USAGE:', 'OPTIONS:'].includes(s)), `${cmd}: NAME, USAGE(, OPTIONS) as runc`);
     t.equal(c.split('\n')[4], r.split('\n')[4].replace('runc', 'carton').trimEnd(), `${cmd}: runc's USAGE line`);
     const flags = (text: string) => (text.split(/^OPTIONS:$/m)[1] ?? '').match(/^ {3}--[a-z-]+/gm)?.map((s) => s.trim()) ?? [];
     const missing = flags(r).filter((f) => !flags(c).includes(f) && !elsewhere.has(`${cmd} ${f}`));
@@ -359,9 +173,7 @@ t.test('SCMP_ACT_NOTIFY on write: the agent\'s answer is what write returns; no 
   t.equal(c.code, 1);
   t.equal(c.stderr.trim(), `carton: config.json: /linux/seccomp/listenerPath: ${want}`);
   if (runcBin) {
-    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec;
-    spec.linux!.cgroupsPath = `/${RUNC_PARENT}/${rid}`;
-    const rr = runc(['run', '--bundle', env.bundle(spec, `runc-${rid}`), rid]);
+    const rr = runc(['run', '--bundle', runcBundle(bundle, rid), rid]);
     t.equal(rr.code, 1);
     t.ok(rr.stderr.includes(want), `runc: ${rr.stderr.trim()}`);
   }
