@@ -162,6 +162,12 @@ static void ns_flag_names(uint32_t flags, char* buf, size_t cap) {
 }
 
 int main(int argc, char** argv) {
+  // CVE-2016-9962: until execve (which resets it) no process of the
+  // container may ptrace us, open /proc/<us>/mem or /proc/<us>/fd (the host's
+  // exec fifo) or join our namespaces: that takes a non-dumpable task, whose
+  // /proc files the kernel gives to root and guards with CAP_SYS_PTRACE in
+  // the host's user namespace. As the very first step, for create and exec.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   long plan_fd = argc == 2 ? parse_uint(argv[1]) : -1;
   if (plan_fd < 3) die(0, "usage: carton-init <plan_fd> (fd >= 3)");
@@ -200,7 +206,13 @@ int main(int argc, char** argv) {
   if (p.has_oom) {
     char v[16];
     size_t n = fmt(v, sizeof v, "%d", p.oom_score_adj);
-    if (int e = -write_file("/proc/self/oom_score_adj", v, n, 0)) die(e, "write /proc/self/oom_score_adj");
+    // Non-dumpable, our /proc files belong to root: a rootless caller may
+    // write its own oom_score_adj only while dumpable. Nothing is joined yet.
+    bool toggle = geteuid() != 0;
+    if (toggle) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    int e = -write_file("/proc/self/oom_score_adj", v, n, 0);
+    if (toggle) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (e) die(e, "write /proc/self/oom_score_adj");
   }
   idmap_prepare(&p);  // needs the initial user namespace: before any join
   detached_sources_prepare(&p);  // the same: host paths, host credentials
@@ -217,7 +229,14 @@ int main(int argc, char** argv) {
   // on a copy of this stack. glibc's fork() knows nothing of CLONE_PARENT or
   // namespace flags.
   uint32_t flags = (p.ns_new & ~(uint32_t)CLONE_NEWTIME) | CLONE_PARENT | SIGCHLD;
+  // The parent writes B's uid_map/gid_map/setgroups: a rootless parent may
+  // open them only while B is dumpable, so B is born dumpable (fork copies
+  // the flag) and turns it off once 'M' says the maps are written (runc does
+  // the same). Until then B sits alone in a new user namespace it owns.
+  bool map_window = p.ns_new & CLONE_NEWUSER;
+  if (map_window) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   long pid = syscall(SYS_clone, (unsigned long)flags, 0UL, 0UL, 0UL, 0UL);
+  if (pid != 0 && map_window) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) {
     char names[128];
     ns_flag_names(p.ns_new & ~(uint32_t)CLONE_NEWTIME, names, sizeof names);

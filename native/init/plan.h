@@ -141,8 +141,10 @@ enum hook_kind : uint32_t { HOOK_CREATE_CONTAINER = 0, HOOK_START_CONTAINER = 1 
 
 // When init installs the filter: before the user switch (no no_new_privs:
 // seccomp(2) then needs CAP_SYS_ADMIN, which the switch may drop), just
-// before 'R' (a NOTIFY listener fd must reach the parent), or right before
-// execve (everything else: no syscall of the runtime is filtered).
+// before 'R' (a NOTIFY listener fd must reach the parent), or (everything
+// else) after 'R' and the terminal, right before the exec-fifo wait, so the
+// waiting init and the startContainer hooks are filtered too (runc's order);
+// for exec, right before execve.
 enum seccomp_stage : uint32_t { SECCOMP_STAGE_BEFORE_USER = 0, SECCOMP_STAGE_BEFORE_READY = 1, SECCOMP_STAGE_BEFORE_EXEC = 2 };
 
 enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2 };

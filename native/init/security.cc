@@ -114,8 +114,10 @@ void apply_user(const plan* p) {
   if (p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(errno, "prctl PR_SET_KEEPCAPS");
   if (setresuid(p->uid, p->uid, p->uid) < 0) die(errno, "setresuid %u", p->uid);
   // A credential change clears the parent-death signal; until 'R' we still
-  // want to die with the parent.
+  // want to die with the parent. It also sets dumpable to fs.suid_dumpable,
+  // which a host may have at 1: we stay non-dumpable until execve (main.cc).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (p->has_caps) {
     prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
     set_caps(p);
