@@ -109,10 +109,19 @@ static const char* ns_name(uint32_t flag) {
   }
 }
 
+// The joined user namespace's setgroups policy. Called between setns(user)
+// and setns(mnt): /proc is still the runtime's, not the container's.
+static uint32_t joined_setgroups() {
+  char buf[16];
+  ssize_t n = read_file("/proc/self/setgroups", buf, sizeof buf);
+  if (n < 0) die((int)-n, "read /proc/self/setgroups of the joined user namespace");
+  return !strncmp(buf, "deny", 4) ? SETGROUPS_DENY : SETGROUPS_ALLOW;
+}
+
 // Opens every path first (they are host paths, which joining the mount
 // namespace would change), then joins the user namespace first (after time,
 // see below), since it owns the others, and the mount namespace last.
-static void join_namespaces(const plan* p) {
+static void join_namespaces(plan* p) {
   if (!p->n_joins) return;
   int* fds = (int*)malloc(p->n_joins * sizeof(int));
   if (!fds) die(0, "out of memory");
@@ -132,6 +141,7 @@ static void join_namespaces(const plan* p) {
       if (setns(fds[i], (int)f) < 0) die(errno, "setns %s", p->joins[i].path);
       close(fds[i]);
     }
+    if (pass == 1 && p->setgroups == SETGROUPS_ASK) p->setgroups = joined_setgroups();
   }
   free(fds);
 }
