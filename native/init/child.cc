@@ -124,6 +124,7 @@ void stage_b(plan* p) {
     // Created now: after pivot "/" may be read-only. Errors surface at chdir.
     int cfd = mkdir_all_in_root(rootfd, p->cwd, CREATE_DIR, 0);
     if (cfd >= 0) close(cfd);
+    if (p->no_pivot) hide_host_pseudofs(p->rootfs);
     rootfd = rootfs_enter(p, rootfd);
     if (p->trace) sync_send(MSG_TRACE, "pivot", 5);
   } else if (plan_has_mount_ns(p)) {
