@@ -93,13 +93,18 @@ static void write_sysctls(const plan* p) {
 void stage_b(plan* p) {
   // CLONE_PARENT made the CLI our parent, and main() armed PR_SET_PDEATHSIG:
   // if the CLI dies mid-setup we go too.
-  if (p->ns_new & CLONE_NEWUSER) sync_expect(MSG_MAPPED);
+  if (p->ns_new & CLONE_NEWUSER) {
+    sync_expect(MSG_MAPPED);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // born dumpable only for the parent's map writes (main.cc)
+  }
   if ((p->ns_new & CLONE_NEWUSER) || joins_user_ns(p)) {
     // Become the namespace's root so that files we create are owned by the
     // container's root, and so the later setresuid is a change of mapped ids.
     if (setresgid(0, 0, 0) < 0) die(errno, "setresgid 0 in user namespace");
     if (setresuid(0, 0, 0) < 0) die(errno, "setresuid 0 in user namespace");
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // a credential change clears it
+    // ...and sets dumpable to fs.suid_dumpable, which may be 1 on a host.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
   net_devices_configure(p);
 
@@ -120,6 +125,7 @@ void stage_b(plan* p) {
     // Created now: after pivot "/" may be read-only. Errors surface at chdir.
     int cfd = mkdir_all_in_root(rootfd, p->cwd, CREATE_DIR, 0);
     if (cfd >= 0) close(cfd);
+    if (p->no_pivot) hide_host_pseudofs(p->rootfs);
     rootfd = rootfs_enter(p, rootfd);
     if (p->trace) sync_send(MSG_TRACE, "pivot", 5);
   } else if (plan_has_mount_ns(p)) {
@@ -163,6 +169,9 @@ void stage_b(plan* p) {
   // As runc: the terminal becomes stdio now, not at start. An engine's
   // create (containerd's shim) reads our stdout/stderr pipe to EOF, so
   // holding it until start would deadlock create against start.
+  // Without a terminal we become a session leader now too (runc's init is
+  // one from the start): setsid must not come after the seccomp filter.
   if (tty >= 0) console_attach(tty);
-  wait_and_exec(p, exe, -1);
+  else if (getsid(0) != getpid() && setsid() < 0) die(errno, "setsid");
+  wait_and_exec(p, exe);
 }

@@ -8,7 +8,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "console.h"
 #include "hooks.h"
 #include "security.h"
 #include "util.h"
@@ -88,7 +87,12 @@ char* find_executable(const plan* p) {
   die(0, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
-void wait_and_exec(const plan* p, const char* path, int tty_slave) {
+void wait_and_exec(const plan* p, const char* path) {
+  // With no_new_privs the filter goes in here, before the wait and not
+  // after it (runc's order): the startContainer hooks and everything this
+  // process does once `start` lets it go run under the container's filter.
+  // Without no_new_privs it went in before the user switch (child.cc).
+  install_seccomp(p, SECCOMP_STAGE_BEFORE_EXEC);
   if (!p->exec_now) {
     char b;
     ssize_t n;
@@ -107,12 +111,6 @@ void wait_and_exec(const plan* p, const char* path, int tty_slave) {
       _exit(1);
     }
   }
-  if (tty_slave >= 0) {
-    console_attach(tty_slave);
-  } else if (getsid(0) != getpid() && setsid() < 0) {  // a terminal attached at create made us a leader already
-    die(errno, "setsid");
-  }
-  install_seccomp(p, SECCOMP_STAGE_BEFORE_EXEC);
   // Every fd >= first_own, the fifo included, is close-on-exec.
   execve(path, p->args, p->env);
   char e[128];

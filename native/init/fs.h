@@ -45,3 +45,8 @@ void create_devices(const plan* p, int rootfd);
 void create_symlinks(const plan* p, int rootfd);
 void mask_paths(const plan* p, int rootfd);
 void readonly_paths(const plan* p, int rootfd);
+
+// nopivot.cc: before MS_MOVE + chroot, unmount (or cover) every full procfs
+// and sysfs outside the rootfs, so none stays reachable in the container's
+// mount namespace for a user namespace to copy.
+void hide_host_pseudofs(const char* rootfs);

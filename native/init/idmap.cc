@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,7 +36,12 @@ static void write_map(long pid, const char* file, const plan_idmap_range* r, siz
 static int userns_for(const plan_mount* m) {
   int pfd[2];
   if (pipe2(pfd, O_CLOEXEC) < 0) die(errno, "pipe");
+  // We are not dumpable (main.cc), and a child inherits that: its /proc
+  // files would belong to root, out of a rootless caller's reach. The helper
+  // runs no code of anyone's, and we have joined nothing yet.
+  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), 0UL, 0UL, 0UL, 0UL);
+  if (pid != 0) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) die(errno, "mount %s to %s: create a user namespace for its id mapping", m->source, m->target);
   if (pid == 0) {
     close(pfd[1]);

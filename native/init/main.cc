@@ -109,10 +109,19 @@ static const char* ns_name(uint32_t flag) {
   }
 }
 
+// The joined user namespace's setgroups policy. Called between setns(user)
+// and setns(mnt): /proc is still the runtime's, not the container's.
+static uint32_t joined_setgroups() {
+  char buf[16];
+  ssize_t n = read_file("/proc/self/setgroups", buf, sizeof buf);
+  if (n < 0) die((int)-n, "read /proc/self/setgroups of the joined user namespace");
+  return !strncmp(buf, "deny", 4) ? SETGROUPS_DENY : SETGROUPS_ALLOW;
+}
+
 // Opens every path first (they are host paths, which joining the mount
 // namespace would change), then joins the user namespace first (after time,
 // see below), since it owns the others, and the mount namespace last.
-static void join_namespaces(const plan* p) {
+static void join_namespaces(plan* p) {
   if (!p->n_joins) return;
   int* fds = (int*)malloc(p->n_joins * sizeof(int));
   if (!fds) die(0, "out of memory");
@@ -132,6 +141,7 @@ static void join_namespaces(const plan* p) {
       if (setns(fds[i], (int)f) < 0) die(errno, "setns %s", p->joins[i].path);
       close(fds[i]);
     }
+    if (pass == 1 && p->setgroups == SETGROUPS_ASK) p->setgroups = joined_setgroups();
   }
   free(fds);
 }
@@ -162,6 +172,12 @@ static void ns_flag_names(uint32_t flags, char* buf, size_t cap) {
 }
 
 int main(int argc, char** argv) {
+  // CVE-2016-9962: until execve (which resets it) no process of the
+  // container may ptrace us, open /proc/<us>/mem or /proc/<us>/fd (the host's
+  // exec fifo) or join our namespaces: that takes a non-dumpable task, whose
+  // /proc files the kernel gives to root and guards with CAP_SYS_PTRACE in
+  // the host's user namespace. As the very first step, for create and exec.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   long plan_fd = argc == 2 ? parse_uint(argv[1]) : -1;
   if (plan_fd < 3) die(0, "usage: carton-init <plan_fd> (fd >= 3)");
@@ -200,7 +216,13 @@ int main(int argc, char** argv) {
   if (p.has_oom) {
     char v[16];
     size_t n = fmt(v, sizeof v, "%d", p.oom_score_adj);
-    if (int e = -write_file("/proc/self/oom_score_adj", v, n, 0)) die(e, "write /proc/self/oom_score_adj");
+    // Non-dumpable, our /proc files belong to root: a rootless caller may
+    // write its own oom_score_adj only while dumpable. Nothing is joined yet.
+    bool toggle = geteuid() != 0;
+    if (toggle) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    int e = -write_file("/proc/self/oom_score_adj", v, n, 0);
+    if (toggle) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (e) die(e, "write /proc/self/oom_score_adj");
   }
   idmap_prepare(&p);  // needs the initial user namespace: before any join
   detached_sources_prepare(&p);  // the same: host paths, host credentials
@@ -217,7 +239,14 @@ int main(int argc, char** argv) {
   // on a copy of this stack. glibc's fork() knows nothing of CLONE_PARENT or
   // namespace flags.
   uint32_t flags = (p.ns_new & ~(uint32_t)CLONE_NEWTIME) | CLONE_PARENT | SIGCHLD;
+  // The parent writes B's uid_map/gid_map/setgroups: a rootless parent may
+  // open them only while B is dumpable, so B is born dumpable (fork copies
+  // the flag) and turns it off once 'M' says the maps are written (runc does
+  // the same). Until then B sits alone in a new user namespace it owns.
+  bool map_window = p.ns_new & CLONE_NEWUSER;
+  if (map_window) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   long pid = syscall(SYS_clone, (unsigned long)flags, 0UL, 0UL, 0UL, 0UL);
+  if (pid != 0 && map_window) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) {
     char names[128];
     ns_flag_names(p.ns_new & ~(uint32_t)CLONE_NEWTIME, names, sizeof names);

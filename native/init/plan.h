@@ -137,14 +137,27 @@ enum plan_tag : uint16_t {
   T_IO_PRIORITY = 64,  // u32 ioprio value (class << 13 | level) for ioprio_set(2)
   // u32 mode | u32 flags (MPOL_F_*) | rest: nodemask, u64 words
   T_MEMORY_POLICY = 65,
+  // Facts about the host, read by the parent in the runtime's namespaces,
+  // never by init from inside the container, whose rootfs may hold a fake
+  // /proc (no /proc mount in the config): u32 last capability
+  // (/proc/sys/kernel/cap_last_cap) | u32 setgroups policy of the user
+  // namespace the process ends up in (SETGROUPS_*). Required, exactly once.
+  T_HOST_FACTS = 66,
 };
+
+// SETGROUPS_ASK: a joined user namespace; stage A reads /proc/self/setgroups
+// right after setns(user), while its /proc is still the runtime's (the mount
+// namespace is joined last).
+enum setgroups_policy : uint32_t { SETGROUPS_ALLOW = 0, SETGROUPS_DENY = 1, SETGROUPS_ASK = 2 };
 
 enum hook_kind : uint32_t { HOOK_CREATE_CONTAINER = 0, HOOK_START_CONTAINER = 1 };
 
 // When init installs the filter: before the user switch (no no_new_privs:
 // seccomp(2) then needs CAP_SYS_ADMIN, which the switch may drop), just
-// before 'R' (a NOTIFY listener fd must reach the parent), or right before
-// execve (everything else: no syscall of the runtime is filtered).
+// before 'R' (a NOTIFY listener fd must reach the parent), or (everything
+// else) after 'R' and the terminal, right before the exec-fifo wait, so the
+// waiting init and the startContainer hooks are filtered too (runc's order);
+// for exec, right before execve.
 enum seccomp_stage : uint32_t { SECCOMP_STAGE_BEFORE_USER = 0, SECCOMP_STAGE_BEFORE_READY = 1, SECCOMP_STAGE_BEFORE_EXEC = 2 };
 
 enum mount_kind : uint32_t { MOUNT_FS = 0, MOUNT_BIND = 1, MOUNT_REMOUNT = 2, MOUNT_TMPCOPYUP = 3 };

@@ -151,6 +151,9 @@ struct plan {
   uint32_t mempolicy_mode, mempolicy_flags;
   uint64_t* mempolicy_nodes;
   size_t n_mempolicy_words;
+  bool has_host_facts;
+  uint32_t last_cap;   // highest capability number the host kernel knows
+  uint32_t setgroups;  // SETGROUPS_*; stage A turns ASK into ALLOW or DENY
 };
 
 // Decodes and validates buf. Returns NULL on success, else a static message

@@ -112,6 +112,13 @@ const char* plan_ext_record(plan* o, uint16_t tag, const uint8_t* payload, size_
       for (size_t i = 0; i < o->n_mempolicy_words; i++) o->mempolicy_nodes[i] = r.u64();
       break;
     }
+    case T_HOST_FACTS:
+      o->has_host_facts = true;
+      o->last_cap = r.u32();
+      o->setgroups = r.u32();
+      if (!r.bad && o->last_cap > 63) return err("plan: last capability %u out of range", o->last_cap);
+      if (!r.bad && o->setgroups > SETGROUPS_ASK) return err("plan: unknown setgroups policy %u", o->setgroups);
+      break;
     default:
       return err("plan: unknown record tag %u", tag);
   }
@@ -121,6 +128,12 @@ const char* plan_ext_record(plan* o, uint16_t tag, const uint8_t* payload, size_
 }
 
 const char* plan_ext_validate(const plan* p) {
+  if (!p->has_host_facts) return "plan: missing T_HOST_FACTS";
+  if (p->setgroups == SETGROUPS_ASK) {
+    bool joins_user = false;
+    for (size_t i = 0; i < p->n_joins; i++) joins_user |= p->joins[i].flag == CLONE_NEWUSER;
+    if (!joins_user) return "plan: setgroups policy to be read from a user namespace that is not joined";
+  }
   if (p->n_net_devices && !(p->ns_new & CLONE_NEWNET)) return "plan: network devices without a new network namespace";
   return nullptr;
 }

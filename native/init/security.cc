@@ -54,14 +54,10 @@ void apply_rlimits(const plan* p) {
   }
 }
 
-static int last_cap() {
-  char buf[16];
-  long v = read_file("/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0 ? (buf[strcspn(buf, "\n")] = 0, parse_uint(buf)) : -1;
-  return v >= 0 && v < 64 ? (int)v : 63;  // without /proc: try all, EINVAL marks the unknown ones
-}
-
-static void drop_bounding(uint64_t keep) {
-  int last = last_cap();
+// The host's last cap comes in the plan (T_HOST_FACTS): the container's
+// /proc/sys/kernel/cap_last_cap may be a file of the image saying "0".
+static void drop_bounding(const plan* p, uint64_t keep) {
+  int last = (int)p->last_cap;
   char b[16];
   for (int cap = 0; cap <= last; cap++) {
     if (keep & (1ULL << cap)) continue;
@@ -70,12 +66,6 @@ static void drop_bounding(uint64_t keep) {
   }
 }
 
-// In a user namespace whose setgroups file says "deny", setgroups(2) always
-// fails; the parent chose that, so there is nothing to set.
-static bool setgroups_denied() {
-  char buf[16];
-  return read_file("/proc/self/setgroups", buf, sizeof buf) > 0 && !strncmp(buf, "deny", 4);
-}
 
 static void set_caps(const plan* p) {
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -107,15 +97,19 @@ static void set_caps(const plan* p) {
 }
 
 void apply_user(const plan* p) {
-  if (p->has_caps) drop_bounding(p->cap_bounding);
-  if (!setgroups_denied() && setgroups(p->n_groups, (const gid_t*)p->groups) < 0)
+  if (p->has_caps) drop_bounding(p, p->cap_bounding);
+  // In a user namespace whose setgroups file says "deny", setgroups(2)
+  // always fails; the plan says so (T_HOST_FACTS), never the container's /proc.
+  if (p->setgroups != SETGROUPS_DENY && setgroups(p->n_groups, (const gid_t*)p->groups) < 0)
     die(errno, "setgroups");
   if (setresgid(p->gid, p->gid, p->gid) < 0) die(errno, "setresgid %u", p->gid);
   if (p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(errno, "prctl PR_SET_KEEPCAPS");
   if (setresuid(p->uid, p->uid, p->uid) < 0) die(errno, "setresuid %u", p->uid);
   // A credential change clears the parent-death signal; until 'R' we still
-  // want to die with the parent.
+  // want to die with the parent. It also sets dumpable to fs.suid_dumpable,
+  // which a host may have at 1: we stay non-dumpable until execve (main.cc).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (p->has_caps) {
     prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
     set_caps(p);

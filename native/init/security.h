@@ -17,5 +17,6 @@ char* find_executable(const plan* p);
 // exec.cc: chdir to the plan's cwd. Returns false (and does nothing) if it
 // failed with EACCES, so the caller can retry as the container user.
 bool enter_cwd(const plan* p, bool last_try);
-// exec.cc: blocks until `carton start` writes the exec fifo, then execs.
-[[noreturn]] void wait_and_exec(const plan* p, const char* path, int tty_slave);
+// exec.cc: installs a SECCOMP_STAGE_BEFORE_EXEC filter, blocks until
+// `carton start` writes the exec fifo (not for exec), then execs.
+[[noreturn]] void wait_and_exec(const plan* p, const char* path);

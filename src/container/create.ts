@@ -13,6 +13,7 @@ import { isRootless, rootlessRecord } from '../cgroups/rootless';
 import type { CgroupRecord } from '../cgroups/types';
 import { buildPlan } from '../plan/build';
 import { encodePlan } from '../plan/encode';
+import { Setgroups } from '../plan/host';
 import { CLONE, NAMESPACES } from '../plan/linux';
 import { loadBundle } from '../spec/load';
 import { stringifyExact } from '../spec/exact-json';
@@ -122,7 +123,7 @@ export function create(store: Store, o: CreateOptions): Created {
     if (plan.nsNew & CLONE.NEWUSER) {
       // Without CAP_SETGID in our own namespace the kernel takes a gid_map
       // only after setgroups is denied for good (user_namespaces(7)).
-      if (process.geteuid?.() !== 0) writeIdMap(initB, 'setgroups', undefined, 'deny');
+      if (plan.host.setgroups === Setgroups.Deny) writeIdMap(initB, 'setgroups', undefined, 'deny');
       writeIdMap(initB, 'uid_map', bundle.spec.linux?.uidMappings);
       writeIdMap(initB, 'gid_map', bundle.spec.linux?.gidMappings);
       chan.send(MSG.MAPPED);

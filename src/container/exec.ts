@@ -167,6 +167,9 @@ export function startProcess(store: Store, o: ExecOptions): Started {
     const status = statusOf(s, store.fifo(o.id));
     if (status === 'stopped') throw new CartonError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new CartonError('cannot exec in a paused container (use --ignore-paused to override)');
+    // Until its execve the init is not dumpable (CVE-2016-9962): opening its
+    // /proc/<pid>/ns/* then takes CAP_SYS_PTRACE in the host's user namespace.
+    if (status === 'created' && process.geteuid?.() !== 0) throw new CartonError('cannot exec in a created container without root: its init accepts no joins until `start` (CVE-2016-9962)');
     const saved = savedSpec(store, o.id);
     if (!saved) throw new CartonError(`container ${o.id}: its saved config.json is missing`);
     const { proc, where } = resolveProcess(o, saved);

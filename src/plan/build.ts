@@ -7,6 +7,7 @@ import type { CgroupLayout } from '../cgroups/mounts';
 import type { CgroupRecord } from '../cgroups/types';
 import type { Bundle } from '../spec/load';
 import type { Mount } from '../spec/types';
+import { hostFacts } from './host';
 import { planProcess } from './process';
 import { cgroupMounts } from './cgroup-mount';
 import { defaultSymlinks, planDevices } from './devices';
@@ -150,5 +151,6 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     seccomp: planSeccomp(linux.seccomp, Boolean(proc.noNewPrivileges)),
     netDevices: netDevices(spec),
     attrs: processAttrs(spec),
+    host: hostFacts(userNs ? 'new' : nsJoin.some((j) => j.flag === CLONE.NEWUSER) ? 'joined' : 'none'),
   };
 }

@@ -5,7 +5,7 @@ import type { IdMap } from '../spec/types';
 import { Payload } from './encode';
 import type { Plan } from './types';
 
-export const T_EXT = { IDMAP_MOUNT: 60, NET_DEVICE: 61, PERSONALITY: 62, SCHEDULER: 63, IO_PRIORITY: 64, MEMORY_POLICY: 65 } as const;
+export const T_EXT = { IDMAP_MOUNT: 60, NET_DEVICE: 61, PERSONALITY: 62, SCHEDULER: 63, IO_PRIORITY: 64, MEMORY_POLICY: 65, HOST_FACTS: 66 } as const;
 
 function maps(b: Payload, m: IdMap[]): Payload {
   b.u32(m.length);
@@ -32,4 +32,5 @@ export function encodeExtensions(p: Plan, rec: (tag: number, body: Payload) => v
     for (const w of a.memoryPolicy.nodes) b.u64(w);
     rec(T_EXT.MEMORY_POLICY, b);
   }
+  rec(T_EXT.HOST_FACTS, new Payload().u32(p.host.lastCap).u32(p.host.setgroups));
 }

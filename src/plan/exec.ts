@@ -3,6 +3,7 @@
 // user namespace first and the mount namespace last) and creates none. No
 // rootfs, mounts, devices or hooks: the container is set up already.
 import type { Process, Seccomp, Spec } from '../spec/types';
+import { hostFacts } from './host';
 import { planProcess } from './process';
 import { NO_FD } from './encode';
 import { NAMESPACES } from './linux';
@@ -59,5 +60,6 @@ export function buildExecPlan(proc: Process, o: ExecPlanOptions): Plan {
     // personality and memoryPolicy from the container, scheduler and ioPriority from this process
     attrs: processAttrs({ ociVersion: '1.3.0', linux: o.linux, process: proc }),
     exec: true,
+    host: hostFacts(o.namespaces.includes('user') ? 'joined' : 'none'),
   };
 }

@@ -45,7 +45,7 @@ export const enum SeccompStage {
   BeforeUser = 0,
   /** NOTIFY: the listener fd must reach the parent before 'R' */
   BeforeReady = 1,
-  /** the last thing before execve, so no runtime syscall is filtered */
+  /** right before the exec-fifo wait (exec: before execve): as late as possible, but before startContainer hooks */
   BeforeExec = 2,
 }
 

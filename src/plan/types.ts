@@ -1,5 +1,6 @@
 // The resolved plan carton-init carries out (see native/init/plan.h for the
 // wire format). Everything here is final: no defaults left to init.
+import type { HostFacts } from './host';
 import type { PlanIdmap } from './idmap';
 import type { PlanNetDevice } from './net-devices';
 import type { ProcessAttrs } from './process-attrs';
@@ -90,6 +91,8 @@ export interface Plan {
   /** plan tags 61-64 (encode-ext.ts) */
   netDevices?: PlanNetDevice[];
   attrs?: ProcessAttrs;
+  /** read in the runtime's namespaces, never by init in the container (T_HOST_FACTS) */
+  host: HostFacts;
 }
 
 export const enum HookKind {

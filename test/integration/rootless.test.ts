@@ -106,7 +106,17 @@ t.test('create / start / state / kill / delete as the user, with the host seeing
   const st = JSON.parse(asUser(['state', c]).stdout) as { status: string; pid: number };
   pids.add(st.pid);
   t.equal(st.status, 'created');
+  // The waiting init is not dumpable (CVE-2016-9962), so a caller without
+  // CAP_SYS_PTRACE cannot open its /proc/<pid>/ns/*: refused in one line.
+  const early = asUser(['exec', c, 'true']);
+  t.not(early.code, 0);
+  t.match(early.stderr, /^carton: exec failed: cannot exec in a created container without root/);
+  t.equal(early.stderr.trim().split('\n').length, 1, 'one line');
   t.equal(asUser(['start', c]).code, 0);
+  // execve made the process dumpable again: exec joins it as the user.
+  const ex = asUser(['exec', c, 'id', '-u']);
+  t.equal(ex.code, 0, ex.stderr);
+  t.equal(ex.stdout.trim(), '0', 'root in the container');
   const host = statusMap(fs.readFileSync(`/proc/${st.pid}/status`, 'utf8'));
   t.equal(host.Uid.split(/\s+/)[0], String(uid), 'the host sees the user');
   t.not(fs.readlinkSync(`/proc/${st.pid}/ns/user`), fs.readlinkSync('/proc/self/ns/user'));

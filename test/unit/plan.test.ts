@@ -8,6 +8,7 @@ import { capsFromSpec, capNames } from '../../src/plan/caps';
 import { encodePlan, NO_FD } from '../../src/plan/encode';
 import { MS, MOUNT_ATTR } from '../../src/plan/linux';
 import { parseOptions } from '../../src/plan/mount-options';
+import { Setgroups, hostFacts } from '../../src/plan/host';
 import { MountKind, type Plan } from '../../src/plan/types';
 
 function minimalPlan(): Plan {
@@ -16,6 +17,7 @@ function minimalPlan(): Plan {
     symlinks: [], maskedPaths: [], readonlyPaths: [], sysctl: [], cwd: '/', args: ['sh'], env: [],
     user: { uid: 0, gid: 0, additionalGids: [] }, rlimits: [], caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
     noNewPrivileges: false, fds: { sync: 6, fifo: 3, console: NO_FD, firstOwn: 3 }, timeOffsets: [],
+    host: { lastCap: 40, setgroups: Setgroups.Allow },
   };
 }
 
@@ -78,7 +80,20 @@ t.test('network devices and process attributes (tags 61-64)', async (t) => {
   t.equal(s.readBigUInt64LE(4), 1n);
   t.equal(s.readInt32LE(12), -5);
   t.equal(recs.get(64)!.readUInt32LE(0), 3 << 13);
-  t.notOk(records(encodePlan(minimalPlan())).some(([tag]) => tag >= 60), 'absent fields, no records');
+  t.same(records(encodePlan(minimalPlan())).filter(([tag]) => tag >= 60).map(([tag]) => tag), [66], 'absent fields, no records but the host facts');
+});
+
+t.test('host facts (tag 66): read in the runtime namespace, always in the plan, exactly once', async (t) => {
+  const p = minimalPlan();
+  p.host = { lastCap: 40, setgroups: Setgroups.Deny };
+  const recs = records(encodePlan(p)).filter(([tag]) => tag === 66);
+  t.equal(recs.length, 1);
+  t.same([...recs[0][1]], [40, 0, 0, 0, 1, 0, 0, 0], 'u32 last cap | u32 setgroups');
+  const h = hostFacts('none');
+  t.ok(Number.isInteger(h.lastCap) && h.lastCap >= 37 && h.lastCap < 64, 'a kernel\'s last cap (CAP_AUDIT_READ, Linux 3.16, or later)');
+  t.equal(h.setgroups, Setgroups.Allow, 'no user namespace: allow');
+  t.equal(hostFacts('joined').setgroups, Setgroups.Ask, 'a joined user namespace: init reads it after setns(user)');
+  t.equal(hostFacts('new').setgroups, process.geteuid!() === 0 ? Setgroups.Allow : Setgroups.Deny, 'a new one: deny unless root');
 });
 
 t.test('a NUL byte in a string is refused with the field named', async (t) => {
