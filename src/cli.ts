@@ -2,7 +2,7 @@
 // subcommand), then one file per subcommand in commands/. Subcommand bodies
 // are loaded only when run, so `state` never pays for the validator.
 import * as fs from 'fs';
-import { CartonError, UsageError } from './errors';
+import { CartonError, UsageError, firstLine } from './errors';
 import { configureLog, fatal } from './log';
 import type { Args, Command } from './commands/types';
 import { fastParse } from './fastpath';
@@ -52,9 +52,10 @@ export async function main(argv: string[]): Promise<number> {
   // go-runc spells restore's flag "-no-subreaper" (one dash).
   argv = argv.map((x) => (x === '-no-subreaper' ? '--no-subreaper' : x));
   const fast = fastParse(argv, defaultRoot());
-  if (fast) {
+  const fastCommand = fast && COMMANDS[fast.command];
+  if (fast && fastCommand) {
     configureLog({ file: fast.args.log, format: fast.args.logFormat === 'json' ? 'json' : 'text', debug: fast.args.debug });
-    return COMMANDS[fast.command]().run(fast.args);
+    return fastCommand().run(fast.args);
   }
   const { y, action } = await parseWithYargs(argv);
   const parsed = y.parsed;
@@ -140,8 +141,9 @@ function logFromArgv(argv: string[]): void {
   // Errors found while parsing still go to --log in the right format.
   const get = (name: string) => {
     const i = argv.findIndex((x) => x === name || x.startsWith(name + '='));
-    if (i < 0) return undefined;
-    return argv[i].includes('=') ? argv[i].slice(name.length + 1) : argv[i + 1];
+    const x = argv[i];
+    if (x === undefined) return undefined;
+    return x.includes('=') ? x.slice(name.length + 1) : argv[i + 1];
   };
   configureLog({ file: get('--log'), format: get('--log-format') === 'json' ? 'json' : 'text', debug: argv.includes('--debug') });
 }
@@ -171,7 +173,7 @@ export function run(argv: string[]): void {
       // is an error with a message, never a silent 141.
       if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && stdoutBroken()) process.exit(128 + 13);
       const msg = e instanceof Error ? e.message : String(e);
-      fatal(msg.split('\n')[0]);
+      fatal(firstLine(msg));
       process.exit(e instanceof CartonError ? e.exitCode : 1);
     },
   );

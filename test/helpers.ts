@@ -180,7 +180,7 @@ export function receiveConsole(sock: string): Promise<number> {
 export function pidAlive(pid: number): boolean {
   try {
     const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(st.slice(st.lastIndexOf(')') + 2).split(' ')[0]);
+    return !['Z', 'X'].includes(st.slice(st.lastIndexOf(')') + 2).split(' ')[0] ?? '');
   } catch {
     return false;
   }

@@ -16,6 +16,7 @@ import type { Controller, StatsData } from './driver';
 import type { CgroupRecord, Resources } from './types';
 import * as v1 from './v1';
 import * as v2 from './v2';
+import { controllerOf } from './v2/unified';
 import * as bpfDevices from './v2/devices';
 import * as systemd from './systemd';
 import { checkExisting } from './existing';
@@ -162,11 +163,11 @@ export function checkSupported(r: Resources | undefined, layout: CgroupLayout = 
   if (r?.unified && Object.keys(r.unified).length && !layout.unified) {
     throw new SetupError('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1');
   }
-  if (r?.unified) v2.unifiedWrites(r.unified, Object.keys(r.unified).map((k) => k.split('.')[0]), '');
+  if (r?.unified) v2.unifiedWrites(r.unified, Object.keys(r.unified).map(controllerOf), '');
   if (layout.mode === 'v2') {
     // Conversions that can fail on their own, so a bad config fails before any mkdir.
-    v2.byV1Name.memory.writes({ memory: { ...r?.memory, checkBeforeUpdate: false } }, () => undefined);
-    v2.byV1Name.cpu.writes({ cpu: r?.cpu }, () => undefined);
+    v2.memory.writes({ memory: { ...r?.memory, checkBeforeUpdate: false } }, () => undefined);
+    v2.cpu.writes({ cpu: r?.cpu }, () => undefined);
   }
 }
 
@@ -179,9 +180,9 @@ function setResources(rec: CgroupRecord, layout: CgroupLayout, r: Resources, upd
   if (rec.dirs[''] && !layout.v1.some((h) => h.controllers.includes('devices')) && (!update || r.devices)) {
     bpfDevices.install(rec.dirs[''], v1.deviceRules(r));
   }
-  if (r.unified && Object.keys(r.unified).length) {
-    const dir = rec.dirs[''];
-    for (const w of v2.unifiedWrites(r.unified, v2Available(rec), dir)) apply(dir, w.file.split('.')[0], w);
+  const dir = rec.dirs[''];
+  if (r.unified && Object.keys(r.unified).length && dir) {
+    for (const w of v2.unifiedWrites(r.unified, v2Available(rec), dir)) apply(dir, controllerOf(w.file), w);
   }
 }
 

@@ -27,8 +27,8 @@ export function processes(rec: CgroupRecord): number[] {
 
 /** The v1 freezer directory if the host has one, else the cgroup2 directory. */
 function freezerOf(rec: CgroupRecord): { dir: string; impl: typeof v1.freezer | typeof v2.freezer } {
-  const k = Object.keys(rec.dirs).find((x) => x.split(',').includes('freezer'));
-  if (k !== undefined) return { dir: rec.dirs[k], impl: v1.freezer };
+  const v1dir = Object.entries(rec.dirs).find(([k]) => k.split(',').includes('freezer'))?.[1];
+  if (v1dir !== undefined) return { dir: v1dir, impl: v1.freezer };
   if (rec.dirs['']) return { dir: rec.dirs[''], impl: v2.freezer };
   throw new SetupError('the freezer cgroup controller is not available on this host');
 }
@@ -68,7 +68,9 @@ export function killAll(rec: CgroupRecord): boolean {
 export function oomKills(rec: CgroupRecord): number {
   const layout = hostLayout();
   const h = layout.v1.find((x) => x.controllers.includes('memory'));
-  const text = h ? reader(rec.dirs[h.controllers.join(',')])('memory.oom_control') : rec.dirs[''] ? reader(rec.dirs[''])('memory.events') : undefined;
+  const v1dir = h && rec.dirs[h.controllers.join(',')];
+  const v2dir = rec.dirs[''];
+  const text = v1dir ? reader(v1dir)('memory.oom_control') : v2dir ? reader(v2dir)('memory.events') : undefined;
   return Number(/^oom_kill (\d+)$/m.exec(text ?? '')?.[1] ?? 0);
 }
 

@@ -30,9 +30,10 @@ export const command: Command = {
       // runc encodes a nil slice as null
       fs.writeSync(1, JSON.stringify(states.length ? states : null) + '\n');
     } else {
-      const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
-      const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-      fs.writeSync(1, rows.map((r) => r.map((v, c) => (c < r.length - 1 ? v.padEnd(widths[c] + 3) : v)).join('') + '\n').join(''));
+      const header = ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'];
+      const rows = [header, ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
+      const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+      fs.writeSync(1, rows.map((r) => r.map((v, c) => (c < r.length - 1 ? v.padEnd((widths[c] ?? 0) + 3) : v)).join('') + '\n').join(''));
     }
     return 0;
   },

@@ -13,7 +13,8 @@ export function ramInBytes(flag: string, s: string): number {
   if (s === '-1') return -1;
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(s.trim());
   if (!m) throw new CartonError(`invalid value for ${flag}: invalid size: '${s}'`);
-  return Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
+  const [, num = '', unit = ''] = m;
+  return Math.floor(Number(num) * (UNITS[unit.toLowerCase()] ?? 1));
 }
 
 function int(flag: string, s: unknown, unsigned: boolean): number {

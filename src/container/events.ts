@@ -20,7 +20,7 @@ export function parseDuration(s: string): number {
   let end = 0;
   if (s === '0') return 0;
   while ((m = re.exec(s))) {
-    total += Number(m[1]) * UNITS[m[2]];
+    total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? NaN);
     end = re.lastIndex;
   }
   if (!s || end !== s.length) throw new CartonError(`invalid value "${s}" for flag -interval: parse error`);

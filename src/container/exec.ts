@@ -102,7 +102,7 @@ export function resolveProcess(o: ExecOptions, saved: Spec): { proc: Process; wh
     proc.env = [...(proc.env ?? []), ...o.env];
     const user = { ...(proc.user ?? {}) };
     if (o.user !== undefined) {
-      const [u, g] = o.user.split(':', 2);
+      const [u = '', g] = o.user.split(':', 2);
       user.uid = intOf(u, 'uid');
       if (g !== undefined) user.gid = intOf(g, 'gid');
     }
@@ -137,9 +137,9 @@ function execCgroups(rec: CgroupRecord, specs: string[]): CgroupRecord {
     const [ctrl, sub] = i >= 0 ? [spec.slice(0, i), spec.slice(i + 1)] : ['', spec];
     const keys = Object.keys(dirs).filter((k) => (ctrl ? k.split(',').includes(ctrl) || (ctrl === 'unified' && k === '') : true));
     if (!keys.length) throw new CartonError(`--cgroup ${spec}: the container has no cgroup for controller "${ctrl}"`);
-    for (const k of keys) {
-      const d = path.join(rec.dirs[k], sub);
-      if (d !== rec.dirs[k] && !d.startsWith(rec.dirs[k] + '/')) throw new CartonError(`--cgroup ${spec}: path escapes the container's cgroup`);
+    for (const [k, base] of Object.entries(rec.dirs).filter(([k]) => keys.includes(k))) {
+      const d = path.join(base, sub);
+      if (d !== base && !d.startsWith(base + '/')) throw new CartonError(`--cgroup ${spec}: path escapes the container's cgroup`);
       if (!fs.existsSync(d)) throw new CartonError(`--cgroup ${spec}: ${d}: no such file or directory`);
       dirs[k] = d;
     }

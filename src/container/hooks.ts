@@ -180,8 +180,8 @@ export function savedSpec(store: Store, id: string): Spec | undefined {
 export function nsPid(hostPid: number): number {
   try {
     const m = /^NSpid:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${hostPid}/status`, 'utf8'));
-    const ids = m ? m[1].trim().split(/\s+/).map(Number) : [];
-    return ids.length ? ids[ids.length - 1] : hostPid;
+    const ids = (m?.[1] ?? '').trim().split(/\s+/).map(Number);
+    return ids[ids.length - 1] || hostPid;
   } catch {
     return hostPid;
   }

@@ -28,12 +28,12 @@ function receiveListenerFd(chan: InitChannel): number {
   };
   let m = next();
   // init's --debug phases (MSG.TRACE, protocol.h) may come first.
-  while (m.data.length && String.fromCharCode(m.data[0]) === MSG.TRACE) {
+  while (m.data.toString('latin1', 0, 1) === MSG.TRACE) {
     phase(m.data.subarray(1).toString('utf8'));
     m = next();
   }
   if (m.data.length === 0) throw new SetupError('carton-init exited before it sent the seccomp listener fd');
-  const type = String.fromCharCode(m.data[0]);
+  const type = m.data.toString('latin1', 0, 1);
   if (type === MSG.ERROR || type !== MSG_SECCOMP || m.fd < 0) {
     if (m.fd >= 0) addon().close(m.fd);
     if (type === MSG.ERROR) throw new SetupError(m.data.subarray(1).toString('utf8').trim());

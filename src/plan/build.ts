@@ -96,8 +96,9 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   const linux = spec.linux ?? {};
   const nsJoin: Plan['nsJoin'] = [];
   let nsNew = 0;
-  for (const ns of linux.namespaces ?? []) {
+  for (const [i, ns] of (linux.namespaces ?? []).entries()) {
     const flag = NAMESPACES[ns.type];
+    if (flag === undefined) throw new CartonError(`config.json: /linux/namespaces/${i}/type: unknown namespace "${ns.type}"`, { kind: 'invalid-config', field: `linux.namespaces[${i}].type` });
     if (ns.path) nsJoin.push({ flag, path: ns.path });
     else nsNew |= flag;
   }
@@ -127,7 +128,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     domainname: spec.domainname || undefined,
     rootfs: b.rootfs,
     rootReadonly: Boolean(spec.root?.readonly),
-    rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
+    rootfsPropagation: (linux.rootfsPropagation && PROPAGATION[linux.rootfsPropagation]) || MS.SLAVE | MS.REC,
     noPivot: o.noPivot,
     mounts,
     devices: setupDev ? planDevices(linux.devices, userNs) : [],

@@ -90,7 +90,8 @@ function ioPriority(spec: Spec): number | undefined {
 const MPOL: Record<string, number> = {
   MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5, MPOL_WEIGHTED_INTERLEAVE: 6,
 };
-const MPOL_FLAG: Record<string, number> = { MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15 };
+const MPOL_FLAG = { MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15 };
+const mpolFlag = (f: string): number | undefined => (Object.hasOwn(MPOL_FLAG, f) ? MPOL_FLAG[f as keyof typeof MPOL_FLAG] : undefined);
 /** What the plan decoder takes: 16 words, 1024 nodes. */
 const MAX_NODES = 1024;
 
@@ -116,8 +117,9 @@ function memoryPolicy(spec: Spec): PlanMemoryPolicy | undefined {
   if (mode === undefined) throw new CartonError(`${at}/mode: unknown mode "${mp.mode}"`);
   let flags = 0;
   for (const f of mp.flags ?? []) {
-    if (MPOL_FLAG[f] === undefined) throw new CartonError(`${at}/flags: unknown flag "${f}"`);
-    flags |= MPOL_FLAG[f];
+    const bit = mpolFlag(f);
+    if (bit === undefined) throw new CartonError(`${at}/flags: unknown flag "${f}"`);
+    flags |= bit;
   }
   if ((flags & MPOL_FLAG.MPOL_F_STATIC_NODES) && (flags & MPOL_FLAG.MPOL_F_RELATIVE_NODES)) {
     throw new CartonError(`${at}/flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other`);
@@ -130,7 +132,7 @@ function memoryPolicy(spec: Spec): PlanMemoryPolicy | undefined {
   const words: bigint[] = [];
   for (const n of nodes) {
     while (words.length <= n >> 6) words.push(0n);
-    words[n >> 6] |= 1n << BigInt(n & 63);
+    words[n >> 6] = (words[n >> 6] ?? 0n) | (1n << BigInt(n & 63));
   }
   return { mode, flags, nodes: words };
 }

@@ -161,7 +161,7 @@ export function planSeccomp(s: Seccomp | undefined, noNewPrivileges: boolean): S
   const wk = (s.flags ?? []).indexOf('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
   // The kernel refuses this flag without a listener (EINVAL at install time).
   if (wk >= 0 && !notify) throw new CartonError(`${where}/flags/${wk}: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule`);
-  let flags = (s.flags ?? []).reduce((f, name) => f | FLAGS[name], 0);
+  let flags = (s.flags ?? []).reduce((f, name) => f | (FLAGS[name] ?? 0), 0);
   if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
   const stage = !noNewPrivileges ? SeccompStage.BeforeUser : notify ? SeccompStage.BeforeReady : SeccompStage.BeforeExec;
   return { flags, stage, program: out.program, listenerPath: notify ? s.listenerPath : undefined, listenerMetadata: s.listenerMetadata };

@@ -2,6 +2,7 @@
 // (runtime/v2/binary.go): `-namespace N -address A -publish-binary P -id ID
 // [-bundle B] [-debug] start|delete`, and with no action the serving shim
 // that `start` spawns.
+import { errMessage, firstLine } from '../errors';
 import { FlagError, parseFlags } from './flags';
 import type { TaskServiceFactory } from './types';
 
@@ -50,6 +51,6 @@ export async function runShim(argv: string[], factory: TaskServiceFactory, self:
         return fail(`unknown action "${f.action}"`);
     }
   } catch (e) {
-    return fail((e as Error).message.split('\n')[0]);
+    return fail(firstLine(errMessage(e)));
   }
 }

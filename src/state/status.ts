@@ -22,7 +22,9 @@ export function procStat(pid: number): ProcStat | null {
   }
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); starttime is field 22.
-  return { state: rest[0], startTime: rest[19] };
+  const [state] = rest;
+  const startTime = rest[19];
+  return state === undefined || startTime === undefined ? null : { state, startTime };
 }
 
 export function isAlive(s: StoredState): boolean {

@@ -122,7 +122,8 @@ export class DbusConnection {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.signals.findIndex((s) => s.fields[Field.MEMBER] === member && match(s.body));
-      if (i >= 0) return this.signals.splice(i, 1)[0].body;
+      const [found] = i >= 0 ? this.signals.splice(i, 1) : [];
+      if (found) return found.body;
       const m = this.readMessage(deadline);
       if (m.type === MsgType.SIGNAL) this.signals.push(m);
     }

@@ -49,7 +49,7 @@ export function unitFor(cgroupsPath: string | undefined, id: string): Unit {
   if (parts.length !== 3) {
     throw new SetupError(`linux.cgroupsPath: expected "slice:prefix:name" for the systemd cgroup driver, got "${spec}"`);
   }
-  const [slice0, prefix, name] = parts;
+  const [slice0, prefix = '', name] = parts;
   if (!name) throw new SetupError(`linux.cgroupsPath "${spec}": the unit name is empty`);
   if (name.endsWith('.slice')) {
     throw new SetupError(`linux.cgroupsPath "${spec}": a slice as the container's own unit is not supported; name a scope`);

@@ -41,8 +41,9 @@ export const io: Controller = {
     const ios: Array<Record<string, unknown>> = [];
     for (const line of (read('io.stat') ?? '').split('\n')) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 2) continue;
-      const [major, minor] = f[0].split(':').map(Number);
+      const [dev] = f;
+      if (dev === undefined || f.length < 2) continue;
+      const [major, minor] = dev.split(':').map(Number);
       const kv = Object.fromEntries(f.slice(1).map((x) => x.split('=')).map(([k, val]) => [k, Number(val)]));
       const e = (op: string, value: number) => ({ ...(major ? { major } : {}), ...(minor ? { minor } : {}), op, ...(value ? { value } : {}) });
       bytes.push(e('Read', kv.rbytes ?? 0), e('Write', kv.wbytes ?? 0));

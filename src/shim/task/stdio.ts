@@ -111,8 +111,10 @@ export class ProcessIO {
       addon().close(errR);
     }
     const logger = this.logger;
+    // fd 5 is the 'pipe' the logging binary closes or writes to when ready (stdio above).
+    const ready = (logger.stdio as unknown as Array<net.Socket | null>)[5];
+    if (!ready) throw new ShimError(Code.INTERNAL, `failed to start logging binary ${u.pathname}: no readiness pipe`);
     await new Promise<void>((resolve, reject) => {
-      const ready = (logger.stdio as unknown as net.Socket[])[5];
       const fail = (e: Error) => reject(new ShimError(Code.INTERNAL, `failed to start logging binary ${u.pathname}: ${errText(e)}`));
       logger.once('error', fail);
       ready.once('data', () => resolve());
@@ -120,7 +122,7 @@ export class ProcessIO {
       ready.once('error', fail);
       logger.once('exit', (code) => (code ? fail(new Error(`exit status ${code}`)) : resolve()));
     });
-    ((logger.stdio as unknown as net.Socket[])[5]).destroy();
+    ready.destroy();
     logger.unref();
     return [outW, errW];
   }

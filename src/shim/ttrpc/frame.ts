@@ -77,15 +77,23 @@ export class FrameReader {
     return frames;
   }
 
+  /** The first chunk, made at least n bytes long (callers check `buffered` first). */
+  private head(n: number): Buffer {
+    let first = this.chunks[0] ?? Buffer.alloc(0);
+    if (first.length < n) {
+      first = Buffer.concat(this.chunks);
+      this.chunks = [first];
+    }
+    return first;
+  }
+
   private peek(n: number): Buffer {
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0].subarray(0, n);
+    return this.head(n).subarray(0, n);
   }
 
   private take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
-    const first = this.chunks[0];
+    const first = this.head(n);
     const out = first.subarray(0, n);
     if (first.length === n) this.chunks.shift();
     else this.chunks[0] = first.subarray(n);

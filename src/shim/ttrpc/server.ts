@@ -3,6 +3,7 @@
 // a handler; the reply is a ttrpc Response{status, payload}. Handlers see and
 // return payload bytes; src/shim/ttrpc/typed.ts puts protobuf types on top.
 import * as net from 'net';
+import { errMessage, firstLine } from '../../errors';
 import { MAX_CONNECTIONS, MAX_INFLIGHT_PER_CONNECTION, refuseStranger, withPrivateUmask } from '../peer';
 import { Code, ShimError } from '../types';
 import { encodeFrame, FrameReader, MAX_MESSAGE, REQUEST, RESPONSE } from './frame';
@@ -97,7 +98,7 @@ export class TtrpcServer {
     } catch (e) {
       if (!(e instanceof ShimError)) this.onError(e, info);
       const code = e instanceof ShimError ? e.code : Code.UNKNOWN;
-      const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+      const message = firstLine(errMessage(e));
       this.reply(sock, stream, code, message);
     }
   }
