@@ -12,7 +12,6 @@ declare const CARTON_COMMIT: string;
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const COMMANDS: Record<string, () => Command> = {
   create: () => (require('./commands/create') as typeof import('./commands/create')).command,
   start: () => (require('./commands/start') as typeof import('./commands/start')).command,
@@ -32,7 +31,6 @@ const COMMANDS: Record<string, () => Command> = {
   checkpoint: () => (require('./commands/checkpoint') as typeof import('./commands/checkpoint')).command,
   restore: () => (require('./commands/restore') as typeof import('./commands/restore')).command,
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 function defaultRoot(): string {
   const xdg = process.env.XDG_RUNTIME_DIR;
@@ -80,7 +78,6 @@ export async function main(argv: string[]): Promise<number> {
  * (not yet run), so the fast path's tests can compare the two parsers.
  */
 export async function parseWithYargs(argv: string[]) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const yargs = require('yargs/yargs') as typeof import('yargs/yargs');
   let action: (() => number | Promise<number>) | undefined;
   let chosen: Args | undefined;
@@ -130,10 +127,8 @@ export async function parseWithYargs(argv: string[]) {
 /** Compile what `create` needs beyond the fast path: yargs and the config validator. */
 async function warmCodeCache(): Promise<void> {
   await parseWithYargs(['--root', '/nonexistent', 'list', '--bogus']).catch(() => undefined);
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { validateConfig } = require('./spec/validate') as typeof import('./spec/validate');
   const { exampleSpec } = require('./spec/defaults') as typeof import('./spec/defaults');
-  /* eslint-enable @typescript-eslint/no-require-imports */
   validateConfig(exampleSpec());
 }
 

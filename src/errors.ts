@@ -124,7 +124,7 @@ export function isKind(e: unknown, ...kinds: ErrorKind[]): e is CartonError {
 
 /** Node's fs errors carry a code; this reads it without `any`. */
 export function errCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+  return typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : undefined;
 }
 
 /** The message of anything thrown. */

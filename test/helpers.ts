@@ -162,7 +162,6 @@ export function statusMap(text: string): Record<string, string> {
  * so that Node never reads the message that carries it.
  */
 export function receiveConsole(sock: string): Promise<number> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { addon } = require('../src/native') as typeof import('../src/native');
   return new Promise<number>((resolve, reject) => {
     const server = net.createServer({ pauseOnConnect: true }, (conn) => {

@@ -66,7 +66,6 @@ export const command: Command = {
     for (const k of ['cwd', 'user', 'pidFile', 'consoleSocket', 'process', 'apparmor', 'processLabel']) {
       if (Array.isArray(a[k])) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} given more than once`);
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { exec } = require('../container/exec') as typeof import('../container/exec');
     try {
       return await exec(store(a), {

@@ -12,7 +12,6 @@ export const command: Command = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
   run(a) {
     positionals(a, 'list', 0);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { publicState, ownerName } = require('../container/state') as typeof import('../container/state');
     const st = store(a);
     if (!fs.existsSync(st.root) && a.rootExplicit) throw new CartonError(`open ${st.root}: no such file or directory`);

@@ -33,7 +33,6 @@ export const command: Command = {
     const { format, rest } = splitPsArgv(a.rawArgv as string[]);
     const [id, ...psArgs] = rest;
     if (id === undefined) throw new UsageError('"ps" requires a minimum of 1 argument(s)');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ps = require('../container/ps') as typeof import('../container/ps');
     const pids = ps.pids(store(a), id);
     if (format === 'json') {

@@ -14,7 +14,6 @@ export const command: Command = {
       .option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' }),
   run(a) {
     positionals(a, 'spec', 0);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { exampleSpec, toRootless } = require('../spec/defaults') as typeof import('../spec/defaults');
     const dir = path.resolve((a.bundle as string) || '.');
     const file = path.join(dir, 'config.json');

@@ -81,7 +81,9 @@ export const command: Command = {
     const [id] = positionals(a, 'update', 1);
     let r: Resources;
     if (a.resources !== undefined) {
-      const src = String(a.resources);
+      // yargs gives an array when the flag is repeated.
+      if (typeof a.resources !== 'string') throw new UsageError('--resources given more than once');
+      const src = a.resources;
       const name = src === '-' ? 'resources (stdin)' : src;
       let text: string;
       try {
@@ -89,7 +91,6 @@ export const command: Command = {
       } catch (e) {
         throw new CartonError(`open ${src}: ${errText(e)}`);
       }
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const v = require('../spec/validate') as typeof import('../spec/validate');
       const obj = v.parseConfig(text, name);
       v.validateResources(obj, name);
@@ -99,7 +100,6 @@ export const command: Command = {
       r = fromFlags(a);
     }
     if (!id) throw new UsageError('"update" requires exactly 1 argument(s)');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('../container/update') as typeof import('../container/update')).update(store(a), id, r);
     return 0;
   },

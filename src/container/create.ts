@@ -116,7 +116,7 @@ export function create(store: Store, o: CreateOptions): Created {
     phase('plan');
 
     const table = [...Array.from({ length: preserved }, (_, i) => 3 + i), fifoFd, ...(consoleFd !== undefined ? [consoleFd] : [])];
-    ({ chan, pid: initB } = launchInit(bytes, table, rec!, 'the container process was created', undefined, o.stdio));
+    ({ chan, pid: initB } = launchInit(bytes, table, rec, 'the container process was created', undefined, o.stdio));
     if (plan.nsNew & CLONE.NEWUSER) {
       // Without CAP_SETGID in our own namespace the kernel takes a gid_map
       // only after setgroups is denied for good (user_namespaces(7)).

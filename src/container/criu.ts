@@ -2,13 +2,13 @@
 // on a host where CRIU itself cannot work (this one: `criu check` fails on
 // the kernel's vDSO layout) that is said plainly rather than faked.
 import { spawnSync } from 'child_process';
-import { CartonError } from '../errors';
+import { CartonError, errCode } from '../errors';
 
 /** Why CRIU cannot be used here: its own last error line, or that it is missing. */
 export function criuProblem(criu: string): string | undefined {
   const r = spawnSync(criu, ['check'], { encoding: 'utf8', timeout: 30000 });
-  const err = r.error as NodeJS.ErrnoException | undefined;
-  if (err?.code === 'ENOENT') return `exec: "${criu}": executable file not found in $PATH`;
+  const err = r.error;
+  if (errCode(err) === 'ENOENT') return `exec: "${criu}": executable file not found in $PATH`;
   if (err) return `${criu} check: ${err.message}`;
   if (r.status === 0) return undefined;
   // CRIU's last lines say what failed and, before them, why: keep three.

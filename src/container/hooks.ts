@@ -10,7 +10,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CartonError } from '../errors';
+import { CartonError, errCode } from '../errors';
 import { warn } from '../log';
 import { HookKind, type PlanHook } from '../plan/types';
 import type { Hook, Spec } from '../spec/types';

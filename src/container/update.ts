@@ -20,7 +20,7 @@ export function merge(old: Resources, upd: Resources): Resources {
     const plain = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
     out[k] = plain(v) && plain(prev) && k !== 'unified' && k !== 'rdma' ? { ...(prev as object), ...(v as object) } : v;
   }
-  return out as Resources;
+  return out;
 }
 
 export function update(store: Store, id: string, upd: Resources): void {

@@ -7,9 +7,9 @@ import { RLIMITS } from './linux';
 import type { Plan } from './types';
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
-/** JSON numbers above 2^53 are not exact; anything at 2^64-1 means "infinity". */
+/** JSON numbers above 2^53 are not exact: 18446744073709551615 (2^64-1, "infinity") parses to 2^64. */
 function rlim(v: number): bigint {
-  return v >= 18446744073709551615 ? RLIM_INFINITY : BigInt(Math.trunc(v));
+  return v >= 2 ** 64 ? RLIM_INFINITY : BigInt(Math.trunc(v));
 }
 
 export type ProcessPart = Pick<Plan, 'cwd' | 'args' | 'env' | 'user' | 'rlimits' | 'caps' | 'noNewPrivileges' | 'oomScoreAdj' | 'terminal'>;

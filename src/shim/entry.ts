@@ -3,7 +3,6 @@
 import { runShim } from './main';
 import type { TaskServiceFactory } from './types';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const factory: TaskServiceFactory = (ctx) => (require('./task') as typeof import('./task')).createTaskService(ctx);
 
 // argv[1] is the script node runs: this shim's own path, to spawn the serving shim from.

@@ -103,7 +103,8 @@ export function frontDoor(containerdAddress: string, namespace: string, log: (l:
           log(`front door: ${(e as Error).message}; the relay falls back`);
           return undefined;
         })
-        .then((reply) => sock.end(reply ?? Buffer.from('F')));
+        .then((reply) => sock.end(reply ?? Buffer.from('F')))
+        .catch(() => sock.destroy());
     });
   };
 

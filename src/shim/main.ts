@@ -8,11 +8,9 @@ import type { TaskServiceFactory } from './types';
 
 // Each action loads only its own modules: `start` and `delete` run once per
 // container, and evaluating the Task service's modules would be wasted there.
-/* eslint-disable @typescript-eslint/no-require-imports */
 const startShim: typeof import('./start').startShim = (...a) => (require('./start') as typeof import('./start')).startShim(...a);
 const deleteShim: typeof import('./delete').deleteShim = (...a) => (require('./delete') as typeof import('./delete')).deleteShim(...a);
 const serve: typeof import('./serve').serve = (...a) => (require('./serve') as typeof import('./serve')).serve(...a);
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const NAME = 'containerd-shim-carton-v2';
 

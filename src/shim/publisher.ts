@@ -99,11 +99,11 @@ export class ShimPublisher implements Publisher {
     return new Promise((resolve, reject) => {
       const child = spawn(this.o.publishBinary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
-      child.stderr!.on('data', (d) => (err += String(d)));
+      child.stderr.on('data', (d) => (err += String(d)));
       child.on('error', reject);
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${this.o.publishBinary} publish exited ${code}: ${err.trim().split('\n')[0]}`))));
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(encode('google.protobuf.Any', item.any));
+      child.stdin.on('error', () => {});
+      child.stdin.end(encode('google.protobuf.Any', item.any));
     });
   }
 }

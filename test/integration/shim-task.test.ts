@@ -12,7 +12,6 @@ if (!process.env.CARTON_SHIM_TEST_PRIVATE_NS) {
   });
   process.exit(r.status ?? 1);
 }
-/* eslint-disable import/first */
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -249,7 +248,7 @@ t.test('kill with all, pause and resume seen in State and the freezer, stats, up
   const st = await svc.Stats({ id });
   t.equal(st.stats.typeUrl, 'io.containerd.cgroups.v1.Metrics', 'v1 Metrics on this hybrid host');
   const m = st.stats.object;
-  t.ok(m.memory.usage.usage > 0, `memory usage ${m.memory.usage.usage}`);
+  t.ok(m.memory.usage.usage > 0, `memory usage ${String(m.memory.usage.usage)}`);
   t.ok(m.memory.usage.usage < 1 << 30, 'memory usage below 1 GiB');
   t.equal(m.pids.current, 3, 'pids.current: sh and two sleeps');
   t.ok(m.cpu.usage.total > 0, 'cpu usage counted');

@@ -144,7 +144,6 @@ t.test('cpu shares to v2 weight, as runc converts', async (t) => {
 });
 
 t.test('exec plan: joins the init\'s namespaces, T_EXEC instead of a rootfs, no fifo', async (t) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { buildExecPlan } = require('../../src/plan/exec') as typeof import('../../src/plan/exec');
   const p = buildExecPlan({ cwd: '/w', args: ['sh'], env: ['A=1'], capabilities: { inheritable: [] } }, { id: 'c1', initPid: 42, namespaces: ['user', 'mount', 'pid'], preserved: 1, console: true, where: 'exec' });
   t.same(p.nsJoin.map((j) => j.path), ['/proc/42/ns/user', '/proc/42/ns/mnt', '/proc/42/ns/pid']);

@@ -83,7 +83,7 @@ t.test('server <-> client round trip through containerd.task.v2.Task', async (t)
   // A test-only service: enough methods to exercise types, errors, Any and concurrency.
   registerTyped(server, TASK, {
     async State(req) {
-      if (req.id === 'missing') throw new ShimError(Code.NOT_FOUND, `container ${req.id}: not found`);
+      if (req.id === 'missing') throw new ShimError(Code.NOT_FOUND, `container ${String(req.id)}: not found`);
       return { id: req.id, bundle: '/b', pid: 42, status: 2, exitStatus: 0, exitedAt: { seconds: 1700000000, nanos: 5 }, execId: req.execId };
     },
     async Create(req) {

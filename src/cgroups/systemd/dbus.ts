@@ -112,7 +112,11 @@ export class DbusConnection {
         continue;
       }
       if (m.fields[Field.REPLY_SERIAL] !== serial) continue;
-      if (m.type === MsgType.ERROR) throw new DbusError(String(m.fields[Field.ERROR_NAME]), String(m.body[0] ?? m.fields[Field.ERROR_NAME]));
+      if (m.type === MsgType.ERROR) {
+        const name = m.fields[Field.ERROR_NAME];
+        const text = m.body[0];
+        throw new DbusError(typeof name === 'string' ? name : 'org.freedesktop.DBus.Error.Failed', typeof text === 'string' ? text : 'D-Bus error without a message');
+      }
       return m.body;
     }
   }

@@ -45,7 +45,8 @@ function runJob(conn: DbusConnection, member: string, sig: string, body: Value[]
   conn.call(MANAGER, 'Subscribe', '', []);
   const [job] = conn.call(MANAGER, member, sig, body);
   const [, , , result] = conn.waitSignal('JobRemoved', (s) => s[1] === job);
-  return String(result);
+  // JobRemoved is (uoss): the fourth member is the job's result string.
+  return typeof result === 'string' ? result : '';
 }
 
 export function startUnit(unit: Unit, pid: number, r: Resources | undefined, layout: CgroupLayout): void {

@@ -19,6 +19,12 @@ function alignOf(sig: string): number {
   return n;
 }
 
+/** A string-typed value ('s', 'o', 'g'): anything else is the caller's mistake. */
+function str(v: Value, sig: string): string {
+  if (typeof v !== 'string') throw new WireError(`a ${typeof v} given for type "${sig}"`);
+  return v;
+}
+
 /** The i-th value a struct or message body needs, which the caller must have given. */
 function nth(vals: Value[], i: number, sig: string): Value {
   const v = vals[i];
@@ -116,7 +122,7 @@ export class Writer {
         return;
       case 's':
       case 'o': {
-        const b = Buffer.from(String(v));
+        const b = Buffer.from(str(v, sig));
         this.room(5 + b.length);
         this.u32At(this.len, b.length);
         b.copy(this.buf, this.len + 4);
@@ -125,7 +131,7 @@ export class Writer {
         return;
       }
       case 'g': {
-        const b = Buffer.from(String(v));
+        const b = Buffer.from(str(v, sig));
         this.room(2 + b.length);
         this.buf[this.len] = b.length;
         b.copy(this.buf, this.len + 1);
@@ -278,7 +284,7 @@ const FIELD_SIG: Record<number, string> = { 1: 'o', 2: 's', 3: 's', 4: 's', 5: '
 export function encodeMessage(m: { type: MsgType; serial: number; fields: Partial<Record<Field, Value>>; sig: string; body: Value[] }): Buffer {
   const body = new Writer();
   splitSig(m.sig).forEach((t, i) => body.write(t, nth(m.body, i, m.sig)));
-  const fields: Value[] = Object.entries(m.fields).map(([k, v]) => [Number(k), { sig: FIELD_SIG[Number(k)] ?? 'v', value: v as Value }]);
+  const fields: Value[] = Object.entries(m.fields).map(([k, v]) => [Number(k), { sig: FIELD_SIG[Number(k)] ?? 'v', value: v }]);
   if (m.sig) fields.push([Field.SIGNATURE, { sig: 'g', value: m.sig }]);
   const w = new Writer();
   w.write('y', 'l'.charCodeAt(0));

@@ -44,7 +44,7 @@ export const io: Controller = {
       const [dev] = f;
       if (dev === undefined || f.length < 2) continue;
       const [major, minor] = dev.split(':').map(Number);
-      const kv = Object.fromEntries(f.slice(1).map((x) => x.split('=')).map(([k, val]) => [k, Number(val)]));
+      const kv = Object.fromEntries(f.slice(1).map((x): [string, number] => { const [k = '', val] = x.split('='); return [k, Number(val)]; }));
       const e = (op: string, value: number) => ({ ...(major ? { major } : {}), ...(minor ? { minor } : {}), op, ...(value ? { value } : {}) });
       bytes.push(e('Read', kv.rbytes ?? 0), e('Write', kv.wbytes ?? 0));
       ios.push(e('Read', kv.rios ?? 0), e('Write', kv.wios ?? 0));

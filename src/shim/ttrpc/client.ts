@@ -99,7 +99,7 @@ export class TtrpcClient {
         this.sock.write(encodeFrame(stream, REQUEST, req));
       } catch (e) {
         this.pending.delete(stream);
-        done(() => reject(e as Error));
+        done(() => reject(e instanceof Error ? e : new Error(String(e))));
       }
     });
   }

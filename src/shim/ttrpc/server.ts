@@ -90,9 +90,9 @@ export class TtrpcServer {
       const req = decode('ttrpc.Request', payload);
       info = { service: req.service, method: req.method, timeoutNano: req.timeoutNano, metadata: req.metadata };
       const service = this.services.get(req.service);
-      if (!service) throw new ShimError(Code.UNIMPLEMENTED, `service ${req.service}`);
+      if (!service) throw new ShimError(Code.UNIMPLEMENTED, `service ${String(req.service)}`);
       const handler = service.get(req.method);
-      if (!handler) throw new ShimError(Code.UNIMPLEMENTED, `method ${req.method}`);
+      if (!handler) throw new ShimError(Code.UNIMPLEMENTED, `method ${String(req.method)}`);
       const out = await handler(req.payload, info);
       this.reply(sock, stream, 0, '', out);
     } catch (e) {
