@@ -3,13 +3,14 @@
 // the bundled dist/carton.js.
 import * as fs from 'fs';
 import * as path from 'path';
+import { CartonError } from './errors';
 
 function findRoot(start: string): string {
   let dir = start;
   for (;;) {
     if (fs.existsSync(path.join(dir, 'binding.gyp'))) return dir;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error(`cannot find the carton package root above ${start}`);
+    if (up === dir) throw new CartonError(`cannot find the carton package root above ${start}`, { kind: 'internal' });
     dir = up;
   }
 }

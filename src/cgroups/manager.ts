@@ -39,10 +39,10 @@ export function systemdUnit(cgroupsPath: string | undefined, id: string): system
 export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string): string {
   if (!cgroupsPath) return `${DEFAULT_PARENT}/${id}`;
   if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) {
-    throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`);
+    throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`, { kind: 'invalid-config' });
   }
   const norm = path.posix.normalize(cgroupsPath);
-  if (norm.split('/').includes('..')) throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" escapes the cgroup hierarchy`);
+  if (norm.split('/').includes('..')) throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" escapes the cgroup hierarchy`, { kind: 'invalid-config' });
   return norm;
 }
 
@@ -152,7 +152,7 @@ function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources): Plac
     if (fields.length) {
       const where = layout.mode === 'v1' ? 'no cgroup v1 hierarchy has it' : layout.mode === 'v2' ? `not enabled in ${rec.dirs['']}` : `not mounted as cgroup v1, and not enabled in ${rec.dirs['']}`;
       const v2name = alt && alt.name !== c.name ? ` (v2: ${alt.name})` : !alt && c.name.startsWith('net_') ? ' (cgroup v2 has no equivalent)' : '';
-      throw new SetupError(`${fields[0]}: the ${c.name} cgroup controller${v2name} is not available on this host: ${where}`);
+      throw new SetupError(`${fields[0]}: the ${c.name} cgroup controller${v2name} is not available on this host: ${where}`, { kind: 'host-lacks' });
     }
   }
   return out;
@@ -161,7 +161,7 @@ function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources): Plac
 /** Checks that need no cgroup directory, done before anything is created. */
 export function checkSupported(r: Resources | undefined, layout: CgroupLayout = hostLayout()): void {
   if (r?.unified && Object.keys(r.unified).length && !layout.unified) {
-    throw new SetupError('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1');
+    throw new SetupError('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1', { kind: 'invalid-config' });
   }
   if (r?.unified) v2.unifiedWrites(r.unified, Object.keys(r.unified).map(controllerOf), '');
   if (layout.mode === 'v2') {

@@ -30,7 +30,7 @@ function freezerOf(rec: CgroupRecord): { dir: string; impl: typeof v1.freezer | 
   const v1dir = Object.entries(rec.dirs).find(([k]) => k.split(',').includes('freezer'))?.[1];
   if (v1dir !== undefined) return { dir: v1dir, impl: v1.freezer };
   if (rec.dirs['']) return { dir: rec.dirs[''], impl: v2.freezer };
-  throw new SetupError('the freezer cgroup controller is not available on this host');
+  throw new SetupError('the freezer cgroup controller is not available on this host', { kind: 'host-lacks' });
 }
 
 export function freeze(rec: CgroupRecord): void {

@@ -14,7 +14,7 @@ export const command: Command = {
     positionals(a, 'list', 0);
     const { publicState, ownerName } = require('../container/state') as typeof import('../container/state');
     const st = store(a);
-    if (!fs.existsSync(st.root) && a.rootExplicit) throw new CartonError(`open ${st.root}: no such file or directory`);
+    if (!fs.existsSync(st.root) && a.rootExplicit) throw new CartonError(`open ${st.root}: no such file or directory`, { kind: 'not-found' });
     const states = [];
     for (const id of st.ids()) {
       try {

@@ -76,14 +76,14 @@ export interface Created {
 export function create(store: Store, o: CreateOptions): Created {
   const bundle = loadBundle(o.bundle);
   const proc = bundle.spec.process!;
-  if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty');
-  if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket');
-  if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`);
+  if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty', { kind: 'usage' });
+  if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket', { kind: 'usage' });
+  if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`, { kind: 'usage' });
   if (process.geteuid?.() !== 0 && bundle.spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path) && proc.user?.additionalGids?.length) {
-    throw new CartonError('config.json: /process/user/additionalGids: cannot set supplementary groups without root: setgroups is denied in a rootless user namespace');
+    throw new CartonError('config.json: /process/user/additionalGids: cannot set supplementary groups without root: setgroups is denied in a rootless user namespace', { kind: 'invalid-config' });
   }
   cgroups.checkSupported(bundle.spec.linux?.resources);
-  if (o.systemdCgroup && isRootless(o.rootless)) throw new SetupError('--systemd-cgroup: rootless containers under a systemd user manager are not supported; use the cgroupfs driver');
+  if (o.systemdCgroup && isRootless(o.rootless)) throw new SetupError('--systemd-cgroup: rootless containers under a systemd user manager are not supported; use the cgroupfs driver', { kind: 'unsupported' });
   const unit = o.systemdCgroup ? cgroups.systemdUnit(bundle.spec.linux?.cgroupsPath, o.id) : undefined;
   const cgPath = unit?.path ?? cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id);
 

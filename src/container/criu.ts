@@ -19,6 +19,6 @@ export function criuProblem(criu: string): string | undefined {
 /** Both operations end here: with the reason CRIU is unusable, or that carton lacks the feature. */
 export function refuse(op: 'checkpoint' | 'restore', criu: string): never {
   const problem = criuProblem(criu);
-  if (problem) throw new CartonError(`${op} failed: CRIU is not usable on this host: ${problem}`);
-  throw new CartonError(`${op} failed: ${op} is not supported by this version of carton`);
+  if (problem) throw new CartonError(`${op} failed: CRIU is not usable on this host: ${problem}`, { kind: 'host-lacks' });
+  throw new CartonError(`${op} failed: ${op} is not supported by this version of carton`, { kind: 'unsupported' });
 }

@@ -74,9 +74,9 @@ export function kill(store: Store, id: string, sig: number, all: boolean): void 
   const lock = store.lock(id, false);
   try {
     const s = store.read(id);
-    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running');
+    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running', { kind: 'bad-state' });
     if (all) signalAll(s, sig);
-    if (!signalInit(s, sig) && !all) throw new CartonError('container not running');
+    if (!signalInit(s, sig) && !all) throw new CartonError('container not running', { kind: 'bad-state' });
   } finally {
     lock.release();
   }

@@ -17,7 +17,7 @@ export function pids(store: Store, id: string): number[] {
 
 export function table(pidList: number[], psArgs: string[]): string {
   const r = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
-  if (r.error) throw new CartonError(`exec: "ps": ${r.error.message}`);
+  if (r.error) throw new CartonError(`exec: "ps": ${r.error.message}`, { kind: 'invalid-config' });
   const out = (r.stdout ?? '') + (r.stderr ?? '');
   if (r.status !== 0) throw new CartonError(`exit status ${r.status}: ${firstLine(out.trim())}`);
   const lines = out.split('\n');

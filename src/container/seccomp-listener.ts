@@ -49,7 +49,7 @@ export function relaySeccompListener(chan: InitChannel, sc: SeccompPlan, st: Pro
     try {
       sock = addon().connectUnix(sc.listenerPath!);
     } catch (e) {
-      throw new SetupError(`config.json: /linux/seccomp/listenerPath: ${errText(e)}`);
+      throw new SetupError(`config.json: /linux/seccomp/listenerPath: ${errText(e)}`, { kind: 'invalid-config' });
     }
     const msg = {
       ociVersion: '1.3.0',

@@ -27,7 +27,7 @@ export function update(store: Store, id: string, upd: Resources): void {
   const lock = store.lock(id, true);
   try {
     const s = store.read(id);
-    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running');
+    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running', { kind: 'bad-state' });
     const file = path.join(store.dir(id), 'config.json');
     // exact: the seccomp values in this copy are what later execs compile
     const spec = parseExact(fs.readFileSync(file, 'utf8')) as Spec;

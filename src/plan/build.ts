@@ -52,12 +52,12 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
   if (type === 'cgroup') return cgroupMounts(target, opts.flags, o.layout, o.cgroup, cgroupNs);
   const base = { target, propagation: opts.propagation, attrClr: opts.attrClr, attrSet: opts.attrSet, data: opts.data.join(',') };
   if (type === 'bind' || opts.bind) {
-    if (!mnt.source) throw new CartonError(`${where}: a bind mount needs a source`);
+    if (!mnt.source) throw new CartonError(`${where}: a bind mount needs a source`, { kind: 'invalid-config' });
     const source = path.resolve(b.dir, mnt.source);
     try {
       fs.statSync(source);
     } catch (e) {
-      throw new CartonError(`${where}: source ${source}: ${errText(e)}`);
+      throw new CartonError(`${where}: source ${source}: ${errText(e)}`, { kind: 'invalid-config' });
     }
     // In a user namespace (new or joined) the container's root may not reach
     // the source's path: as runc, the runtime opens it (stage A, open_tree).
@@ -142,7 +142,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     fds: { fifo: first, console: o.console ? first + 1 : NO_FD, sync: first + (o.console ? 3 : 2), firstOwn: first },
     sessionKeyring: o.noNewKeyring ? undefined : `_ses.${o.id}`,
     timeOffsets: Object.entries(linux.timeOffsets ?? {}).map(([clock, v]) => {
-      if (CLOCKS[clock] === undefined) throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`);
+      if (CLOCKS[clock] === undefined) throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`, { kind: 'invalid-config' });
       return { clock: CLOCKS[clock], secs: BigInt(v.secs ?? 0), nsecs: v.nanosecs ?? 0 };
     }),
     seccomp: planSeccomp(linux.seccomp, Boolean(proc.noNewPrivileges)),

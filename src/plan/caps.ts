@@ -17,7 +17,7 @@ function mask(names: string[] | undefined, set: string): bigint {
   let m = 0n;
   for (const n of names ?? []) {
     const i = (CAPABILITIES as readonly string[]).indexOf(n);
-    if (i < 0) throw new CartonError(`config.json: /process/capabilities/${set}: unknown capability "${n}"`);
+    if (i < 0) throw new CartonError(`config.json: /process/capabilities/${set}: unknown capability "${n}"`, { kind: 'invalid-config' });
     m |= 1n << BigInt(i);
   }
   return m;

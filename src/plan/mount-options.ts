@@ -76,7 +76,7 @@ export function parseOptions(options: string[] | undefined, where: string): Pars
     } else if (o === 'idmap' || o === 'ridmap') {
       if (p.idmap !== 'ridmap') p.idmap = o;
     } else if (UNSUPPORTED.has(o)) {
-      throw new CartonError(`${where}: mount option "${o}" is not supported by this version of carton`);
+      throw new CartonError(`${where}: mount option "${o}" is not supported by this version of carton`, { kind: 'unsupported' });
     } else {
       p.data.push(o);
     }

@@ -18,7 +18,7 @@ export type ProcessPart = Pick<Plan, 'cwd' | 'args' | 'env' | 'user' | 'rlimits'
 export function planProcess(proc: Process, where: string): ProcessPart {
   const rlimits = (proc.rlimits ?? []).map((r) => {
     const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new CartonError(`${where}/rlimits: unknown rlimit type "${r.type}"`);
+    if (resource === undefined) throw new CartonError(`${where}/rlimits: unknown rlimit type "${r.type}"`, { kind: 'invalid-config' });
     return { resource, soft: rlim(r.soft), hard: rlim(r.hard) };
   });
   return {

@@ -1,6 +1,7 @@
 // containerd-shim-*-v2 command line, parsed as Go's flag package does
 // (containerd's own shims use it): `-name value`, `--name value`,
 // `-name=value`, booleans bare or `=true`; the first non-flag is the action.
+import { CartonError } from '../errors';
 export interface ShimFlags {
   namespace: string;
   address: string;
@@ -13,7 +14,13 @@ export interface ShimFlags {
   action: string;
 }
 
-export class FlagError extends Error {}
+/** A bad shim command line (containerd's flags); main.ts exits 2 for it, as Go's flag package does. */
+export class FlagError extends CartonError {
+  constructor(message: string) {
+    super(message, { kind: 'usage', exitCode: 2 });
+    this.name = 'FlagError';
+  }
+}
 
 const STRINGS: Record<string, keyof ShimFlags> = {
   namespace: 'namespace', address: 'address', 'publish-binary': 'publishBinary', id: 'id', bundle: 'bundle', socket: 'socket',

@@ -27,7 +27,7 @@ export interface StoredState {
 const ID_RE = /^[\w+\-.]+$/;
 
 export function checkId(id: string): void {
-  if (!id || !ID_RE.test(id) || id === '.' || id === '..') throw new CartonError(`invalid container id format: ${id}`);
+  if (!id || !ID_RE.test(id) || id === '.' || id === '..') throw new CartonError(`invalid container id format: ${id}`, { kind: 'usage' });
 }
 
 export class Store {
@@ -59,7 +59,7 @@ export class Store {
     try {
       fs.mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (e) {
-      if (errCode(e) === 'EEXIST') throw new CartonError(`container with id exists: ${id}`);
+      if (errCode(e) === 'EEXIST') throw new CartonError(`container with id exists: ${id}`, { kind: 'exists' });
       throw new CartonError(`create state directory ${this.dir(id)}: ${errText(e)}`);
     }
     return Lock.take(this.dir(id), true);

@@ -5,17 +5,28 @@
 // for root (no bus daemon, so no Hello and no destination routing), the one
 // systemctl uses when it runs as root; it needs no dbus-daemon.
 import * as fs from 'fs';
+import { CartonError, type ErrorKind } from '../../errors';
 import { addon } from '../../native';
 import { decodeMessage, encodeMessage, Field, messageSize, MsgType, type Message, type Value } from './wire';
 
 export const PRIVATE_SOCKET = '/run/systemd/private';
 
 /** An error reply: `name` is the D-Bus error name (org.freedesktop.systemd1.NoSuchUnit, ...). */
-export class DbusError extends Error {
-  constructor(override readonly name: string, message: string) {
-    super(message);
+export class DbusError extends CartonError {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message, { kind: DBUS_KIND[name] ?? 'failed' });
   }
 }
+
+const DBUS_KIND: Record<string, ErrorKind> = {
+  'org.freedesktop.systemd1.NoSuchUnit': 'not-found',
+  'org.freedesktop.systemd1.UnitExists': 'exists',
+  'org.freedesktop.DBus.Error.AccessDenied': 'denied',
+  'org.freedesktop.DBus.Error.Timeout': 'timeout',
+};
 
 export class DbusConnection {
   private serial = 0;
@@ -37,7 +48,7 @@ export class DbusConnection {
       const uid = Buffer.from(String(process.getuid!())).toString('hex');
       c.send(Buffer.from(`\0AUTH EXTERNAL ${uid}\r\nBEGIN\r\n`));
       const line = c.readLine(timeoutMs);
-      if (!line.startsWith('OK ')) throw new Error(`authentication refused: ${line.trim()}`);
+      if (!line.startsWith('OK ')) throw new CartonError(`authentication refused: ${line.trim()}`, { kind: 'denied' });
       return c;
     } catch (e) {
       c.close();
@@ -60,10 +71,10 @@ export class DbusConnection {
   /** Reads more bytes into `pending`, waiting at most until `deadline`. */
   private fill(deadline: number): void {
     const left = deadline - Date.now();
-    if (left <= 0 || !addon().pollIn(this.fd, left)) throw new Error('systemd did not answer in time');
+    if (left <= 0 || !addon().pollIn(this.fd, left)) throw new CartonError('systemd did not answer in time', { kind: 'timeout' });
     const chunk = Buffer.alloc(65536);
     const n = fs.readSync(this.fd, chunk);
-    if (n === 0) throw new Error('systemd closed the connection');
+    if (n === 0) throw new CartonError('systemd closed the connection', { kind: 'failed' });
     this.pending = Buffer.concat([this.pending, chunk.subarray(0, n)]);
   }
 

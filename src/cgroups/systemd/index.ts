@@ -17,7 +17,11 @@ export { unitFor, type Unit };
 const MANAGER = 'org.freedesktop.systemd1.Manager';
 
 /** The scope's name is taken: it belongs to someone else, who must keep it. */
-export class UnitExistsError extends SetupError {}
+export class UnitExistsError extends SetupError {
+  constructor(message: string) {
+    super(message, { kind: 'exists' });
+  }
+}
 
 /** Why --systemd-cgroup cannot be honoured here, or undefined when it can (sd_booted()'s test, then the socket). */
 export function unavailable(): string | undefined {

@@ -3,12 +3,20 @@
 // (D-Bus specification, "Message Protocol"). Values are plain JS: numbers
 // (bigint for 't'/'x'), strings, booleans, arrays for 'a' and structs, and
 // [signature, value] pairs for variants.
+import { CartonError } from '../../errors';
+
 export type Value = number | bigint | string | boolean | Value[] | Variant;
 export type Variant = { sig: string; value: Value };
 
 export enum MsgType { METHOD_CALL = 1, METHOD_RETURN = 2, ERROR = 3, SIGNAL = 4 }
 
-export class WireError extends Error {}
+/** A D-Bus message carton cannot encode or systemd sent malformed. */
+export class WireError extends CartonError {
+  constructor(message: string) {
+    super(message, { kind: 'failed' });
+    this.name = 'WireError';
+  }
+}
 
 const ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4, x: 8, t: 8, d: 8, s: 4, o: 4, g: 1, a: 4, '(': 8, '{': 8, v: 1, h: 4 };
 

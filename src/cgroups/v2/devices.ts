@@ -4,7 +4,7 @@
 // wins, and a rule for every device ("a *:* rwm") resets the list, so the
 // program checks rules from last to first and returns the first match.
 import { addon } from '../../native';
-import { SetupError, errText } from '../../errors';
+import { CartonError, SetupError, errText } from '../../errors';
 import type { DeviceRule } from '../types';
 
 // struct bpf_cgroup_dev_ctx { u32 access_type (type | access << 16); u32 major; u32 minor; }
@@ -103,13 +103,13 @@ export function evaluate(p: Insn[], type: 'c' | 'b', major: number, minor: numbe
     else if (op === JNEK) pc += reg[dst] !== imm >>> 0 ? off : 0;
     else if (op === EXIT) return reg[0] === 1;
   }
-  throw new Error('program fell off the end');
+  throw new CartonError('program fell off the end', { kind: 'internal' });
 }
 
 export function install(dir: string, rules: DeviceRule[]): void {
   try {
     addon().bpfDeviceInstall(dir, encode(compile(rules)));
   } catch (e) {
-    throw new SetupError(`linux.resources.devices: ${errText(e)}`);
+    throw new SetupError(`linux.resources.devices: ${errText(e)}`, { kind: 'invalid-config' });
   }
 }

@@ -20,7 +20,7 @@ export const io: Controller = {
   writes(r, read) {
     const b = r.blockIO;
     if (!b) return [];
-    if (b.leafWeight || b.weightDevice?.some((d) => d.leafWeight)) throw new SetupError(`${F}.leafWeight: cgroup v2 io has no leaf weights`);
+    if (b.leafWeight || b.weightDevice?.some((d) => d.leafWeight)) throw new SetupError(`${F}.leafWeight: cgroup v2 io has no leaf weights`, { kind: 'unsupported' });
     const bfq = read('io.bfq.weight') !== undefined;
     const w: Write[] = [];
     if (b.weight) w.push(bfq ? { field: `${F}.weight`, file: 'io.bfq.weight', value: String(b.weight) } : { field: `${F}.weight`, file: 'io.weight', value: String(blkioToIOWeight(b.weight)) });

@@ -19,10 +19,10 @@ export function unifiedWrites(unified: Record<string, string> | undefined, avail
   const w: Write[] = [];
   for (const [key, value] of Object.entries(unified ?? {})) {
     const field = `linux.resources.unified["${key}"]`;
-    if (key.includes('/') || key === '.' || key === '..' || !key) throw new SetupError(`${field}: must be a file name in the container's cgroup, without "/"`);
+    if (key.includes('/') || key === '.' || key === '..' || !key) throw new SetupError(`${field}: must be a file name in the container's cgroup, without "/"`, { kind: 'invalid-config' });
     const ctrl = controllerOf(key);
-    if (key.indexOf('.') <= 0) throw new SetupError(`${field}: not a cgroup v2 file name (<controller>.<file>)`);
-    if (ctrl !== CORE && !available.includes(ctrl)) throw new SetupError(`${field}: the ${ctrl} controller is not enabled in the cgroup v2 hierarchy ${where}`);
+    if (key.indexOf('.') <= 0) throw new SetupError(`${field}: not a cgroup v2 file name (<controller>.<file>)`, { kind: 'invalid-config' });
+    if (ctrl !== CORE && !available.includes(ctrl)) throw new SetupError(`${field}: the ${ctrl} controller is not enabled in the cgroup v2 hierarchy ${where}`, { kind: 'host-lacks' });
     w.push({ field, file: key, value });
   }
   return w;

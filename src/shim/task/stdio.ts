@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { errText } from '../../errors';
+import { CartonError, errText } from '../../errors';
 import { addon } from '../../native';
 import { Code, ShimError } from '../types';
 
@@ -120,7 +120,7 @@ export class ProcessIO {
       ready.once('data', () => resolve());
       ready.once('end', () => resolve());
       ready.once('error', fail);
-      logger.once('exit', (code) => (code ? fail(new Error(`exit status ${code}`)) : resolve()));
+      logger.once('exit', (code) => (code ? fail(new CartonError(`exit status ${code}`, { kind: 'failed' })) : resolve()));
     });
     ready.destroy();
     logger.unref();

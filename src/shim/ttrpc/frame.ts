@@ -1,6 +1,7 @@
 // ttrpc's framing (github.com/containerd/ttrpc channel.go): a 10-byte
 // header, then the payload. Header: uint32 BE payload length, uint32 BE
 // stream id, uint8 message type (1 request, 2 response), uint8 flags.
+import { CartonError } from '../../errors';
 export const HEADER = 10;
 export const MAX_MESSAGE = 4 << 20;
 export const REQUEST = 1;
@@ -19,9 +20,9 @@ export interface Frame {
   oversize?: number;
 }
 
-export class FrameTooLarge extends Error {
+export class FrameTooLarge extends CartonError {
   constructor(readonly length: number) {
-    super(`ttrpc: message length ${length} exceeds maximum message size of ${MAX_MESSAGE}`);
+    super(`ttrpc: message length ${length} exceeds maximum message size of ${MAX_MESSAGE}`, { kind: 'invalid-config' });
     this.name = 'FrameTooLarge';
   }
 }
