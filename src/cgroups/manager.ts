@@ -20,6 +20,7 @@ import { controllerOf } from './v2/unified';
 import * as bpfDevices from './v2/devices';
 import * as systemd from './systemd';
 import { checkExisting } from './existing';
+import { sleepSync } from '../sleep';
 
 /** The default parent for containers without linux.cgroupsPath. */
 export const DEFAULT_PARENT = '/carton';
@@ -276,10 +277,6 @@ export function stats(rec: CgroupRecord): StatsData {
   return ordered;
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
  * Remove what carton created, children first. A parent that other
  * containers still use stays (EBUSY); the container's own directory must go,
@@ -309,7 +306,7 @@ export function destroy(rec: CgroupRecord): void {
           failures.push(`${d}: ${errText(e)}`);
           break;
         }
-        sleep(10);
+        sleepSync(10);
       }
     }
   }
@@ -341,7 +338,7 @@ function removeSharedParent(dir: string): void {
         return;
       }
       if (busy) return;
-      sleep(1);
+      sleepSync(1);
     }
   }
 }

@@ -16,7 +16,7 @@ import { CLONE, NAMESPACES } from '../plan/linux';
 import { loadBundle } from '../spec/load';
 import { stringifyExact } from '../spec/exact-json';
 import type { IdMap } from '../spec/types';
-import { atomicWrite, type StoredState, type Store } from '../state/store';
+import { writePidFile, type StoredState, type Store } from '../state/store';
 import { procStat } from '../state/status';
 import { hookState, nsPid, planHooks, runHooks, runPoststop } from './hooks';
 import { InitChannel, MSG } from './init-channel';
@@ -48,11 +48,6 @@ function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined, raw?: 
   } catch (e) {
     throw new SetupError(`write /proc/${pid}/${file}: ${errText(e)}`);
   }
-}
-
-export function writePidFile(file: string, pid: number): void {
-  // Bare digits, no newline, via rename: go-runc's ReadPidFile is strconv.Atoi.
-  atomicWrite(path.resolve(file), String(pid));
 }
 
 

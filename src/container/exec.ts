@@ -16,11 +16,11 @@ import type { Process, Spec } from '../spec/types';
 import { parseConfig, validateProcess } from '../spec/validate';
 import type { Store } from '../state/store';
 import { isAlive, statusOf } from '../state/status';
-import { writePidFile } from './create';
+import { writePidFile } from '../state/store';
 import { savedSpec } from './hooks';
 import { InitChannel, MSG } from './init-channel';
 import { launchInit, openConsole } from './launch';
-import { foreground } from './run';
+import { foreground } from './foreground';
 import { relaySeccompListener } from './seccomp-listener';
 
 export interface ExecOptions {

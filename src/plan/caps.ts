@@ -3,15 +3,10 @@
 // names that do not exist at all (a typo should not silently drop a cap).
 import { CartonError } from '../errors';
 import { CAPABILITIES } from './linux';
+import type { SpecCaps } from '../spec/types';
 import type { Caps } from './types';
 
-export interface SpecCaps {
-  bounding?: string[];
-  effective?: string[];
-  inheritable?: string[];
-  permitted?: string[];
-  ambient?: string[];
-}
+export type { SpecCaps } from '../spec/types';
 
 function mask(names: string[] | undefined, set: string): bigint {
   let m = 0n;
