@@ -146,7 +146,6 @@ function logFromArgv(argv: string[]): void {
 /** fd 1 is a pipe or socket whose reader is gone (poll reports POLLERR for it). */
 function stdoutBroken(): boolean {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { addon } = require('./native') as typeof import('./native');
     return (addon().pollEvents(1, 4 /* POLLOUT */, 0) & (8 /* POLLERR */ | 16 /* POLLHUP */)) !== 0;
   } catch {

@@ -78,7 +78,6 @@ function relayTerminal(master: number): Promise<void> {
     }
   });
   // Loaded here: tty pulls in net and stream (~6 ms) that a run without a terminal never needs.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tty = require('tty') as typeof import('tty');
   const out = new tty.ReadStream(master);
   return new Promise((resolve) => {

@@ -64,7 +64,7 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
     const detached = userNs && !idmap ? { detachedSource: true } : {};
     return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}), ...detached }];
   }
-  if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`);
+  if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`, { kind: 'invalid-config' });
   // runc mounts /dev and every tmpfs writable and makes them read-only only
   // after /dev's nodes, links and console are created in them.
   const deferReadonly = Boolean(opts.flags & MS.RDONLY) && (type === 'tmpfs' || target === '/dev');
@@ -82,12 +82,12 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
  */
 function checkNoMountNs(spec: Bundle['spec'], o: BuildOptions): void {
   const linux = spec.linux ?? {};
-  const need = (what: string) => new CartonError(`config.json: ${what} needs a "mount" namespace (new or joined)`);
+  const need = (what: string) => new CartonError(`config.json: ${what} needs a "mount" namespace (new or joined)`, { kind: 'invalid-config' });
   if (linux.maskedPaths?.length) throw need('/linux/maskedPaths');
   if (linux.readonlyPaths?.length) throw need('/linux/readonlyPaths');
   if (spec.root?.readonly) throw need('/root/readonly');
   if (linux.rootfsPropagation) throw need('/linux/rootfsPropagation');
-  if (o.noPivot) throw new CartonError('--no-pivot: the config has no "mount" namespace; the process is chroot()ed without one');
+  if (o.noPivot) throw new CartonError('--no-pivot: the config has no "mount" namespace; the process is chroot()ed without one', { kind: 'usage' });
 }
 
 export function buildPlan(b: Bundle, o: BuildOptions): Plan {
@@ -107,8 +107,8 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   // namespace, and a joined mount namespace is set up and pivoted in.
   const has = (flag: number) => Boolean(nsNew & flag) || nsJoin.some((j) => j.flag === flag);
   const mountNs = has(CLONE.NEWNS);
-  if (spec.hostname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /hostname needs a "uts" namespace (new or joined)');
-  if (spec.domainname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /domainname needs a "uts" namespace (new or joined)');
+  if (spec.hostname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /hostname needs a "uts" namespace (new or joined)', { kind: 'invalid-config' });
+  if (spec.domainname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /domainname needs a "uts" namespace (new or joined)', { kind: 'invalid-config' });
   if (!mountNs) checkNoMountNs(spec, o);
   const userNs = Boolean(nsNew & CLONE.NEWUSER);
   const cgroupNs = Boolean(nsNew & CLONE.NEWCGROUP);

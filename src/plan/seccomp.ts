@@ -88,8 +88,8 @@ const UINT64_MAX = (1n << 64n) - 1n;
 function argValue(a: SeccompArg, field: 'value' | 'valueTwo', where: string): bigint {
   if (a[field] === undefined) return 0n;
   const n = exactInteger(a, field);
-  if (n === undefined || n < 0n) throw new CartonError(`${where}/${field}: must be an integer from 0 to 2^64-1, got ${a[field]}`);
-  if (n > UINT64_MAX) throw new CartonError(`${where}/${field}: ${n} is above 2^64-1`);
+  if (n === undefined || n < 0n) throw new CartonError(`${where}/${field}: must be an integer from 0 to 2^64-1, got ${a[field]}`, { kind: 'invalid-config' });
+  if (n > UINT64_MAX) throw new CartonError(`${where}/${field}: ${n} is above 2^64-1`, { kind: 'invalid-config' });
   return n;
 }
 

@@ -125,9 +125,9 @@ function checkRootMode(root: string): void {
   } catch {
     return; // made 0700 on first use (reserve)
   }
-  if (!st.isDirectory()) throw new CartonError(`--root ${root}: not a directory`);
+  if (!st.isDirectory()) throw new CartonError(`--root ${root}: not a directory`, { kind: 'usage' });
   if (st.mode & 0o022) {
-    throw new CartonError(`--root ${root}: the state directory is group- or world-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`);
+    throw new CartonError(`--root ${root}: the state directory is group- or world-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`, { kind: 'usage' });
   }
 }
 
