@@ -9,7 +9,7 @@
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"]
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-O2"]
     },
     {
       # carton-init: the single-threaded native executable that performs the
@@ -21,8 +21,12 @@
       "sources": [
         "<!@(ls -1 native/init/*.cc)"
       ],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Os", "-fno-exceptions", "-fno-rtti",
-                    "-fno-asynchronous-unwind-tables", "-fno-stack-protector"],
+      # The stack protector is on: every stage runs on a stack and TLS that
+      # glibc's static start-up set up (stage B comes from a raw clone()
+      # without CLONE_VM or a new stack, so it is a fork-like copy with the
+      # same canary). Measured: +4 KiB of text, the same created-state RSS.
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-Os", "-fno-exceptions", "-fno-rtti",
+                    "-fno-asynchronous-unwind-tables", "-fstack-protector-strong"],
       "cflags_cc!": ["-fno-omit-frame-pointer"],
       # -nodefaultlibs + explicit C libraries instead of -nostdlib++, which
       # GCC 12 (Debian 12) does not know; libstdc++ stays out either way.
@@ -36,7 +40,7 @@
       "target_name": "containerd-shim-carton-v2",
       "type": "executable",
       "sources": ["native/shim-relay/relay.c"],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"],
       "ldflags": ["-s"]
     }
   ]

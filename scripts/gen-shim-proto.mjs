@@ -66,7 +66,7 @@ try {
   root.resolveAll();
   for (const name of ['containerd.task.v2.Task', 'containerd.services.events.ttrpc.v1.Events', 'ttrpc.Request', 'ttrpc.Response',
     'containerd.events.TaskExit', 'io.containerd.cgroups.v1.Metrics', 'io.containerd.cgroups.v2.Metrics', 'containerd.runc.v1.Options', 'carton.shim.v1.Lifecycle']) {
-    root.lookup(name) ?? (() => { throw new Error(`gen-shim-proto: ${name} not found after loading`); })();
+    if (!root.lookup(name)) throw new Error(`gen-shim-proto: ${name} not found after loading`);
   }
   mkdirSync(path.dirname(out), { recursive: true });
   const json = JSON.stringify(root.toJSON({ keepComments: false }));

@@ -8,9 +8,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 # crun, time: bench/run.sh (crun beside runc; GNU time for peak memory).
 # podman + conmon, containerd, docker.io: the engine integration tests (test/integration/{podman,containerd,docker}.test.ts).
+# clang-format: `npm run format:check` over native/ (.clang-format).
 # containerd, gogo and cgroups .proto files: the shim's protobuf types (scripts/gen-shim-proto.mjs).
 # systemd: a real one runs (in namespaces of its own) for the --systemd-cgroup tests (test/systemd-ns.ts).
-need=(busybox-static build-essential python3 runc crun time hyperfine procps iproute2 tmux libseccomp-dev podman conmon containerd docker.io systemd
+need=(busybox-static build-essential python3 runc crun time hyperfine procps iproute2 tmux libseccomp-dev clang-format podman conmon containerd docker.io systemd
   golang-github-containerd-containerd-dev golang-github-gogo-protobuf-dev golang-github-gogo-googleapis-dev golang-github-containerd-cgroups-dev)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

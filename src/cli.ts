@@ -2,7 +2,7 @@
 // subcommand), then one file per subcommand in commands/. Subcommand bodies
 // are loaded only when run, so `state` never pays for the validator.
 import * as fs from 'fs';
-import { CartonError, UsageError } from './errors';
+import { CartonError, UsageError, firstLine } from './errors';
 import { configureLog, fatal } from './log';
 import type { Args, Command } from './commands/types';
 import { fastParse } from './fastpath';
@@ -13,7 +13,6 @@ declare const CARTON_COMMIT: string;
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const COMMANDS: Record<string, () => Command> = {
   create: () => (require('./commands/create') as typeof import('./commands/create')).command,
   start: () => (require('./commands/start') as typeof import('./commands/start')).command,
@@ -33,7 +32,6 @@ const COMMANDS: Record<string, () => Command> = {
   checkpoint: () => (require('./commands/checkpoint') as typeof import('./commands/checkpoint')).command,
   restore: () => (require('./commands/restore') as typeof import('./commands/restore')).command,
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 function defaultRoot(): string {
   const xdg = process.env.XDG_RUNTIME_DIR;
@@ -58,9 +56,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const fast = fastParse(argv, defaultRoot());
-  if (fast) {
+  const fastCommand = fast && COMMANDS[fast.command];
+  if (fast && fastCommand) {
     configureLog({ file: fast.args.log, format: fast.args.logFormat === 'json' ? 'json' : 'text', debug: fast.args.debug });
-    return COMMANDS[fast.command]().run(fast.args);
+    return fastCommand().run(fast.args);
   }
   const { y, action } = await parseWithYargs(argv);
   const parsed = y.parsed;
@@ -75,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
       y.yargs.showHelp((s) => fs.writeSync(1, s + '\n'));
       return 0;
     }
-    throw new CartonError(`No help topic for '${parsed._[0]}'`, 3);
+    throw new CartonError(`No help topic for '${parsed._[0]}'`, { kind: 'usage', exitCode: 3 });
   }
   return action();
 }
@@ -85,7 +84,6 @@ export async function main(argv: string[]): Promise<number> {
  * (not yet run), so the fast path's tests can compare the two parsers.
  */
 export async function parseWithYargs(argv: string[]) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const yargs = require('yargs/yargs') as typeof import('yargs/yargs');
   let action: (() => number | Promise<number>) | undefined;
   let chosen: Args | undefined;
@@ -135,10 +133,8 @@ export async function parseWithYargs(argv: string[]) {
 /** Compile what `create` needs beyond the fast path: yargs and the config validator. */
 async function warmCodeCache(): Promise<void> {
   await parseWithYargs(['--root', '/nonexistent', 'list', '--bogus']).catch(() => undefined);
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { validateConfig } = require('./spec/validate') as typeof import('./spec/validate');
   const { exampleSpec } = require('./spec/defaults') as typeof import('./spec/defaults');
-  /* eslint-enable @typescript-eslint/no-require-imports */
   validateConfig(exampleSpec());
 }
 
@@ -146,8 +142,9 @@ function logFromArgv(argv: string[]): void {
   // Errors found while parsing still go to --log in the right format.
   const get = (name: string) => {
     const i = argv.findIndex((x) => x === name || x.startsWith(name + '='));
-    if (i < 0) return undefined;
-    return argv[i].includes('=') ? argv[i].slice(name.length + 1) : argv[i + 1];
+    const x = argv[i];
+    if (x === undefined) return undefined;
+    return x.includes('=') ? x.slice(name.length + 1) : argv[i + 1];
   };
   configureLog({ file: get('--log'), format: get('--log-format') === 'json' ? 'json' : 'text', debug: argv.includes('--debug') });
 }
@@ -155,7 +152,6 @@ function logFromArgv(argv: string[]): void {
 /** fd 1 is a pipe or socket whose reader is gone (poll reports POLLERR for it). */
 function stdoutBroken(): boolean {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { addon } = require('./native') as typeof import('./native');
     return (addon().pollEvents(1, 4 /* POLLOUT */, 0) & (8 /* POLLERR */ | 16 /* POLLHUP */)) !== 0;
   } catch {
@@ -177,7 +173,7 @@ export function run(argv: string[]): void {
       // is an error with a message, never a silent 141.
       if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && stdoutBroken()) process.exit(128 + 13);
       const msg = e instanceof Error ? e.message : String(e);
-      fatal(msg.split('\n')[0]);
+      fatal(firstLine(msg));
       process.exit(e instanceof CartonError ? e.exitCode : 1);
     },
   );

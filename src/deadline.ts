@@ -40,7 +40,7 @@ export class Deadline {
   }
 
   error(step: string): SetupError {
-    return new SetupError(`timed out after ${durationText(this.ms)} waiting for ${step}`);
+    return new SetupError(`timed out after ${durationText(this.ms)} waiting for ${step}`, { kind: 'timeout' });
   }
 }
 

@@ -76,7 +76,7 @@ const SHAPES: Record<string, CommandShape> = {
 
 /** Reads `--name value` / `--name=value` / `--bool` at argv[i]; null if not this flag set's. */
 function take(argv: string[], i: number, flags: Record<string, Flag>, out: Record<string, unknown>, seen: Set<string>): number | null {
-  const x = argv[i];
+  const x = argv[i] ?? '';
   const eq = x.indexOf('=');
   const name = eq > 0 ? x.slice(0, eq) : x;
   const f = flags[name];
@@ -86,8 +86,12 @@ function take(argv: string[], i: number, flags: Record<string, Flag>, out: Recor
   let next = i + 1;
   if (f.value) {
     if (eq > 0) value = x.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) value = argv[(next = i + 2) - 1];
-    else return null;
+    else {
+      const following = argv[i + 1];
+      if (following === undefined || following.startsWith('-')) return null;
+      value = following;
+      next = i + 2;
+    }
     if (f.choices && !f.choices.includes(value)) return null;
     if (f.number) {
       if (!/^\d+$/.test(value)) return null;
@@ -105,26 +109,27 @@ export function fastParse(argv: string[], defaultRoot: string): { command: strin
   const out: Record<string, unknown> = { root: defaultRoot, logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
   const seen = new Set<string>();
   let i = 0;
-  while (i < argv.length && argv[i].startsWith('-')) {
+  while (argv[i]?.startsWith('-')) {
     const next = take(argv, i, GLOBALS, out, seen);
     if (next === null) return null;
     i = next;
   }
   const command = argv[i];
   const shape = command === undefined ? undefined : SHAPES[command];
-  if (!shape) return null;
+  if (command === undefined || !shape) return null;
   Object.assign(out, shape.defaults);
   const positionals: string[] = [];
   if (command === 'ps') {
     positionals.push(...argv.slice(i + 1));
   } else {
-    for (let j = i + 1; j < argv.length; ) {
-      if (argv[j].startsWith('-')) {
+    for (let j = i + 1, x = argv[j]; x !== undefined; x = argv[j]) {
+      if (x.startsWith('-')) {
         const next = take(argv, j, shape.flags, out, seen);
         if (next === null) return null;
         j = next;
       } else {
-        positionals.push(argv[j++]);
+        positionals.push(x);
+        j++;
       }
     }
   }

@@ -67,7 +67,7 @@ function optionLines(opts: Opt[]): string {
   return opts
     .map((o, i) => {
       const def = o.default !== undefined && o.default !== '' && o.default !== false && o.type !== 'boolean' ? ` (default: ${JSON.stringify(o.default)})` : '';
-      return `   ${heads[i].padEnd(w)}  ${o.describe ?? ''}${def}`.trimEnd();
+      return `   ${(heads[i] ?? '').padEnd(w)}  ${o.describe ?? ''}${def}`.trimEnd();
     })
     .join('\n');
 }
@@ -87,7 +87,7 @@ export const GLOBAL_OPTIONS: Opt[] = [
 export function rootHelp(commands: Record<string, () => Command>, version: string, root: string): string {
   const names = [...Object.keys(commands), 'help, h'];
   const w = Math.max(...names.map((n) => n.length));
-  const describe = (n: string) => (n === 'help, h' ? 'Shows a list of commands or help for one command' : commands[n]().describe);
+  const describe = (n: string) => (n === 'help, h' ? 'Shows a list of commands or help for one command' : (commands[n]?.().describe ?? ''));
   const globals = GLOBAL_OPTIONS.map((o) => (o.name === 'root' ? { ...o, default: root } : o));
   return [
     'NAME:',
@@ -126,15 +126,16 @@ const GLOBAL_VALUE = new Set(['--root', '--log', '--log-format', '--rootless', '
 export function helpFor(argv: string[], commands: Record<string, () => Command>, root: () => string, version: () => string): string | null {
   let i = 0;
   let globalHelp = false;
-  while (i < argv.length && argv[i].startsWith('-')) {
-    if (argv[i] === '-h' || argv[i] === '--help') globalHelp = true;
-    i += GLOBAL_VALUE.has(argv[i]) ? 2 : 1;
+  for (let a = argv[i]; a !== undefined && a.startsWith('-'); a = argv[i]) {
+    if (a === '-h' || a === '--help') globalHelp = true;
+    i += GLOBAL_VALUE.has(a) ? 2 : 1;
   }
   const rest = argv.slice(i);
   const topic = (name: string | undefined): string => {
     if (name === undefined) return rootHelp(commands, version(), root());
-    if (!commands[name]) throw new CartonError(`No help topic for '${name}'`, 3);
-    return commandHelp(name, commands[name]());
+    const c = commands[name];
+    if (!c) throw new CartonError(`No help topic for '${name}'`, { kind: 'usage', exitCode: 3 });
+    return commandHelp(name, c());
   };
   if (rest[0] === 'help' || rest[0] === 'h') return topic(rest[1]);
   if (rest.length === 0) return topic(undefined);

@@ -60,7 +60,6 @@ export interface SeccompFilter {
 let loaded: Addon | undefined;
 
 export function addon(): Addon {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (!loaded) loaded = require(path.join(nativeDir, 'carton.node')) as Addon;
   return loaded;
 }

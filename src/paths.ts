@@ -8,6 +8,7 @@
 //   binding.gyp is needed at run time.
 import * as fs from 'fs';
 import * as path from 'path';
+import { CartonError } from './errors';
 
 declare const CARTON_STANDALONE: boolean | undefined;
 
@@ -16,7 +17,7 @@ function findRoot(start: string): string {
   for (;;) {
     if (fs.existsSync(path.join(dir, 'binding.gyp'))) return dir;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error(`cannot find the carton package root above ${start}`);
+    if (up === dir) throw new CartonError(`cannot find the carton package root above ${start}`, { kind: 'internal' });
     dir = up;
   }
 }

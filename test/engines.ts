@@ -58,7 +58,7 @@ export function pidsMentioning(needle: string): number[] {
 /** Unmounts (lazily, deepest first) every mount under `dir`: engines leave some under their temp root. */
 export function unmountUnder(dir: string): void {
   const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]).filter((p) => p && (p === dir || p.startsWith(`${dir}/`)));
+    .map((l) => l.split(' ')[4]).filter((p): p is string => p !== undefined && (p === dir || p.startsWith(`${dir}/`)));
   for (const p of points.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p]);
 }
 

@@ -166,7 +166,6 @@ export function statusMap(text: string): Record<string, string> {
  * so that Node never reads the message that carries it.
  */
 export function receiveConsole(sock: string): Promise<number> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { addon } = require('../src/native') as typeof import('../src/native');
   return new Promise<number>((resolve, reject) => {
     const server = net.createServer({ pauseOnConnect: true }, (conn) => {
@@ -184,7 +183,7 @@ export function receiveConsole(sock: string): Promise<number> {
 export function pidAlive(pid: number): boolean {
   try {
     const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(st.slice(st.lastIndexOf(')') + 2).split(' ')[0]);
+    return !['Z', 'X'].includes(st.slice(st.lastIndexOf(')') + 2).split(' ')[0] ?? '');
   } catch {
     return false;
   }

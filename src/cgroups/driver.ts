@@ -63,8 +63,8 @@ export function parseList(s: string | undefined): number[] {
   const out: number[] = [];
   for (const part of (s ?? '').trim().split(',')) {
     if (!part) continue;
-    const [a, b] = part.split('-').map(Number);
-    for (let i = a; i <= (b ?? a); i++) out.push(i);
+    const [a = NaN, b = a] = part.split('-').map(Number);
+    for (let i = a; i <= b; i++) out.push(i);
   }
   return out;
 }

@@ -16,9 +16,11 @@ import type { Controller, StatsData } from './driver';
 import type { CgroupRecord, Resources } from './types';
 import * as v1 from './v1';
 import * as v2 from './v2';
+import { controllerOf } from './v2/unified';
 import * as bpfDevices from './v2/devices';
 import * as systemd from './systemd';
 import { checkExisting } from './existing';
+import { sleepSync } from '../sleep';
 
 /** The default parent for containers without linux.cgroupsPath. */
 export const DEFAULT_PARENT = '/carton';
@@ -38,10 +40,10 @@ export function systemdUnit(cgroupsPath: string | undefined, id: string): system
 export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string): string {
   if (!cgroupsPath) return `${DEFAULT_PARENT}/${id}`;
   if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) {
-    throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`);
+    throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`, { kind: 'invalid-config' });
   }
   const norm = path.posix.normalize(cgroupsPath);
-  if (norm.split('/').includes('..')) throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" escapes the cgroup hierarchy`);
+  if (norm.split('/').includes('..')) throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" escapes the cgroup hierarchy`, { kind: 'invalid-config' });
   return norm;
 }
 
@@ -151,7 +153,7 @@ function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources): Plac
     if (fields.length) {
       const where = layout.mode === 'v1' ? 'no cgroup v1 hierarchy has it' : layout.mode === 'v2' ? `not enabled in ${rec.dirs['']}` : `not mounted as cgroup v1, and not enabled in ${rec.dirs['']}`;
       const v2name = alt && alt.name !== c.name ? ` (v2: ${alt.name})` : !alt && c.name.startsWith('net_') ? ' (cgroup v2 has no equivalent)' : '';
-      throw new SetupError(`${fields[0]}: the ${c.name} cgroup controller${v2name} is not available on this host: ${where}`);
+      throw new SetupError(`${fields[0]}: the ${c.name} cgroup controller${v2name} is not available on this host: ${where}`, { kind: 'host-lacks' });
     }
   }
   return out;
@@ -160,13 +162,13 @@ function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources): Plac
 /** Checks that need no cgroup directory, done before anything is created. */
 export function checkSupported(r: Resources | undefined, layout: CgroupLayout = hostLayout()): void {
   if (r?.unified && Object.keys(r.unified).length && !layout.unified) {
-    throw new SetupError('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1');
+    throw new SetupError('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1', { kind: 'invalid-config' });
   }
-  if (r?.unified) v2.unifiedWrites(r.unified, Object.keys(r.unified).map((k) => k.split('.')[0]), '');
+  if (r?.unified) v2.unifiedWrites(r.unified, Object.keys(r.unified).map(controllerOf), '');
   if (layout.mode === 'v2') {
     // Conversions that can fail on their own, so a bad config fails before any mkdir.
-    v2.byV1Name.memory.writes({ memory: { ...r?.memory, checkBeforeUpdate: false } }, () => undefined);
-    v2.byV1Name.cpu.writes({ cpu: r?.cpu }, () => undefined);
+    v2.memory.writes({ memory: { ...r?.memory, checkBeforeUpdate: false } }, () => undefined);
+    v2.cpu.writes({ cpu: r?.cpu }, () => undefined);
   }
 }
 
@@ -179,9 +181,9 @@ function setResources(rec: CgroupRecord, layout: CgroupLayout, r: Resources, upd
   if (rec.dirs[''] && !layout.v1.some((h) => h.controllers.includes('devices')) && (!update || r.devices)) {
     bpfDevices.install(rec.dirs[''], v1.deviceRules(r));
   }
-  if (r.unified && Object.keys(r.unified).length) {
-    const dir = rec.dirs[''];
-    for (const w of v2.unifiedWrites(r.unified, v2Available(rec), dir)) apply(dir, w.file.split('.')[0], w);
+  const dir = rec.dirs[''];
+  if (r.unified && Object.keys(r.unified).length && dir) {
+    for (const w of v2.unifiedWrites(r.unified, v2Available(rec), dir)) apply(dir, controllerOf(w.file), w);
   }
 }
 
@@ -275,10 +277,6 @@ export function stats(rec: CgroupRecord): StatsData {
   return ordered;
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
  * Remove what carton created, children first. A parent that other
  * containers still use stays (EBUSY); the container's own directory must go,
@@ -308,7 +306,7 @@ export function destroy(rec: CgroupRecord): void {
           failures.push(`${d}: ${errText(e)}`);
           break;
         }
-        sleep(10);
+        sleepSync(10);
       }
     }
   }
@@ -340,7 +338,7 @@ function removeSharedParent(dir: string): void {
         return;
       }
       if (busy) return;
-      sleep(1);
+      sleepSync(1);
     }
   }
 }

@@ -37,8 +37,10 @@ export function parseMountinfo(text: string): CgroupLayout {
     const post = line.slice(sep + 3).split(' ');
     const fstype = post[0];
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
-    const root = unescape(pre[3]);
-    const mountPoint = unescape(pre[4]);
+    const [, , , rootField, mountField] = pre;
+    if (rootField === undefined || mountField === undefined) continue;
+    const root = unescape(rootField);
+    const mountPoint = unescape(mountField);
     if (fstype === 'cgroup2') {
       // The first cgroup2 mount wins; later ones are usually bind copies.
       if (!unified) unified = { type: 'cgroup2', mountPoint, root, controllers: [] };

@@ -54,6 +54,6 @@ export function rootlessRecord(rec: CgroupRecord, rootless: boolean, explicit: b
   const dirs = Object.fromEntries(Object.entries(rec.dirs).filter(([, d]) => writable(d)));
   if (Object.keys(dirs).length === Object.keys(rec.dirs).length) return rec;
   const field = wantsLimits(r);
-  if (field) throw new SetupError(`linux.resources.${field}: cannot set ${field} limit: container could not join or create cgroup`);
+  if (field) throw new SetupError(`linux.resources.${field}: cannot set ${field} limit: container could not join or create cgroup`, { kind: 'invalid-config' });
   return { ...rec, dirs };
 }

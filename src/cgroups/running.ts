@@ -3,12 +3,9 @@
 // read and write only the directories the record names.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SetupError } from '../errors';
 import { writeRaw, reader } from './files';
 import { hostLayout } from './mounts';
 import type { CgroupRecord } from './types';
-import * as v1 from './v1';
-import * as v2 from './v2';
 
 /** Host pids in the container's cgroup (from the first hierarchy that lists them). */
 export function processes(rec: CgroupRecord): number[] {
@@ -25,28 +22,7 @@ export function processes(rec: CgroupRecord): number[] {
   return [];
 }
 
-/** The v1 freezer directory if the host has one, else the cgroup2 directory. */
-function freezerOf(rec: CgroupRecord): { dir: string; impl: typeof v1.freezer | typeof v2.freezer } {
-  const k = Object.keys(rec.dirs).find((x) => x.split(',').includes('freezer'));
-  if (k !== undefined) return { dir: rec.dirs[k], impl: v1.freezer };
-  if (rec.dirs['']) return { dir: rec.dirs[''], impl: v2.freezer };
-  throw new SetupError('the freezer cgroup controller is not available on this host');
-}
-
-export function freeze(rec: CgroupRecord): void {
-  const f = freezerOf(rec);
-  f.impl.freeze(f.dir);
-}
-
-export function thaw(rec: CgroupRecord): void {
-  const f = freezerOf(rec);
-  f.impl.thaw(f.dir);
-}
-
-export function isFrozen(rec: CgroupRecord): boolean {
-  const f = freezerOf(rec);
-  return f.impl.frozen(f.dir);
-}
+export { freeze, isFrozen, thaw } from './freezer';
 
 /**
  * SIGKILL everything at once through cgroup.kill (cgroup2, also on hybrid
@@ -68,7 +44,9 @@ export function killAll(rec: CgroupRecord): boolean {
 export function oomKills(rec: CgroupRecord): number {
   const layout = hostLayout();
   const h = layout.v1.find((x) => x.controllers.includes('memory'));
-  const text = h ? reader(rec.dirs[h.controllers.join(',')])('memory.oom_control') : rec.dirs[''] ? reader(rec.dirs[''])('memory.events') : undefined;
+  const v1dir = h && rec.dirs[h.controllers.join(',')];
+  const v2dir = rec.dirs[''];
+  const text = v1dir ? reader(v1dir)('memory.oom_control') : v2dir ? reader(v2dir)('memory.events') : undefined;
   return Number(/^oom_kill (\d+)$/m.exec(text ?? '')?.[1] ?? 0);
 }
 

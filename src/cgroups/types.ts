@@ -1,50 +1,6 @@
-// What the cgroup code needs from linux.resources, typed as runtime-spec
-// 1.3.0 has it (the schema has already validated the whole object).
-export interface Resources {
-  memory?: {
-    limit?: number;
-    reservation?: number;
-    swap?: number;
-    kernel?: number;
-    kernelTCP?: number;
-    swappiness?: number;
-    disableOOMKiller?: boolean;
-    useHierarchy?: boolean;
-    checkBeforeUpdate?: boolean;
-  };
-  cpu?: {
-    shares?: number;
-    quota?: number;
-    burst?: number;
-    period?: number;
-    realtimeRuntime?: number;
-    realtimePeriod?: number;
-    cpus?: string;
-    mems?: string;
-    idle?: number;
-  };
-  blockIO?: {
-    weight?: number;
-    leafWeight?: number;
-    weightDevice?: Array<{ major: number; minor: number; weight?: number; leafWeight?: number }>;
-    throttleReadBpsDevice?: ThrottleDevice[];
-    throttleWriteBpsDevice?: ThrottleDevice[];
-    throttleReadIOPSDevice?: ThrottleDevice[];
-    throttleWriteIOPSDevice?: ThrottleDevice[];
-  };
-  hugepageLimits?: Array<{ pageSize: string; limit: number }>;
-  network?: { classID?: number; priorities?: Array<{ name: string; priority: number }> };
-  pids?: { limit?: number };
-  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
-  unified?: Record<string, string>;
-  devices?: DeviceRule[];
-}
-
-export interface ThrottleDevice {
-  major: number;
-  minor: number;
-  rate?: number;
-}
+// The cgroup code's own types. linux.resources itself is typed with the rest
+// of config.json in spec/types.ts (re-exported here for the controllers).
+export type { DeviceRule, Resources, ThrottleDevice } from '../spec/types';
 
 /** What carton keeps in the container's state to find and remove its cgroup. */
 export interface CgroupRecord {
@@ -70,12 +26,4 @@ export interface Write {
   softEinval?: boolean;
   /** reads the file back; a message means the kernel did not take the value as given */
   verify?: (got: string) => string | undefined;
-}
-
-export interface DeviceRule {
-  allow: boolean;
-  type?: string;
-  major?: number;
-  minor?: number;
-  access?: string;
 }

@@ -34,7 +34,6 @@ export const command: Command = {
     const st = store(a);
     const lock = st.lock(id, false);
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { refuse } = require('../container/criu') as typeof import('../container/criu');
       return refuse('checkpoint', (a.criu as string | undefined) ?? 'criu');
     } finally {

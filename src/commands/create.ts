@@ -34,7 +34,6 @@ export const command: Command = {
   builder: createFlags,
   run(a) {
     const [id] = positionals(a, 'create', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { create } = require('../container/create') as typeof import('../container/create');
     create(store(a), createOptions(a, id, true));
     return 0;

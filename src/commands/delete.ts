@@ -7,7 +7,6 @@ export const command: Command = {
   builder: (y) => y.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete the container if it is still running (uses SIGKILL)' }),
   run(a) {
     const [id] = positionals(a, 'delete', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { del } = require('../container/delete') as typeof import('../container/delete');
     del(store(a), id, a.force as boolean);
     return 0;

@@ -10,7 +10,6 @@ export const command: Command = {
       .option('stats', { type: 'boolean', default: false, describe: "display the container's stats then exit" }),
   run(a) {
     const [id] = positionals(a, 'events', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ev = require('../container/events') as typeof import('../container/events');
     const interval = ev.parseDuration(String(a.interval));
     if (a.stats) {

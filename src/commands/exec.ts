@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { CartonError, UsageError } from '../errors';
+import { CartonError, UsageError, errMessage } from '../errors';
 import type { Command } from './types';
 import { store } from './util';
 
@@ -19,10 +19,10 @@ const EXEC_VALUE = new Set([
  */
 export function splitExecArgv(argv: string[]): { head: string[]; tail: string[] } | null {
   let i = 0;
-  while (i < argv.length && argv[i].startsWith('-')) i += GLOBAL_VALUE.has(argv[i]) ? 2 : 1;
+  for (let g = argv[0]; g?.startsWith('-'); g = argv[i]) i += GLOBAL_VALUE.has(g) ? 2 : 1;
   if (argv[i] !== 'exec') return null;
   for (i++; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i] ?? '';
     if (a === '--') return { head: argv.slice(0, i + 2), tail: argv.slice(i + 2) };
     if (!a.startsWith('-') || a === '-') return { head: argv.slice(0, i + 1), tail: argv.slice(i + 1) };
     if (EXEC_VALUE.has(a)) i++;
@@ -59,18 +59,17 @@ export const command: Command = {
       .option('ignore-paused', { type: 'boolean', default: false, describe: 'allow exec in a paused container' }),
   async run(a) {
     const split = splitExecArgv(a.rawArgv as string[]) ?? { head: [], tail: [] };
-    const pos = a._.slice(1).map(String);
-    if (pos.length !== 1) throw new UsageError('"exec" requires a minimum of 1 argument(s)');
+    const [id, ...extra] = a._.slice(1).map(String);
+    if (id === undefined || extra.length) throw new UsageError('"exec" requires a minimum of 1 argument(s)');
     const processFile = a.process as string | undefined;
     if (!processFile && split.tail.length === 0) throw new UsageError('"exec" requires a minimum of 2 argument(s)');
     for (const k of ['cwd', 'user', 'pidFile', 'consoleSocket', 'process', 'apparmor', 'processLabel']) {
       if (Array.isArray(a[k])) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} given more than once`);
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { exec } = require('../container/exec') as typeof import('../container/exec');
     try {
       return await exec(store(a), {
-        id: pos[0],
+        id,
         processFile,
         args: split.tail,
         tty: a.tty as boolean,
@@ -91,7 +90,7 @@ export const command: Command = {
       });
     } catch (e) {
       // runc: every exec failure is "exec failed: ..." with status 255.
-      throw new CartonError(`exec failed: ${e instanceof Error ? e.message : String(e)}`, 255);
+      throw new CartonError(`exec failed: ${errMessage(e)}`, { cause: e, exitCode: 255 });
     }
   },
 };

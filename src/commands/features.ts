@@ -7,7 +7,6 @@ export const command: Command = {
   describe: 'show the enabled features',
   run(a) {
     positionals(a, 'features', 0);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { features } = require('../container/features') as typeof import('../container/features');
     // runc: json.MarshalIndent with four spaces, then a newline
     fs.writeSync(1, JSON.stringify(features(), null, 4) + '\n');

@@ -7,9 +7,7 @@ export const command: Command = {
   builder: (y) => y.option('all', { alias: 'a', type: 'boolean', default: false, describe: 'send the signal to all processes in the container' }),
   run(a) {
     const [id, sig] = positionals(a, 'kill', 1, 2);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { kill } = require('../container/kill') as typeof import('../container/kill');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { parseSignal } = require('../container/signals') as typeof import('../container/signals');
     kill(store(a), id, parseSignal(sig), a.all as boolean);
     return 0;

@@ -12,10 +12,9 @@ export const command: Command = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
   run(a) {
     positionals(a, 'list', 0);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { publicState, ownerName } = require('../container/state') as typeof import('../container/state');
     const st = store(a);
-    if (!fs.existsSync(st.root) && a.rootExplicit) throw new CartonError(`open ${st.root}: no such file or directory`);
+    if (!fs.existsSync(st.root) && a.rootExplicit) throw new CartonError(`open ${st.root}: no such file or directory`, { kind: 'not-found' });
     const states = [];
     for (const id of st.ids()) {
       try {
@@ -30,9 +29,10 @@ export const command: Command = {
       // runc encodes a nil slice as null
       fs.writeSync(1, JSON.stringify(states.length ? states : null) + '\n');
     } else {
-      const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
-      const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-      fs.writeSync(1, rows.map((r) => r.map((v, c) => (c < r.length - 1 ? v.padEnd(widths[c] + 3) : v)).join('') + '\n').join(''));
+      const header = ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'];
+      const rows = [header, ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
+      const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+      fs.writeSync(1, rows.map((r) => r.map((v, c) => (c < r.length - 1 ? v.padEnd((widths[c] ?? 0) + 3) : v)).join('') + '\n').join(''));
     }
     return 0;
   },

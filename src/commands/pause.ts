@@ -6,7 +6,6 @@ export const command: Command = {
   describe: 'pause suspends all processes inside the container',
   run(a) {
     const [id] = positionals(a, 'pause', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('../container/pause') as typeof import('../container/pause')).pause(store(a), id);
     return 0;
   },

@@ -11,8 +11,7 @@ export function splitPsArgv(argv: string[]): { format: string; rest: string[] } 
   const i = argv.indexOf('ps');
   let format = 'table';
   let j = i + 1;
-  for (; j < argv.length; j++) {
-    const x = argv[j];
+  for (let x = argv[j]; x !== undefined; x = argv[++j]) {
     if (x === '--') {
       j++;
       break;
@@ -32,9 +31,8 @@ export const command: Command = {
   builder: (y) => y.option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' }).parserConfiguration({ 'halt-at-non-option': true, 'unknown-options-as-args': true }),
   run(a) {
     const { format, rest } = splitPsArgv(a.rawArgv as string[]);
-    if (rest.length < 1) throw new UsageError('"ps" requires a minimum of 1 argument(s)');
     const [id, ...psArgs] = rest;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (id === undefined) throw new UsageError('"ps" requires a minimum of 1 argument(s)');
     const ps = require('../container/ps') as typeof import('../container/ps');
     const pids = ps.pids(store(a), id);
     if (format === 'json') {

@@ -15,7 +15,6 @@ export const command: Command = {
       .option('no-pivot', { type: 'boolean', describe: 'do not use pivot root to jail process inside rootfs' }),
   run(a): number {
     positionals(a, 'restore', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { refuse } = require('../container/criu') as typeof import('../container/criu');
     return refuse('restore', (a.criu as string | undefined) ?? 'criu');
   },

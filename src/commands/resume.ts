@@ -6,7 +6,6 @@ export const command: Command = {
   describe: 'resumes all processes that have been previously paused',
   run(a) {
     const [id] = positionals(a, 'resume', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('../container/pause') as typeof import('../container/pause')).resume(store(a), id);
     return 0;
   },

@@ -12,7 +12,6 @@ export const command: Command = {
       .option('keep', { type: 'boolean', default: false, describe: 'do not delete the container after it exits' }),
   run(a) {
     const [id] = positionals(a, 'run', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { run } = require('../container/run') as typeof import('../container/run');
     return run(store(a), { ...createOptions(a, id, a.detach as boolean), noSubreaper: a.noSubreaper as boolean, keep: a.keep as boolean });
   },

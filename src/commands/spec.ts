@@ -14,11 +14,10 @@ export const command: Command = {
       .option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' }),
   run(a) {
     positionals(a, 'spec', 0);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { exampleSpec, toRootless } = require('../spec/defaults') as typeof import('../spec/defaults');
     const dir = path.resolve((a.bundle as string) || '.');
     const file = path.join(dir, 'config.json');
-    if (fs.existsSync(file)) throw new CartonError('File config.json exists. Remove it first');
+    if (fs.existsSync(file)) throw new CartonError('File config.json exists. Remove it first', { kind: 'exists' });
     let spec = exampleSpec();
     const after = (a.rawArgv as string[]).slice((a.rawArgv as string[]).indexOf('spec') + 1);
     if (after.some((x) => x === '--rootless' || x === '--rootless=true')) spec = toRootless(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);

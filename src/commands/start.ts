@@ -6,7 +6,6 @@ export const command: Command = {
   describe: 'executes the user defined process in a created container',
   run(a) {
     const [id] = positionals(a, 'start', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { start } = require('../container/start') as typeof import('../container/start');
     start(store(a), id);
     return 0;

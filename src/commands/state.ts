@@ -8,7 +8,6 @@ export const command: Command = {
   describe: 'output the state of a container',
   run(a) {
     const [id] = positionals(a, 'state', 1);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { publicState } = require('../container/state') as typeof import('../container/state');
     const st = store(a);
     // No lock, so no addon: state.json is replaced by rename, so a reader

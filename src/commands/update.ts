@@ -12,13 +12,14 @@ const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1
 export function ramInBytes(flag: string, s: string): number {
   if (s === '-1') return -1;
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(s.trim());
-  if (!m) throw new CartonError(`invalid value for ${flag}: invalid size: '${s}'`);
-  return Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
+  if (!m) throw new CartonError(`invalid value for ${flag}: invalid size: '${s}'`, { kind: 'usage' });
+  const [, num = '', unit = ''] = m;
+  return Math.floor(Number(num) * (UNITS[unit.toLowerCase()] ?? 1));
 }
 
 function int(flag: string, s: unknown, unsigned: boolean): number {
   const n = Number(s);
-  if (String(s).trim() === '' || !Number.isInteger(n) || (unsigned && n < 0)) throw new CartonError(`invalid value for ${flag}: ${JSON.stringify(String(s))}`);
+  if (String(s).trim() === '' || !Number.isInteger(n) || (unsigned && n < 0)) throw new CartonError(`invalid value for ${flag}: ${JSON.stringify(String(s))}`, { kind: 'usage' });
   return n;
 }
 
@@ -50,8 +51,8 @@ function fromFlags(a: Record<string, unknown>): Resources {
 /** Intel RDT is not supported by carton's create, so no container can have it; say which part is missing. */
 function checkRdt(a: Record<string, unknown>): void {
   const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(' - resctrl ');
-  if (a.l3CacheSchema !== undefined) throw new CartonError(mounted ? '--l3-cache-schema: the container has no linux.intelRdt' : 'Intel RDT/CAT: l3 cache schema is not enabled');
-  if (a.memBwSchema !== undefined) throw new CartonError(mounted ? '--mem-bw-schema: the container has no linux.intelRdt' : 'Intel RDT/MBA: memory bandwidth schema is not enabled');
+  if (a.l3CacheSchema !== undefined) throw new CartonError(mounted ? '--l3-cache-schema: the container has no linux.intelRdt' : 'Intel RDT/CAT: l3 cache schema is not enabled', { kind: 'host-lacks' });
+  if (a.memBwSchema !== undefined) throw new CartonError(mounted ? '--mem-bw-schema: the container has no linux.intelRdt' : 'Intel RDT/MBA: memory bandwidth schema is not enabled', { kind: 'host-lacks' });
 }
 
 export const command: Command = {
@@ -80,7 +81,9 @@ export const command: Command = {
     const [id] = positionals(a, 'update', 1);
     let r: Resources;
     if (a.resources !== undefined) {
-      const src = String(a.resources);
+      // yargs gives an array when the flag is repeated.
+      if (typeof a.resources !== 'string') throw new UsageError('--resources given more than once');
+      const src = a.resources;
       const name = src === '-' ? 'resources (stdin)' : src;
       let text: string;
       try {
@@ -88,7 +91,6 @@ export const command: Command = {
       } catch (e) {
         throw new CartonError(`open ${src}: ${errText(e)}`);
       }
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const v = require('../spec/validate') as typeof import('../spec/validate');
       const obj = v.parseConfig(text, name);
       v.validateResources(obj, name);
@@ -98,7 +100,6 @@ export const command: Command = {
       r = fromFlags(a);
     }
     if (!id) throw new UsageError('"update" requires exactly 1 argument(s)');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('../container/update') as typeof import('../container/update')).update(store(a), id, r);
     return 0;
   },

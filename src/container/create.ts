@@ -18,7 +18,7 @@ import { CLONE, NAMESPACES } from '../plan/linux';
 import { loadBundle } from '../spec/load';
 import { stringifyExact } from '../spec/exact-json';
 import type { IdMap } from '../spec/types';
-import { atomicWrite, type StoredState, type Store } from '../state/store';
+import { writePidFile, type StoredState, type Store } from '../state/store';
 import { procStat } from '../state/status';
 import { hookState, nsPid, planHooks, runHooks, runPoststop } from './hooks';
 import { InitChannel, MSG } from './init-channel';
@@ -52,11 +52,6 @@ function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined, raw?: 
   }
 }
 
-export function writePidFile(file: string, pid: number): void {
-  // Bare digits, no newline, via rename: go-runc's ReadPidFile is strconv.Atoi.
-  atomicWrite(path.resolve(file), String(pid));
-}
-
 
 /**
  * LISTEN_FDS meant for us (systemd socket activation) pass through ahead of
@@ -78,14 +73,14 @@ export interface Created {
 export function create(store: Store, o: CreateOptions): Created {
   const bundle = loadBundle(o.bundle);
   const proc = bundle.spec.process!;
-  if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty');
-  if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket');
-  if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`);
+  if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty', { kind: 'usage' });
+  if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket', { kind: 'usage' });
+  if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`, { kind: 'usage' });
   if (process.geteuid?.() !== 0 && bundle.spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path) && proc.user?.additionalGids?.length) {
-    throw new CartonError('config.json: /process/user/additionalGids: cannot set supplementary groups without root: setgroups is denied in a rootless user namespace');
+    throw new CartonError('config.json: /process/user/additionalGids: cannot set supplementary groups without root: setgroups is denied in a rootless user namespace', { kind: 'invalid-config' });
   }
   cgroups.checkSupported(bundle.spec.linux?.resources);
-  if (o.systemdCgroup && isRootless(o.rootless)) throw new SetupError('--systemd-cgroup: rootless containers under a systemd user manager are not supported; use the cgroupfs driver');
+  if (o.systemdCgroup && isRootless(o.rootless)) throw new SetupError('--systemd-cgroup: rootless containers under a systemd user manager are not supported; use the cgroupfs driver', { kind: 'unsupported' });
   const unit = o.systemdCgroup ? cgroups.systemdUnit(bundle.spec.linux?.cgroupsPath, o.id) : undefined;
   const cgPath = unit?.path ?? cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id);
 
@@ -119,7 +114,7 @@ export function create(store: Store, o: CreateOptions): Created {
     phase('plan');
 
     const table = [...Array.from({ length: preserved }, (_, i) => 3 + i), fifoFd, ...(consoleFd !== undefined ? [consoleFd] : [])];
-    ({ chan, pid: initB } = launchInit(bytes, table, rec!, 'the container process was created', undefined, o.stdio));
+    ({ chan, pid: initB } = launchInit(bytes, table, rec, 'the container process was created', undefined, o.stdio));
     if (plan.nsNew & CLONE.NEWUSER) {
       // Without CAP_SETGID in our own namespace the kernel takes a gid_map
       // only after setgroups is denied for good (user_namespaces(7)).

@@ -55,7 +55,7 @@ export function del(store: Store, id: string, force: boolean): void {
     const s = store.read(id);
     const status = statusOf(s, store.fifo(id));
     if ((status === 'running' || status === 'paused') && !force) {
-      throw new CartonError(`cannot delete container ${id} that is not stopped: ${status}`);
+      throw new CartonError(`cannot delete container ${id} that is not stopped: ${status}`, { kind: 'bad-state' });
     }
     destroy(store, s);
   } finally {

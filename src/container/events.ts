@@ -20,10 +20,10 @@ export function parseDuration(s: string): number {
   let end = 0;
   if (s === '0') return 0;
   while ((m = re.exec(s))) {
-    total += Number(m[1]) * UNITS[m[2]];
+    total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? NaN);
     end = re.lastIndex;
   }
-  if (!s || end !== s.length) throw new CartonError(`invalid value "${s}" for flag -interval: parse error`);
+  if (!s || end !== s.length) throw new CartonError(`invalid value "${s}" for flag -interval: parse error`, { kind: 'usage' });
   return total;
 }
 
@@ -31,7 +31,7 @@ function load(store: Store, id: string): StoredState {
   const lock = store.lock(id, false);
   try {
     const s = store.read(id);
-    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError(`container with id ${id} is not running`);
+    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError(`container with id ${id} is not running`, { kind: 'bad-state' });
     return s;
   } finally {
     lock.release();
@@ -52,7 +52,7 @@ const OOM_POLL_MS = 100;
 
 export function stream(store: Store, id: string, intervalMs: number): Promise<number> {
   const s = load(store, id);
-  if (intervalMs <= 0) throw new CartonError('duration interval must be greater than 0');
+  if (intervalMs <= 0) throw new CartonError('duration interval must be greater than 0', { kind: 'usage' });
   let ooms = cgroups.oomKills(s.cgroup);
   return new Promise((resolve) => {
     const reportOoms = () => {

@@ -17,11 +17,11 @@ import type { Process, Spec } from '../spec/types';
 import { parseConfig, validateProcess } from '../spec/validate';
 import type { Store } from '../state/store';
 import { isAlive, statusOf } from '../state/status';
-import { writePidFile } from './create';
+import { writePidFile } from '../state/store';
 import { savedSpec } from './hooks';
 import { InitChannel, MSG } from './init-channel';
 import { launchInit, openConsole } from './launch';
-import { foreground } from './run';
+import { foreground } from './foreground';
 import { relaySeccompListener } from './seccomp-listener';
 
 export interface ExecOptions {
@@ -61,7 +61,7 @@ const UNSUPPORTED: Array<[keyof Process, string]> = [
 ];
 
 function intOf(v: string, what: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new CartonError(`parsing ${v} as int for ${what} failed`);
+  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new CartonError(`parsing ${v} as int for ${what} failed`, { kind: 'usage' });
   return Number(v);
 }
 
@@ -103,7 +103,7 @@ export function resolveProcess(o: ExecOptions, saved: Spec): { proc: Process; wh
     proc.env = [...(proc.env ?? []), ...o.env];
     const user = { ...(proc.user ?? {}) };
     if (o.user !== undefined) {
-      const [u, g] = o.user.split(':', 2);
+      const [u = '', g] = o.user.split(':', 2);
       user.uid = intOf(u, 'uid');
       if (g !== undefined) user.gid = intOf(g, 'gid');
     }
@@ -123,10 +123,10 @@ export function resolveProcess(o: ExecOptions, saved: Spec): { proc: Process; wh
     if (o.processLabel) proc.selinuxLabel = o.processLabel;
   }
   for (const [key, ptr] of UNSUPPORTED) {
-    if (proc[key] !== undefined && proc[key] !== '') throw new CartonError(`${where}: ${ptr} is not supported by this version of carton`);
+    if (proc[key] !== undefined && proc[key] !== '') throw new CartonError(`${where}: ${ptr} is not supported by this version of carton`, { kind: 'unsupported' });
   }
-  if (!proc.args || proc.args.length === 0) throw new CartonError(o.processFile || o.process !== undefined ? `${where}: /args must not be empty` : 'exec args cannot be empty');
-  if (!proc.cwd.startsWith('/')) throw new CartonError(`${where}: cwd must be an absolute path, got "${proc.cwd}"`);
+  if (!proc.args || proc.args.length === 0) throw new CartonError(o.processFile || o.process !== undefined ? `${where}: /args must not be empty` : 'exec args cannot be empty', { kind: 'invalid-config' });
+  if (!proc.cwd.startsWith('/')) throw new CartonError(`${where}: cwd must be an absolute path, got "${proc.cwd}"`, { kind: 'invalid-config' });
   return { proc, where };
 }
 
@@ -137,11 +137,11 @@ function execCgroups(rec: CgroupRecord, specs: string[]): CgroupRecord {
     const i = spec.indexOf(':');
     const [ctrl, sub] = i >= 0 ? [spec.slice(0, i), spec.slice(i + 1)] : ['', spec];
     const keys = Object.keys(dirs).filter((k) => (ctrl ? k.split(',').includes(ctrl) || (ctrl === 'unified' && k === '') : true));
-    if (!keys.length) throw new CartonError(`--cgroup ${spec}: the container has no cgroup for controller "${ctrl}"`);
-    for (const k of keys) {
-      const d = path.join(rec.dirs[k], sub);
-      if (d !== rec.dirs[k] && !d.startsWith(rec.dirs[k] + '/')) throw new CartonError(`--cgroup ${spec}: path escapes the container's cgroup`);
-      if (!fs.existsSync(d)) throw new CartonError(`--cgroup ${spec}: ${d}: no such file or directory`);
+    if (!keys.length) throw new CartonError(`--cgroup ${spec}: the container has no cgroup for controller "${ctrl}"`, { kind: 'usage' });
+    for (const [k, base] of Object.entries(rec.dirs).filter(([k]) => keys.includes(k))) {
+      const d = path.join(base, sub);
+      if (d !== base && !d.startsWith(base + '/')) throw new CartonError(`--cgroup ${spec}: path escapes the container's cgroup`, { kind: 'usage' });
+      if (!fs.existsSync(d)) throw new CartonError(`--cgroup ${spec}: ${d}: no such file or directory`, { kind: 'usage' });
       dirs[k] = d;
     }
   }
@@ -165,17 +165,17 @@ export function startProcess(store: Store, o: ExecOptions): Started {
   try {
     const s = store.read(o.id);
     const status = statusOf(s, store.fifo(o.id));
-    if (status === 'stopped') throw new CartonError('cannot exec in a stopped container');
-    if (status === 'paused' && !o.ignorePaused) throw new CartonError('cannot exec in a paused container (use --ignore-paused to override)');
+    if (status === 'stopped') throw new CartonError('cannot exec in a stopped container', { kind: 'bad-state' });
+    if (status === 'paused' && !o.ignorePaused) throw new CartonError('cannot exec in a paused container (use --ignore-paused to override)', { kind: 'bad-state' });
     // Until its execve the init is not dumpable (CVE-2016-9962): opening its
     // /proc/<pid>/ns/* then takes CAP_SYS_PTRACE in the host's user namespace.
-    if (status === 'created' && process.geteuid?.() !== 0) throw new CartonError('cannot exec in a created container without root: its init accepts no joins until `start` (CVE-2016-9962)');
+    if (status === 'created' && process.geteuid?.() !== 0) throw new CartonError('cannot exec in a created container without root: its init accepts no joins until `start` (CVE-2016-9962)', { kind: 'bad-state' });
     const saved = savedSpec(store, o.id);
     if (!saved) throw new CartonError(`container ${o.id}: its saved config.json is missing`);
     const { proc, where } = resolveProcess(o, saved);
-    if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty');
-    if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket');
-    if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`);
+    if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty', { kind: 'usage' });
+    if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket', { kind: 'usage' });
+    if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`, { kind: 'usage' });
     const rec = execCgroups(s.cgroup, o.cgroups);
     args = [s.pid, s.startTime, s.bundle, rec, proc, where, saved, o];
   } finally {
@@ -201,7 +201,7 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
     // The namespaces are joined by path: make sure the pid is still the
     // container's init (same start time) before init opens them.
     const alive = () => {
-      if (!isAlive({ pid: initPid, startTime } as Parameters<typeof isAlive>[0])) throw new CartonError('cannot exec in a stopped container');
+      if (!isAlive({ pid: initPid, startTime } as Parameters<typeof isAlive>[0])) throw new CartonError('cannot exec in a stopped container', { kind: 'bad-state' });
     };
     ({ chan, pid } = launchInit(bytes, table, rec, 'the process was created', alive, o.stdio));
     phase('namespaces');
@@ -224,7 +224,7 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
     }
     if (ours !== undefined) fs.closeSync(ours);
     // init's own errors are runc's "unable to start container process: ..."
-    if (e instanceof SetupError) throw new SetupError(`unable to start container process: ${e.message}`);
+    if (e instanceof SetupError) throw new SetupError(`unable to start container process: ${e.message}`, { kind: e.kind, cause: e });
     throw e;
   } finally {
     chan?.close();

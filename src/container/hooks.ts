@@ -10,7 +10,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CartonError } from '../errors';
+import { CartonError, errCode } from '../errors';
 import { debug, warn } from '../log';
 import { HookKind, type PlanHook } from '../plan/types';
 import type { Hook, Spec } from '../spec/types';
@@ -130,10 +130,10 @@ function runOne(h: Hook, state: HookState): string | undefined {
     stdout = readCapture(out);
     stderr = readCapture(err);
   }
-  let e = r.error as NodeJS.ErrnoException | undefined;
+  let e = r.error;
   // A hook that exits without reading its stdin is fine (Go's exec ignores EPIPE too).
-  if (e?.code === 'EPIPE' && r.status !== null) e = undefined;
-  if (e?.code === 'ETIMEDOUT') {
+  if (errCode(e) === 'EPIPE' && r.status !== null) e = undefined;
+  if (errCode(e) === 'ETIMEDOUT') {
     // spawnSync killed and reaped the hook; its group outlives it while a
     // member does, and its id is not reused meanwhile.
     try {
@@ -144,7 +144,8 @@ function runOne(h: Hook, state: HookState): string | undefined {
     return `hook ran past specified timeout of ${timeout.toFixed(1)}s`;
   }
   if (e) {
-    const why = e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    const code = errCode(e);
+    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : e.message;
     return `error running hook: fork/exec ${h.path}: ${why}, stdout: , stderr: `;
   }
   if (r.status === 0) return undefined;
@@ -182,8 +183,8 @@ export function savedSpec(store: Store, id: string): Spec | undefined {
 export function nsPid(hostPid: number): number {
   try {
     const m = /^NSpid:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${hostPid}/status`, 'utf8'));
-    const ids = m ? m[1].trim().split(/\s+/).map(Number) : [];
-    return ids.length ? ids[ids.length - 1] : hostPid;
+    const ids = (m?.[1] ?? '').trim().split(/\s+/).map(Number);
+    return ids[ids.length - 1] || hostPid;
   } catch {
     return hostPid;
   }

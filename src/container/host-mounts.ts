@@ -31,8 +31,8 @@ export function detachRootfsMounts(path: string): void {
   const under = (mp: string) => mp.startsWith(rootfs.endsWith('/') ? rootfs : rootfs + '/');
   const byId = new Map<string, { parent: string; mp: string }>();
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    if (f.length > 4) byId.set(f[0], { parent: f[1], mp: unescape(f[4]) });
+    const [id, parent, , , mp] = line.split(' ');
+    if (id !== undefined && parent !== undefined && mp !== undefined) byId.set(id, { parent, mp: unescape(mp) });
   }
   const tops = [...byId.values()].filter((m) => under(m.mp) && !under(byId.get(m.parent)?.mp ?? '/'));
   for (const mp of new Set(tops.map((m) => m.mp))) {

@@ -52,7 +52,7 @@ export class InitChannel {
       }
     }
     if (n === 0) return null;
-    return { type: String.fromCharCode(buf[0]), body: buf.subarray(1, n) };
+    return { type: buf.toString('latin1', 0, 1), body: buf.subarray(1, n) };
   }
 
   /** Wait for `type`; an 'E' from init becomes the error it carries. */

@@ -79,10 +79,10 @@ export function kill(store: Store, id: string, sig: number, all: boolean): void 
     // runc 1.1.5: --all on a stopped container signals whatever is left in
     // its cgroup and succeeds; a single signal to a stopped init is an error.
     const stopped = statusOf(s, store.fifo(id)) === 'stopped';
-    if (stopped && !all) throw new CartonError('container not running');
+    if (stopped && !all) throw new CartonError('container not running', { kind: 'bad-state' });
     if (all) signalAll(s, sig);
     if (stopped) return;
-    if (!signalInit(s, sig) && !all) throw new CartonError('container not running');
+    if (!signalInit(s, sig) && !all) throw new CartonError('container not running', { kind: 'bad-state' });
   } finally {
     lock.release();
   }

@@ -35,7 +35,7 @@ export function openConsole(terminal: boolean, relayHere: boolean, socketPath: s
   try {
     fd = addon().connectUnix(socketPath);
   } catch (e) {
-    throw new CartonError(`--console-socket ${socketPath}: ${errText(e)}`);
+    throw new CartonError(`--console-socket ${socketPath}: ${errText(e)}`, { kind: 'usage' });
   }
   fds.push(fd);
   return { consoleFd: fd };

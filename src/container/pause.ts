@@ -11,7 +11,7 @@ export function pause(store: Store, id: string): void {
   try {
     const s = store.read(id);
     const st = statusOf(s, store.fifo(id));
-    if (st !== 'running' && st !== 'created') throw new CartonError('container not running');
+    if (st !== 'running' && st !== 'created') throw new CartonError('container not running', { kind: 'bad-state' });
     cgroups.freeze(s.cgroup);
   } finally {
     lock.release();
@@ -22,7 +22,7 @@ export function resume(store: Store, id: string): void {
   const lock = store.lock(id, true);
   try {
     const s = store.read(id);
-    if (statusOf(s, store.fifo(id)) !== 'paused') throw new CartonError('container not paused');
+    if (statusOf(s, store.fifo(id)) !== 'paused') throw new CartonError('container not paused', { kind: 'bad-state' });
     cgroups.thaw(s.cgroup);
   } finally {
     lock.release();

@@ -28,12 +28,12 @@ function receiveListenerFd(chan: InitChannel): number {
   };
   let m = next();
   // init's --debug phases (MSG.TRACE, protocol.h) may come first.
-  while (m.data.length && String.fromCharCode(m.data[0]) === MSG.TRACE) {
+  while (m.data.toString('latin1', 0, 1) === MSG.TRACE) {
     phase(m.data.subarray(1).toString('utf8'));
     m = next();
   }
   if (m.data.length === 0) throw new SetupError('carton-init exited before it sent the seccomp listener fd');
-  const type = String.fromCharCode(m.data[0]);
+  const type = m.data.toString('latin1', 0, 1);
   if (type === MSG.ERROR || type !== MSG_SECCOMP || m.fd < 0) {
     if (m.fd >= 0) addon().close(m.fd);
     if (type === MSG.ERROR) throw new SetupError(m.data.subarray(1).toString('utf8').trim());
@@ -53,6 +53,7 @@ export function relaySeccompListener(chan: InitChannel, sc: SeccompPlan, st: Pro
       const why = errText(e).replace(/^connect \S+: /, '');
       throw new SetupError(
         `config.json: /linux/seccomp/listenerPath: failed to connect with seccomp agent specified in the seccomp profile: dial unix ${sc.listenerPath}: connect: ${why.charAt(0).toLowerCase()}${why.slice(1)}`,
+        { kind: 'invalid-config' },
       );
     }
     const msg = {

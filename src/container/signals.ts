@@ -9,13 +9,13 @@ export function parseSignal(s: string | number | undefined): number {
     const n = Number(str);
     // 0 is runc's liveness probe: checked, nothing delivered.
     if (n >= 0 && n <= 64) return n;
-    throw new CartonError(`invalid signal: ${str}`);
+    throw new CartonError(`invalid signal: ${str}`, { kind: 'usage' });
   }
   const up = str.toUpperCase();
   const name = (up.startsWith('SIG') ? up : `SIG${up}`) as keyof typeof os.constants.signals;
   const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX(?:-(\d+))?$/.exec(name);
   if (rt) return name.startsWith('SIGRTMIN') ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[1] ?? 0);
   const n = os.constants.signals[name];
-  if (n === undefined) throw new CartonError(`unknown signal "${str}"`);
+  if (n === undefined) throw new CartonError(`unknown signal "${str}"`, { kind: 'usage' });
   return n;
 }

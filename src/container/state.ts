@@ -44,8 +44,8 @@ export function ownerName(dir: string): string {
     users = new Map();
     try {
       for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-        const f = line.split(':');
-        if (f.length > 2) users.set(Number(f[2]), f[0]);
+        const [name, , uid] = line.split(':');
+        if (name !== undefined && uid !== undefined) users.set(Number(uid), name);
       }
     } catch {
       // no passwd file: numeric owners

@@ -20,14 +20,14 @@ export function merge(old: Resources, upd: Resources): Resources {
     const plain = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
     out[k] = plain(v) && plain(prev) && k !== 'unified' && k !== 'rdma' ? { ...(prev as object), ...(v as object) } : v;
   }
-  return out as Resources;
+  return out;
 }
 
 export function update(store: Store, id: string, upd: Resources): void {
   const lock = store.lock(id, true);
   try {
     const s = store.read(id);
-    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running');
+    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running', { kind: 'bad-state' });
     const file = path.join(store.dir(id), 'config.json');
     // exact: the seccomp values in this copy are what later execs compile
     const spec = parseExact(fs.readFileSync(file, 'utf8')) as Spec;

@@ -46,26 +46,26 @@ function dest(d: string): string {
 
 function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: boolean, userNs: boolean): PlanMount[] {
   const where = `config.json: /mounts/${i} (${mnt.destination})`;
-  const opts = parseOptions(mnt.options, where);
+  const opts = parseOptions(mnt.options);
   const target = dest(mnt.destination);
   const type = mnt.type ?? '';
   const idmap = mountIdmap(mnt, i, opts, b.spec, type === 'bind' || opts.bind);
   if (type === 'cgroup') return cgroupMounts(target, opts.flags, o.layout, o.cgroup, cgroupNs);
   const base = { target, propagation: opts.propagation, attrClr: opts.attrClr, attrSet: opts.attrSet, data: opts.data.join(',') };
   if (type === 'bind' || opts.bind) {
-    if (!mnt.source) throw new CartonError(`${where}: a bind mount needs a source`);
+    if (!mnt.source) throw new CartonError(`${where}: a bind mount needs a source`, { kind: 'invalid-config' });
     const source = path.resolve(b.dir, mnt.source);
     try {
       fs.statSync(source);
     } catch (e) {
-      throw new CartonError(`${where}: source ${source}: ${errText(e)}`);
+      throw new CartonError(`${where}: source ${source}: ${errText(e)}`, { kind: 'invalid-config' });
     }
     // In a user namespace (new or joined) the container's root may not reach
     // the source's path: as runc, the runtime opens it (stage A, open_tree).
     const detached = userNs && !idmap ? { detachedSource: true } : {};
     return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}), ...detached }];
   }
-  if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`);
+  if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`, { kind: 'invalid-config' });
   // tmpcopyup means something only for tmpfs (runc ignores it elsewhere);
   // init fills the tmpfs first and applies "ro" itself (copyup.cc).
   if (type === 'tmpfs' && opts.copyup) return [{ ...base, kind: MountKind.TmpCopyUp, source: mnt.source ?? type, fstype: type, flags: opts.flags }];
@@ -86,12 +86,12 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
  */
 function checkNoMountNs(spec: Bundle['spec'], o: BuildOptions): void {
   const linux = spec.linux ?? {};
-  const need = (what: string) => new CartonError(`config.json: ${what} needs a "mount" namespace (new or joined)`);
+  const need = (what: string) => new CartonError(`config.json: ${what} needs a "mount" namespace (new or joined)`, { kind: 'invalid-config' });
   if (linux.maskedPaths?.length) throw need('/linux/maskedPaths');
   if (linux.readonlyPaths?.length) throw need('/linux/readonlyPaths');
   if (spec.root?.readonly) throw need('/root/readonly');
   if (linux.rootfsPropagation) throw need('/linux/rootfsPropagation');
-  if (o.noPivot) throw new CartonError('--no-pivot: the config has no "mount" namespace; the process is chroot()ed without one');
+  if (o.noPivot) throw new CartonError('--no-pivot: the config has no "mount" namespace; the process is chroot()ed without one', { kind: 'usage' });
 }
 
 export function buildPlan(b: Bundle, o: BuildOptions): Plan {
@@ -100,8 +100,9 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   const linux = spec.linux ?? {};
   const nsJoin: Plan['nsJoin'] = [];
   let nsNew = 0;
-  for (const ns of linux.namespaces ?? []) {
+  for (const [i, ns] of (linux.namespaces ?? []).entries()) {
     const flag = NAMESPACES[ns.type];
+    if (flag === undefined) throw new CartonError(`config.json: /linux/namespaces/${i}/type: unknown namespace "${ns.type}"`, { kind: 'invalid-config', field: `linux.namespaces[${i}].type` });
     if (ns.path) nsJoin.push({ flag, path: ns.path });
     else nsNew |= flag;
   }
@@ -110,8 +111,8 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   // namespace, and a joined mount namespace is set up and pivoted in.
   const has = (flag: number) => Boolean(nsNew & flag) || nsJoin.some((j) => j.flag === flag);
   const mountNs = has(CLONE.NEWNS);
-  if (spec.hostname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /hostname needs a "uts" namespace (new or joined)');
-  if (spec.domainname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /domainname needs a "uts" namespace (new or joined)');
+  if (spec.hostname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /hostname needs a "uts" namespace (new or joined)', { kind: 'invalid-config' });
+  if (spec.domainname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /domainname needs a "uts" namespace (new or joined)', { kind: 'invalid-config' });
   if (!mountNs) checkNoMountNs(spec, o);
   const userNs = Boolean(nsNew & CLONE.NEWUSER);
   const cgroupNs = Boolean(nsNew & CLONE.NEWCGROUP);
@@ -131,7 +132,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     domainname: spec.domainname || undefined,
     rootfs: b.rootfs,
     rootReadonly: Boolean(spec.root?.readonly),
-    rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
+    rootfsPropagation: (linux.rootfsPropagation && PROPAGATION[linux.rootfsPropagation]) || MS.SLAVE | MS.REC,
     noPivot: o.noPivot,
     mounts,
     devices: setupDev ? planDevices(linux.devices, userNs) : [],
@@ -145,7 +146,7 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     fds: { fifo: first, console: o.console ? first + 1 : NO_FD, sync: first + (o.console ? 3 : 2), firstOwn: first },
     sessionKeyring: o.noNewKeyring ? undefined : `_ses.${o.id}`,
     timeOffsets: Object.entries(linux.timeOffsets ?? {}).map(([clock, v]) => {
-      if (CLOCKS[clock] === undefined) throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`);
+      if (CLOCKS[clock] === undefined) throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`, { kind: 'invalid-config' });
       return { clock: CLOCKS[clock], secs: BigInt(v.secs ?? 0), nsecs: v.nanosecs ?? 0 };
     }),
     seccomp: planSeccomp(linux.seccomp, Boolean(proc.noNewPrivileges)),

@@ -5,15 +5,10 @@
 import * as fs from 'fs';
 import { warn } from '../log';
 import { CAPABILITIES } from './linux';
+import type { SpecCaps } from '../spec/types';
 import type { Caps } from './types';
 
-export interface SpecCaps {
-  bounding?: string[];
-  effective?: string[];
-  inheritable?: string[];
-  permitted?: string[];
-  ambient?: string[];
-}
+export type { SpecCaps } from '../spec/types';
 
 let lastCap: number | undefined;
 

@@ -49,7 +49,7 @@ export class Payload {
   /** The rest of the payload. */
   str(s: string, what: string): this {
     const b = Buffer.from(s, 'utf8');
-    if (b.includes(0)) throw new CartonError(`${what}: contains a NUL byte`);
+    if (b.includes(0)) throw new CartonError(`${what}: contains a NUL byte`, { kind: 'invalid-config' });
     this.parts.push(b);
     return this;
   }
@@ -61,7 +61,7 @@ export class Payload {
   /** A length-prefixed string. */
   lstr(s: string, what: string): this {
     const b = Buffer.from(s, 'utf8');
-    if (b.includes(0)) throw new CartonError(`${what}: contains a NUL byte`);
+    if (b.includes(0)) throw new CartonError(`${what}: contains a NUL byte`, { kind: 'invalid-config' });
     this.u32(b.length);
     this.parts.push(b);
     return this;

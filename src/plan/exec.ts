@@ -2,6 +2,7 @@
 // running container's init through /proc/<pid>/ns/* (carton-init joins the
 // user namespace first and the mount namespace last) and creates none. No
 // rootfs, mounts, devices or hooks: the container is set up already.
+import { CartonError } from '../errors';
 import type { Process, Seccomp, Spec } from '../spec/types';
 import { hostFacts } from './host';
 import { planProcess } from './process';
@@ -34,7 +35,12 @@ export interface ExecPlanOptions {
 }
 
 export function buildExecPlan(proc: Process, o: ExecPlanOptions): Plan {
-  const nsJoin = o.namespaces.map((type) => ({ flag: NAMESPACES[type], path: `/proc/${o.initPid}/ns/${NS_FILE[type]}` }));
+  const nsJoin = o.namespaces.map((type) => {
+    const flag = NAMESPACES[type];
+    const file = NS_FILE[type];
+    if (flag === undefined || file === undefined) throw new CartonError(`exec: unknown namespace type "${type}"`, { kind: 'internal' });
+    return { flag, path: `/proc/${o.initPid}/ns/${file}` };
+  });
 
   const first = 3 + o.preserved;
   return {

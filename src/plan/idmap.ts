@@ -19,11 +19,11 @@ export interface PlanIdmap {
 const MAX_LINES = 340;
 
 function checkMaps(maps: IdMap[], where: string): void {
-  if (maps.length > MAX_LINES) throw new CartonError(`${where}: at most ${MAX_LINES} mappings are allowed, got ${maps.length}`);
+  if (maps.length > MAX_LINES) throw new CartonError(`${where}: at most ${MAX_LINES} mappings are allowed, got ${maps.length}`, { kind: 'invalid-config' });
   for (const [i, m] of maps.entries()) {
-    if (m.size < 1) throw new CartonError(`${where}/${i}/size: must be at least 1`);
+    if (m.size < 1) throw new CartonError(`${where}/${i}/size: must be at least 1`, { kind: 'invalid-config' });
     if (m.containerID + m.size > 0x100000000 || m.hostID + m.size > 0x100000000) {
-      throw new CartonError(`${where}/${i}: the range does not fit in 32-bit ids`);
+      throw new CartonError(`${where}/${i}: the range does not fit in 32-bit ids`, { kind: 'invalid-config' });
     }
   }
 }
@@ -37,17 +37,17 @@ export function mountIdmap(mnt: Mount, i: number, opts: ParsedOptions, spec: Spe
   const where = `config.json: /mounts/${i} (${mnt.destination})`;
   const own = Boolean(mnt.uidMappings?.length || mnt.gidMappings?.length);
   if (!own && !opts.idmap) return undefined;
-  if (!isBind) throw new CartonError(`${where}: id-mapped mounts are only supported for bind mounts`);
+  if (!isBind) throw new CartonError(`${where}: id-mapped mounts are only supported for bind mounts`, { kind: 'invalid-config' });
   let uid = mnt.uidMappings ?? [];
   let gid = mnt.gidMappings ?? [];
   if (own) {
-    if (!uid.length || !gid.length) throw new CartonError(`${where}: uidMappings and gidMappings must be given together`);
+    if (!uid.length || !gid.length) throw new CartonError(`${where}: uidMappings and gidMappings must be given together`, { kind: 'invalid-config' });
     checkMaps(uid, `config.json: /mounts/${i}/uidMappings`);
     checkMaps(gid, `config.json: /mounts/${i}/gidMappings`);
   } else {
     const userNs = spec.linux?.namespaces?.find((n) => n.type === 'user');
     if (!userNs || userNs.path || !spec.linux?.uidMappings?.length || !spec.linux?.gidMappings?.length) {
-      throw new CartonError(`${where}: mount option "${opts.idmap}" without uidMappings/gidMappings needs a new user namespace with mappings`);
+      throw new CartonError(`${where}: mount option "${opts.idmap}" without uidMappings/gidMappings needs a new user namespace with mappings`, { kind: 'invalid-config' });
     }
     uid = spec.linux.uidMappings;
     gid = spec.linux.gidMappings!;

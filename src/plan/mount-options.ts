@@ -50,21 +50,27 @@ export const KNOWN_OPTIONS = [
   ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'tmpcopyup',
 ].sort();
 
-export function parseOptions(options: string[] | undefined, where: string): ParsedOptions {
+export function parseOptions(options: string[] | undefined): ParsedOptions {
   const p: ParsedOptions = { flags: 0, clear: 0, propagation: 0, attrSet: 0, attrClr: 0, data: [], bind: false };
+  // Own keys only: "constructor" or "toString" are not mount options.
+  const own = <T>(r: Record<string, T>, k: string): T | undefined => (Object.hasOwn(r, k) ? r[k] : undefined);
   for (const o of options ?? []) {
-    if (o in SET) {
-      p.flags |= SET[o];
-      p.clear &= ~SET[o];
+    const set = own(SET, o);
+    const clear = own(CLEAR, o);
+    const propagation = own(PROPAGATION, o);
+    const recursive = own(RECURSIVE, o);
+    if (set !== undefined) {
+      p.flags |= set;
+      p.clear &= ~set;
       if (o === 'bind' || o === 'rbind') p.bind = true;
-    } else if (o in CLEAR) {
-      p.flags &= ~CLEAR[o];
-      p.clear |= CLEAR[o];
-    } else if (o in PROPAGATION) {
-      p.propagation |= PROPAGATION[o];
-    } else if (o in RECURSIVE) {
-      p.attrSet |= RECURSIVE[o][0];
-      p.attrClr |= RECURSIVE[o][1];
+    } else if (clear !== undefined) {
+      p.flags &= ~clear;
+      p.clear |= clear;
+    } else if (propagation !== undefined) {
+      p.propagation |= propagation;
+    } else if (recursive !== undefined) {
+      p.attrSet |= recursive[0];
+      p.attrClr |= recursive[1];
     } else if (o === 'tmpcopyup') {
       // runc's extension: a tmpfs filled with the image's files (native/init/copyup.cc).
       p.copyup = true;

@@ -46,10 +46,10 @@ const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_
 function personality(spec: Spec): number | undefined {
   const p = spec.linux?.personality;
   if (!p) return undefined;
-  if (PERSONA[p.domain] === undefined) throw new CartonError(`config.json: /linux/personality/domain: unknown domain "${p.domain}"`);
+  if (PERSONA[p.domain] === undefined) throw new CartonError(`config.json: /linux/personality/domain: unknown domain "${p.domain}"`, { kind: 'invalid-config' });
   // The spec defines no flags yet; one we do not know could weaken the
   // process (e.g. ADDR_NO_RANDOMIZE), so none is passed through.
-  if (p.flags?.length) throw new CartonError(`config.json: /linux/personality/flags: unsupported flag "${p.flags[0]}"`);
+  if (p.flags?.length) throw new CartonError(`config.json: /linux/personality/flags: unsupported flag "${p.flags[0]}"`, { kind: 'unsupported' });
   return PERSONA[p.domain];
 }
 
@@ -58,19 +58,19 @@ function scheduler(spec: Spec): PlanScheduler | undefined {
   if (!s) return undefined;
   const at = 'config.json: /process/scheduler';
   const policy = POLICY[s.policy];
-  if (policy === undefined) throw new CartonError(`${at}/policy: unknown policy "${s.policy}"`);
+  if (policy === undefined) throw new CartonError(`${at}/policy: unknown policy "${s.policy}"`, { kind: 'invalid-config' });
   const nice = s.nice ?? 0;
-  if (nice < -20 || nice > 19) throw new CartonError(`${at}/nice: ${nice} is outside -20..19`);
+  if (nice < -20 || nice > 19) throw new CartonError(`${at}/nice: ${nice} is outside -20..19`, { kind: 'invalid-config' });
   const priority = s.priority ?? 0;
   const rt = s.policy === 'SCHED_FIFO' || s.policy === 'SCHED_RR';
-  if (rt && (priority < 1 || priority > 99)) throw new CartonError(`${at}/priority: ${s.policy} needs a priority in 1..99, got ${priority}`);
-  if (!rt && priority !== 0) throw new CartonError(`${at}/priority: must be 0 for ${s.policy}, got ${priority}`);
+  if (rt && (priority < 1 || priority > 99)) throw new CartonError(`${at}/priority: ${s.policy} needs a priority in 1..99, got ${priority}`, { kind: 'invalid-config' });
+  if (!rt && priority !== 0) throw new CartonError(`${at}/priority: must be 0 for ${s.policy}, got ${priority}`, { kind: 'invalid-config' });
   if (s.policy !== 'SCHED_DEADLINE' && (s.runtime || s.deadline || s.period)) {
-    throw new CartonError(`${at}: runtime, deadline and period can only be used with SCHED_DEADLINE`);
+    throw new CartonError(`${at}: runtime, deadline and period can only be used with SCHED_DEADLINE`, { kind: 'invalid-config' });
   }
   let flags = 0n;
   for (const f of s.flags ?? []) {
-    if (SCHED_FLAG[f] === undefined) throw new CartonError(`${at}/flags: unknown flag "${f}"`);
+    if (SCHED_FLAG[f] === undefined) throw new CartonError(`${at}/flags: unknown flag "${f}"`, { kind: 'invalid-config' });
     flags |= SCHED_FLAG[f];
   }
   const big = (v: number | undefined) => BigInt(Math.trunc(v ?? 0));
@@ -81,16 +81,17 @@ function ioPriority(spec: Spec): number | undefined {
   const io = spec.process?.ioPriority;
   if (!io) return undefined;
   const cls = IOPRIO_CLASS[io.class];
-  if (cls === undefined) throw new CartonError(`config.json: /process/ioPriority/class: unknown class "${io.class}"`);
+  if (cls === undefined) throw new CartonError(`config.json: /process/ioPriority/class: unknown class "${io.class}"`, { kind: 'invalid-config' });
   const level = io.priority ?? 0;
-  if (level < 0 || level > 7) throw new CartonError(`config.json: /process/ioPriority/priority: ${level} is outside 0..7`);
+  if (level < 0 || level > 7) throw new CartonError(`config.json: /process/ioPriority/priority: ${level} is outside 0..7`, { kind: 'invalid-config' });
   return (cls << 13) | level;
 }
 
 const MPOL: Record<string, number> = {
   MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5, MPOL_WEIGHTED_INTERLEAVE: 6,
 };
-const MPOL_FLAG: Record<string, number> = { MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15 };
+const MPOL_FLAG = { MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15 };
+const mpolFlag = (f: string): number | undefined => (Object.hasOwn(MPOL_FLAG, f) ? MPOL_FLAG[f as keyof typeof MPOL_FLAG] : undefined);
 /** What the plan decoder takes: 16 words, 1024 nodes. */
 const MAX_NODES = 1024;
 
@@ -99,10 +100,10 @@ function nodeList(text: string, at: string): number[] {
   const out: number[] = [];
   for (const part of text.split(',').map((x) => x.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new CartonError(`${at}: invalid node list "${text}"`);
+    if (!m) throw new CartonError(`${at}: invalid node list "${text}"`, { kind: 'invalid-config' });
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo || hi >= MAX_NODES) throw new CartonError(`${at}: invalid node range "${part}"`);
+    if (hi < lo || hi >= MAX_NODES) throw new CartonError(`${at}: invalid node range "${part}"`, { kind: 'invalid-config' });
     for (let n = lo; n <= hi; n++) out.push(n);
   }
   return out;
@@ -113,24 +114,25 @@ function memoryPolicy(spec: Spec): PlanMemoryPolicy | undefined {
   if (!mp) return undefined;
   const at = 'config.json: /linux/memoryPolicy';
   const mode = MPOL[mp.mode];
-  if (mode === undefined) throw new CartonError(`${at}/mode: unknown mode "${mp.mode}"`);
+  if (mode === undefined) throw new CartonError(`${at}/mode: unknown mode "${mp.mode}"`, { kind: 'invalid-config' });
   let flags = 0;
   for (const f of mp.flags ?? []) {
-    if (MPOL_FLAG[f] === undefined) throw new CartonError(`${at}/flags: unknown flag "${f}"`);
-    flags |= MPOL_FLAG[f];
+    const bit = mpolFlag(f);
+    if (bit === undefined) throw new CartonError(`${at}/flags: unknown flag "${f}"`, { kind: 'invalid-config' });
+    flags |= bit;
   }
   if ((flags & MPOL_FLAG.MPOL_F_STATIC_NODES) && (flags & MPOL_FLAG.MPOL_F_RELATIVE_NODES)) {
-    throw new CartonError(`${at}/flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other`);
+    throw new CartonError(`${at}/flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other`, { kind: 'invalid-config' });
   }
   const nodes = nodeList(mp.nodes ?? '', `${at}/nodes`);
-  if ((mp.mode === 'MPOL_DEFAULT' || mp.mode === 'MPOL_LOCAL') && nodes.length) throw new CartonError(`${at}/nodes: ${mp.mode} takes no nodes`);
-  if (!['MPOL_DEFAULT', 'MPOL_LOCAL', 'MPOL_PREFERRED'].includes(mp.mode) && !nodes.length) throw new CartonError(`${at}/nodes: ${mp.mode} needs at least one node`);
+  if ((mp.mode === 'MPOL_DEFAULT' || mp.mode === 'MPOL_LOCAL') && nodes.length) throw new CartonError(`${at}/nodes: ${mp.mode} takes no nodes`, { kind: 'invalid-config' });
+  if (!['MPOL_DEFAULT', 'MPOL_LOCAL', 'MPOL_PREFERRED'].includes(mp.mode) && !nodes.length) throw new CartonError(`${at}/nodes: ${mp.mode} needs at least one node`, { kind: 'invalid-config' });
   const missing = nodes.find((n) => !fs.existsSync(`/sys/devices/system/node/node${n}`));
-  if (missing !== undefined) throw new CartonError(`${at}/nodes: memory node ${missing} does not exist on this host`);
+  if (missing !== undefined) throw new CartonError(`${at}/nodes: memory node ${missing} does not exist on this host`, { kind: 'host-lacks' });
   const words: bigint[] = [];
   for (const n of nodes) {
     while (words.length <= n >> 6) words.push(0n);
-    words[n >> 6] |= 1n << BigInt(n & 63);
+    words[n >> 6] = (words[n >> 6] ?? 0n) | (1n << BigInt(n & 63));
   }
   return { mode, flags, nodes: words };
 }

@@ -7,9 +7,9 @@ import { RLIMITS } from './linux';
 import type { Plan } from './types';
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
-/** JSON numbers above 2^53 are not exact; anything at 2^64-1 means "infinity". */
+/** JSON numbers above 2^53 are not exact: 18446744073709551615 (2^64-1, "infinity") parses to 2^64. */
 function rlim(v: number): bigint {
-  return v >= 18446744073709551615 ? RLIM_INFINITY : BigInt(Math.trunc(v));
+  return v >= 2 ** 64 ? RLIM_INFINITY : BigInt(Math.trunc(v));
 }
 
 export type ProcessPart = Pick<Plan, 'cwd' | 'args' | 'env' | 'user' | 'rlimits' | 'caps' | 'noNewPrivileges' | 'oomScoreAdj' | 'terminal'>;
@@ -18,7 +18,7 @@ export type ProcessPart = Pick<Plan, 'cwd' | 'args' | 'env' | 'user' | 'rlimits'
 export function planProcess(proc: Process, where: string): ProcessPart {
   const rlimits = (proc.rlimits ?? []).map((r) => {
     const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new CartonError(`${where}/rlimits: unknown rlimit type "${r.type}"`);
+    if (resource === undefined) throw new CartonError(`${where}/rlimits: unknown rlimit type "${r.type}"`, { kind: 'invalid-config' });
     return { resource, soft: rlim(r.soft), hard: rlim(r.hard) };
   });
   return {

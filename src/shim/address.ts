@@ -12,6 +12,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import { CartonError, errMessage } from '../errors';
 import { MAX_CONNECTIONS, refuseStranger, withPrivateUmask } from './peer';
 
 export const SOCKET_DIR = '/run/containerd/s';
@@ -29,7 +30,7 @@ export function groupOf(bundleDir: string): string {
   try {
     spec = JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8'));
   } catch (e) {
-    throw new Error(`${path.join(bundleDir, 'config.json')}: ${(e as Error).message}`);
+    throw new CartonError(`${path.join(bundleDir, 'config.json')}: ${errMessage(e)}`, { kind: 'invalid-config', cause: e });
   }
   for (const a of GROUP_ANNOTATIONS) {
     const v = spec.annotations?.[a];

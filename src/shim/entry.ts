@@ -3,9 +3,9 @@
 import { runShim } from './main';
 import type { TaskServiceFactory } from './types';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const factory: TaskServiceFactory = (ctx) => (require('./task') as typeof import('./task')).createTaskService(ctx);
 
-void runShim(process.argv.slice(2), factory, process.argv[1]).then((code) => {
+// argv[1] is the script node runs: this shim's own path, to spawn the serving shim from.
+void runShim(process.argv.slice(2), factory, process.argv[1] ?? process.execPath).then((code) => {
   if (code !== undefined) process.exit(code);
 });

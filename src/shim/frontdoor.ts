@@ -51,6 +51,7 @@ export async function answer(payload: Buffer, namespace: string): Promise<Buffer
   const parts = payload.toString().split('\0');
   if (parts.pop() !== '' || parts[0] !== RELAY_MAGIC) return undefined;
   const [, cwd, ...argv] = parts;
+  if (cwd === undefined) return undefined;
   const f = parseFlags(argv);
   // Only this shim's namespace: another's front door has another path anyway.
   if (f.namespace !== namespace || f.version) return undefined;
@@ -102,7 +103,8 @@ export function frontDoor(containerdAddress: string, namespace: string, log: (l:
           log(`front door: ${(e as Error).message}; the relay falls back`);
           return undefined;
         })
-        .then((reply) => sock.end(reply ?? Buffer.from('F')));
+        .then((reply) => sock.end(reply ?? Buffer.from('F')))
+        .catch(() => sock.destroy());
     });
   };
 

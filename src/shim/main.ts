@@ -2,16 +2,15 @@
 // (runtime/v2/binary.go): `-namespace N -address A -publish-binary P -id ID
 // [-bundle B] [-debug] start|delete`, and with no action the serving shim
 // that `start` spawns.
+import { errMessage, firstLine } from '../errors';
 import { FlagError, parseFlags } from './flags';
 import type { TaskServiceFactory } from './types';
 
 // Each action loads only its own modules: `start` and `delete` run once per
 // container, and evaluating the Task service's modules would be wasted there.
-/* eslint-disable @typescript-eslint/no-require-imports */
 const startShim: typeof import('./start').startShim = (...a) => (require('./start') as typeof import('./start')).startShim(...a);
 const deleteShim: typeof import('./delete').deleteShim = (...a) => (require('./delete') as typeof import('./delete')).deleteShim(...a);
 const serve: typeof import('./serve').serve = (...a) => (require('./serve') as typeof import('./serve')).serve(...a);
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const NAME = 'containerd-shim-carton-v2';
 
@@ -50,6 +49,6 @@ export async function runShim(argv: string[], factory: TaskServiceFactory, self:
         return fail(`unknown action "${f.action}"`);
     }
   } catch (e) {
-    return fail((e as Error).message.split('\n')[0]);
+    return fail(firstLine(errMessage(e)));
   }
 }

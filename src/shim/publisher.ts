@@ -11,6 +11,7 @@
 // `<publish-binary> --address A publish --topic T --namespace NS` with the
 // Any on stdin, the older path containerd still supports.
 import { spawn } from 'child_process';
+import { CartonError, firstLine } from '../errors';
 import type { Publisher } from './types';
 import { TtrpcClient } from './ttrpc/client';
 import { encode } from './ttrpc/proto';
@@ -99,11 +100,11 @@ export class ShimPublisher implements Publisher {
     return new Promise((resolve, reject) => {
       const child = spawn(this.o.publishBinary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
-      child.stderr!.on('data', (d) => (err += String(d)));
+      child.stderr.on('data', (d) => (err += String(d)));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${this.o.publishBinary} publish exited ${code}: ${err.trim().split('\n')[0]}`))));
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(encode('google.protobuf.Any', item.any));
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new CartonError(`${this.o.publishBinary} publish exited ${code}: ${firstLine(err.trim())}`, { kind: 'failed' }))));
+      child.stdin.on('error', () => {});
+      child.stdin.end(encode('google.protobuf.Any', item.any));
     });
   }
 }

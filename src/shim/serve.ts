@@ -23,7 +23,7 @@ const HOLD_MS = 10_000;
  * copies into its own log. A reader that went away (the first container's
  * bundle deleted while the shared shim lives on) silences it.
  */
-export function shimLogger(debug: boolean): { info(l: string): void; debug(l: string): void } {
+export function shimLogger(debug: boolean): { info: (l: string) => void; debug: (l: string) => void } {
   let ok = true;
   const write = (level: string, l: string) => {
     if (!ok) return;
@@ -129,19 +129,19 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   }
   registerTyped(server, TASK_SERVICE, task);
   registerTyped(server, LIFECYCLE_SERVICE, {
-    async Hold() {
+    Hold() {
       if (exiting) throw new ShimError(Code.UNAVAILABLE, 'shim is exiting');
       holds.push(Date.now() + HOLD_MS);
       // The namespace's front door may have gone with the shim that served it.
       void door.claim();
-      return {};
+      return Promise.resolve({});
     },
   });
   process.on('SIGTERM', () => exit('SIGTERM'));
   process.on('SIGINT', () => exit('SIGINT'));
   // A shared shim serves many containers: one bad request must not take them all down.
   process.on('uncaughtException', (e) => log.info(`uncaught: ${e.stack ?? e}`));
-  process.on('unhandledRejection', (e) => log.info(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+  process.on('unhandledRejection', (e) => log.info(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`));
   await server.listen(f.socket ? { path: f.socket } : { fd: 3 });
   log.info(`serving ${TASK_SERVICE} for namespace ${f.namespace}`);
   // After the Task service: a relayed `start` may send containerd here at once.

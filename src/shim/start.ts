@@ -8,6 +8,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import { CartonError, errMessage } from '../errors';
 import type { ShimFlags } from './flags';
 import { groupOf, LIFECYCLE_SERVICE, listenUnix, SOCKET_DIR, SOCKET_ENV, socketAddress, socketPath, writeAtomic } from './address';
 import { secureSocketDir } from './peer';
@@ -65,13 +66,13 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
     try {
       server = await listenUnix(sock);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new Error(`create new shim socket: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new CartonError(`create new shim socket: ${errMessage(e)}`, { cause: e });
       const live = await hold(address);
       if (live === 'held') {
         writeAtomic(addressFile, address);
         return address;
       }
-      if (attempt >= 20) throw new Error(`try create new shim socket ${attempt + 1}x: ${(e as Error).message}`);
+      if (attempt >= 20) throw new CartonError(`try create new shim socket ${attempt + 1}x: ${errMessage(e)}`, { cause: e });
       // A dead shim's socket: take its place. An exiting one removes its own.
       if (live === 'dead') fs.rmSync(sock, { force: true });
       else await new Promise((r) => setTimeout(r, 50));

@@ -8,6 +8,7 @@
 // as number, enums as numbers, bytes as Buffer, defaults filled in), and
 // replies are plain objects that `Type.fromObject` accepts. So the service
 // never sees wire bytes and the transport never sees containers.
+import { CartonError, type ErrorKind } from '../errors';
 
 /** protobufjs `toObject` options used for every decoded request. */
 export const TO_OBJECT = { longs: Number, enums: Number, bytes: Buffer, defaults: true, arrays: true, objects: true } as const;
@@ -30,8 +31,10 @@ export interface Any { typeUrl: string; value?: Buffer; object?: Record<string, 
 export const Code = {
   UNKNOWN: 2,
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
   FAILED_PRECONDITION: 9,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
@@ -39,12 +42,28 @@ export const Code = {
 } as const;
 
 /** Thrown by a service method; the transport replies with this status, one line. */
-export class ShimError extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message);
+export class ShimError extends CartonError {
+  constructor(
+    readonly code: number,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, { kind: KIND_OF_CODE[code] ?? 'failed', cause });
     this.name = 'ShimError';
   }
 }
+
+/** The kind a gRPC status stands for (the reverse of src/shim/task/errors.ts), for errors made from a status. */
+const KIND_OF_CODE: Partial<Record<number, ErrorKind>> = {
+  [Code.INVALID_ARGUMENT]: 'invalid-config',
+  [Code.NOT_FOUND]: 'not-found',
+  [Code.ALREADY_EXISTS]: 'exists',
+  [Code.PERMISSION_DENIED]: 'denied',
+  [Code.FAILED_PRECONDITION]: 'bad-state',
+  [Code.UNIMPLEMENTED]: 'unsupported',
+  [Code.DEADLINE_EXCEEDED]: 'timeout',
+  [Code.INTERNAL]: 'internal',
+};
 
 /**
  * Sends a task event to containerd. `typeName` is the fully qualified proto

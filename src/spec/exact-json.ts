@@ -39,7 +39,7 @@ export function literalInteger(lit: string): bigint | undefined {
 
 function note(holder: unknown, key: string, lit: string, root: object): void {
   if (!isObj(holder) || typeof holder[key] !== 'number') return;
-  const v = holder[key] as number;
+  const v = holder[key];
   const n = literalInteger(lit);
   let m = exact.get(holder);
   // A later duplicate key overwrites an earlier record, as JSON.parse's value does.
@@ -47,7 +47,7 @@ function note(holder: unknown, key: string, lit: string, root: object): void {
     m?.delete(key);
     return;
   }
-  if (!m) exact.set(holder, (m = new Map()));
+  if (!m) exact.set(holder, (m = new Map<string, bigint>()));
   m.set(key, n);
   withRecords.add(root);
 }
@@ -79,7 +79,7 @@ function record(text: string, root: unknown): void {
   let key = '';
   for (;;) {
     skip(WS);
-    const c = text[i];
+    const c = text[i] ?? '';
     if (c === '{' || c === '[') {
       i++;
       const arr = c === '[';

@@ -1,7 +1,5 @@
 // The parts of runtime-spec's config.json that carton reads, typed. The
 // schema (schemas/config.schema.json) has validated the whole document first.
-import type { SpecCaps } from '../plan/caps';
-import type { Resources } from '../cgroups/types';
 
 export interface Mount {
   destination: string;
@@ -102,4 +100,68 @@ export interface Spec {
   hooks?: Record<string, Hook[] | undefined>;
   annotations?: Record<string, string>;
   linux?: Linux;
+}
+
+/** process.capabilities: the five sets by name. */
+export interface SpecCaps {
+  bounding?: string[];
+  effective?: string[];
+  inheritable?: string[];
+  permitted?: string[];
+  ambient?: string[];
+}
+
+/** linux.resources, as runtime-spec 1.3.0 has it. */
+export interface Resources {
+  memory?: {
+    limit?: number;
+    reservation?: number;
+    swap?: number;
+    kernel?: number;
+    kernelTCP?: number;
+    swappiness?: number;
+    disableOOMKiller?: boolean;
+    useHierarchy?: boolean;
+    checkBeforeUpdate?: boolean;
+  };
+  cpu?: {
+    shares?: number;
+    quota?: number;
+    burst?: number;
+    period?: number;
+    realtimeRuntime?: number;
+    realtimePeriod?: number;
+    cpus?: string;
+    mems?: string;
+    idle?: number;
+  };
+  blockIO?: {
+    weight?: number;
+    leafWeight?: number;
+    weightDevice?: Array<{ major: number; minor: number; weight?: number; leafWeight?: number }>;
+    throttleReadBpsDevice?: ThrottleDevice[];
+    throttleWriteBpsDevice?: ThrottleDevice[];
+    throttleReadIOPSDevice?: ThrottleDevice[];
+    throttleWriteIOPSDevice?: ThrottleDevice[];
+  };
+  hugepageLimits?: Array<{ pageSize: string; limit: number }>;
+  network?: { classID?: number; priorities?: Array<{ name: string; priority: number }> };
+  pids?: { limit?: number };
+  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
+  unified?: Record<string, string>;
+  devices?: DeviceRule[];
+}
+
+export interface ThrottleDevice {
+  major: number;
+  minor: number;
+  rate?: number;
+}
+
+export interface DeviceRule {
+  allow: boolean;
+  type?: string;
+  major?: number;
+  minor?: number;
+  access?: string;
 }

@@ -11,6 +11,7 @@
  * rule, e.g. `config.json: /process/args must be array`, because that is what
  * ends up in runc-compatible `--log` output and in callers' error strings.
  */
+import { CartonError } from '../errors';
 
 import { parseExact } from './exact-json';
 
@@ -19,7 +20,7 @@ interface ValidationError {
   instancePath: string;
   schemaPath: string;
   keyword: string;
-  params: Record<string, any>;
+  params: Record<string, unknown>;
   propertyName?: string;
   message?: string;
 }
@@ -39,14 +40,14 @@ interface Generated {
 }
 
 /** A config/state/features document that cannot be used, with where and why. */
-export class ConfigError extends Error {
+export class ConfigError extends CartonError {
   /** JSON pointer of the offending value ('' is the whole document, also used for JSON syntax errors). */
   readonly path: string;
   /** File name the message is prefixed with, e.g. 'config.json'. */
   readonly file: string;
 
   constructor(message: string, file: string, path: string) {
-    super(message);
+    super(message, { kind: 'invalid-config', field: path });
     this.name = 'ConfigError';
     this.file = file;
     this.path = path;
@@ -64,7 +65,7 @@ function load(): Generated {
     generated = require('../generated/validators') as Generated;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
-      throw new Error('schema validators are not built: run `npm run build:schemas`');
+      throw new CartonError('schema validators are not built: run `npm run build:schemas`', { kind: 'internal', cause: err });
     }
     throw err;
   }
@@ -126,9 +127,9 @@ function describe(err: ValidationError, root: unknown): string {
     case 'enum':
       return `must be equal to one of the allowed values: ${(p.allowedValues as unknown[]).map(show).join(', ')}`;
     case 'additionalProperties':
-      return `must NOT have additional property '${p.additionalProperty}'`;
+      return `must NOT have additional property '${String(p.additionalProperty)}'`;
     case 'type':
-      return `must be ${Array.isArray(p.type) ? p.type.join(' or ') : p.type}`;
+      return `must be ${Array.isArray(p.type) ? p.type.join(' or ') : String(p.type)}`;
     case 'pattern': {
       const hint = load().patternHints[p.pattern as string];
       const got = clip(JSON.stringify(valueAt(root, err.instancePath)));
@@ -149,10 +150,10 @@ function clip(s: string): string {
 
 /** Resolves an RFC 6901 JSON pointer as produced by ajv ('' is the root). */
 function valueAt(root: unknown, pointer: string): unknown {
-  let cur: any = root;
+  let cur: unknown = root;
   for (const raw of pointer.split('/').slice(1)) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = cur[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+    cur = (cur as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
   }
   return cur;
 }

@@ -27,7 +27,7 @@ export interface StoredState {
 const ID_RE = /^[\w+\-.]+$/;
 
 export function checkId(id: string): void {
-  if (!id || !ID_RE.test(id) || id === '.' || id === '..') throw new CartonError(`invalid container id format: ${id}`);
+  if (!id || !ID_RE.test(id) || id === '.' || id === '..') throw new CartonError(`invalid container id format: ${id}`, { kind: 'usage' });
 }
 
 export class Store {
@@ -59,7 +59,7 @@ export class Store {
     try {
       fs.mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (e) {
-      if (errCode(e) === 'EEXIST') throw new CartonError(`container with id exists: ${id}`);
+      if (errCode(e) === 'EEXIST') throw new CartonError(`container with id exists: ${id}`, { kind: 'exists' });
       throw new CartonError(`create state directory ${this.dir(id)}: ${errText(e)}`);
     }
     return Lock.take(this.dir(id), true);
@@ -125,13 +125,18 @@ function checkRootMode(root: string): void {
   } catch {
     return; // made 0700 on first use (reserve)
   }
-  if (!st.isDirectory()) throw new CartonError(`--root ${root}: not a directory`);
+  if (!st.isDirectory()) throw new CartonError(`--root ${root}: not a directory`, { kind: 'usage' });
   if (st.mode & 0o022) {
-    throw new CartonError(`--root ${root}: the state directory is group- or world-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`);
+    throw new CartonError(`--root ${root}: the state directory is group- or world-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`, { kind: 'usage' });
   }
 }
 
 /** Write via a temp file and rename, so readers see the old or the new file, never half of one. */
+/** --pid-file: bare digits, no newline, via rename (go-runc's ReadPidFile is strconv.Atoi). */
+export function writePidFile(file: string, pid: number): void {
+  atomicWrite(path.resolve(file), String(pid));
+}
+
 export function atomicWrite(file: string, data: string, mode = 0o644): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, data, { mode });

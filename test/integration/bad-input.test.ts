@@ -81,7 +81,7 @@ t.test('--log with --log-format json writes one JSON line and prints the error',
   t.equal(r.stderr, 'container does not exist\n', 'plain text on stderr');
   const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
   t.equal(lines.length, 2, 'appended');
-  const rec = JSON.parse(lines[1]) as Record<string, string>;
+  const rec = JSON.parse(lines[1] ?? 'null') as Record<string, string>;
   t.same(Object.keys(rec), ['level', 'msg', 'time']);
   t.equal(rec.level, 'error');
   t.equal(rec.msg, 'container does not exist');

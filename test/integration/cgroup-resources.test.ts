@@ -18,7 +18,8 @@ t.teardown(() => {
 const layout = hostLayout();
 const v1 = (ctrl: string) => layout.v1.find((h) => h.controllers.includes(ctrl));
 const read = (ctrl: string, id: string, file: string) => fs.readFileSync(path.join(v1(ctrl)!.mountPoint, 'carton', id, file), 'utf8').trim();
-const vda = fs.existsSync('/sys/block/vda/dev') ? fs.readFileSync('/sys/block/vda/dev', 'utf8').trim().split(':').map(Number) : [8, 0];
+const [vdaMajor = 8, vdaMinor = 0] = fs.existsSync('/sys/block/vda/dev') ? fs.readFileSync('/sys/block/vda/dev', 'utf8').trim().split(':').map(Number) : [];
+const vda = [vdaMajor, vdaMinor] as const;
 const needed = ['memory', 'cpu', 'cpuset', 'pids', 'blkio', 'devices'];
 const skip = needed.every((c) => v1(c)) ? false : 'needs v1 memory, cpu, cpuset, pids, blkio and devices hierarchies';
 

@@ -107,7 +107,6 @@ t.test('devices: an eBPF program enforces the rules; allowed devices open, other
   t.match(outOf(denied), /can't open \/dev\/lc: Operation not permitted/, 'a device outside the rules cannot be opened');
   t.notMatch(outOf(denied), /OPENED/);
   t.match(outOf(allowed), /OPENED/, 'a device the config allows can');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const addon = require(path.join(__dirname, '..', '..', 'build', 'Release', 'carton.node')) as { bpfDeviceCount(d: string): number };
   t.equal(addon.bpfDeviceCount(path.join(unified, 'carton', denied)), 1, 'one device program attached');
   const upd = inNs(['update', '-r', '-', allowed], JSON.stringify({ devices: [{ allow: false, access: 'rwm' }] }));

@@ -19,7 +19,7 @@ function readUntil(fd: number, re: RegExp, ms = 5000): string {
   const end = Date.now() + ms;
   while (!re.test(text) && Date.now() < end) {
     if (!addon().pollIn(fd, 100)) continue;
-    let n = 0;
+    let n: number;
     try {
       n = fs.readSync(fd, buf, 0, buf.length, null);
     } catch {

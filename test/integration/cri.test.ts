@@ -123,7 +123,7 @@ async function podFlow(t: Test, handler: Handler): Promise<FlowResult> {
   t.equal(ns.exitCode, 0, ns.stderr);
   const [self, one, cmd1] = ns.stdout.trim().split('\n');
   t.equal(self, one, "the exec'd process is in the container's pid namespace");
-  t.equal(cmd1.trim(), `sh -c ${MAIN_SCRIPT}`, 'whose pid 1 is the container command');
+  t.equal(cmd1?.trim(), `sh -c ${MAIN_SCRIPT}`, 'whose pid 1 is the container command');
 
   // The shim reads the runtime's last error from log.json and containerd returns it.
   const missing = await c.execSync(id, ['no-such-command']).then(() => 'succeeded', (e: Error) => e.message);
@@ -156,7 +156,7 @@ async function podFlow(t: Test, handler: Handler): Promise<FlowResult> {
   await t.rejects(c.podSandboxStatus(pod), /not found|does not exist/, 'RemovePodSandbox removes it');
   const after = spawnSync(bin, ['--root', path.join(SHIM_ROOT[handler], NS), 'list', '-q'], { encoding: 'utf8' });
   t.notMatch(after.stdout, pod, `no ${handler} state left for the sandbox`);
-  return { exec, pidNs: { self, one }, exitCode: st.exit_code, missing, quick: [q.state, q.exit_code], log: log.replace(/^\S+ /gm, '') };
+  return { exec, pidNs: { self: self ?? '', one: one ?? '' }, exitCode: st.exit_code, missing, quick: [q.state, q.exit_code], log: log.replace(/^\S+ /gm, '') };
 }
 
 if (!containerdBin || !ctrBin) {

@@ -34,7 +34,7 @@ function createTimed(spec: Spec, id: string): { code: number; out: string; cpu: 
   const script = `"$0" --root "$1" create --bundle "$2" "$3" >"$4" 2>&1; rc=$?; times | tail -1; exit $rc`;
   const r = spawnSync('bash', ['-c', script, CARTON, env.root, env.bundle(spec), id, out], { encoding: 'utf8', timeout: 60000 });
   // "0m0.312s 0m0.104s": children's user and system time
-  const [u, s] = r.stdout.trim().split(/\s+/).map((x) => { const m = /(\d+)m([\d.]+)s/.exec(x)!; return Number(m[1]) * 60 + Number(m[2]); });
+  const [u = NaN, s = NaN] = r.stdout.trim().split(/\s+/).map((x) => { const m = /(\d+)m([\d.]+)s/.exec(x)!; return Number(m[1]) * 60 + Number(m[2]); });
   return { code: r.status ?? -1, out: fs.readFileSync(out, 'utf8'), cpu: u + s };
 }
 

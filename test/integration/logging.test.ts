@@ -37,9 +37,9 @@ t.test('--debug traces every phase, init\'s included, in order', async (t) => {
   t.equal(r.code, 0, r.stderr);
   const phases = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string })
     .filter((x) => x.level === 'debug').map((x) => /^phase (.+) at ([\d.]+)ms \(cpu [\d.]+\+[\d.]+ms\)$/.exec(x.msg)).filter((m) => m !== null);
-  const names = phases.map((m) => m![1]);
+  const names = phases.map((m) => m[1]);
   t.same(names, ['validate', 'cgroup', 'plan', 'spawn init', 'namespaces', 'mounts', 'pivot', 'init ready', 'state written', 'started', 'exited', 'deleted']);
-  const times = phases.map((m) => Number(m![2]));
+  const times = phases.map((m) => Number(m[2]));
   t.same(times, [...times].sort((a, b) => a - b), 'times only grow');
   const id = env.id();
   t.equal(env.detached(['run', '-d', '--bundle', env.bundle(testSpec(['sleep', '1000'])), id]).code, 0);

@@ -35,12 +35,19 @@ let outN = 0;
  * a stall. Output goes to files: a frozen or stopped init holding a pipe
  * would keep spawnSync waiting for EOF past the child's death.
  */
+/** A directory the test made: missing means the test's own setup failed. */
+function dirOf(dirs: Record<string, string>, key: string): string {
+  const d = dirs[key];
+  if (d === undefined) throw new Error(`no cgroup directory for "${key}"`);
+  return d;
+}
+
 function bounded(args: string[], extraEnv: NodeJS.ProcessEnv = {}, ms = 15000): { code: number | null; signal: string | null; stdout: string; stderr: string } {
   const files = [1, 2].map((i) => path.join(env.dir, `bounded-${++outN}.${i}`));
-  const fds = files.map((f) => fs.openSync(f, 'w+'));
+  const fds = files.map((f) => fs.openSync(f, 'w+')) as [number, number];
   try {
     const r = spawnSync(CARTON, ['--root', env.root, ...args], { stdio: ['ignore', fds[0], fds[1]], env: { ...process.env, ...extraEnv }, timeout: ms, killSignal: 'SIGKILL' });
-    return { code: r.status, signal: r.signal, stdout: fs.readFileSync(files[0], 'utf8'), stderr: fs.readFileSync(files[1], 'utf8') };
+    return { code: r.status, signal: r.signal, stdout: fs.readFileSync(files[0] ?? '', 'utf8'), stderr: fs.readFileSync(files[1] ?? '', 'utf8') };
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }
@@ -63,7 +70,7 @@ function preexisting(id: string): Record<string, string> {
   }
   const cs = Object.keys(dirs).find((k) => k.split(',').includes('cpuset'));
   if (cs !== undefined) {
-    for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(dirs[cs], f), fs.readFileSync(path.join(path.dirname(dirs[cs]), f), 'utf8').trim() || fs.readFileSync(path.join(path.dirname(path.dirname(dirs[cs])), f), 'utf8').trim());
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(dirOf(dirs, cs), f), fs.readFileSync(path.join(path.dirname(dirOf(dirs, cs)), f), 'utf8').trim() || fs.readFileSync(path.join(path.dirname(path.dirname(dirOf(dirs, cs))), f), 'utf8').trim());
   }
   return dirs;
 }
@@ -102,10 +109,10 @@ t.test('create in an existing frozen cgroup is refused, nothing is left', async 
   for (const [key, file, on, off] of kinds) {
     const id = env.id('frz');
     const dirs = preexisting(id);
-    fs.writeFileSync(path.join(dirs[key], file), on);
+    fs.writeFileSync(path.join(dirOf(dirs, key), file), on);
     const b = env.bundle(testSpec(['true']));
     const r = bounded(['run', '--bundle', b, id]);
-    fs.writeFileSync(path.join(dirs[key], file), off);
+    fs.writeFileSync(path.join(dirOf(dirs, key), file), off);
     t.equal(r.code, 1, `${file}=${on}: run fails (signal ${r.signal})`);
     t.match(r.stderr, /container's cgroup unexpectedly frozen/, 'runc\'s words');
     t.notOk(fs.existsSync(path.join(env.root, id)), 'no state left');
@@ -120,7 +127,7 @@ t.test('create in an existing cgroup that holds processes warns as runc does', a
   const dirs = preexisting(id);
   const sleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
   const pidsKey = Object.keys(dirs).find((k) => k.split(',').includes('pids')) ?? '';
-  fs.writeFileSync(path.join(dirs[pidsKey], 'cgroup.procs'), String(sleeper.pid));
+  fs.writeFileSync(path.join(dirOf(dirs, pidsKey), 'cgroup.procs'), String(sleeper.pid));
   try {
     const r = bounded(['run', '--bundle', env.bundle(testSpec(['echo', 'ran'])), id]);
     t.equal(r.code, 0, r.stderr);
@@ -140,7 +147,7 @@ t.test('an existing empty cgroup that once saw cgroup.kill is reused', { skip: !
   // the CLI took the sync socket's EPIPE for a closed stdout.
   const id = env.id('killed');
   const dirs = preexisting(id);
-  fs.writeFileSync(path.join(dirs[''], 'cgroup.kill'), '1');
+  fs.writeFileSync(path.join(dirOf(dirs, ''), 'cgroup.kill'), '1');
   for (const via of ['default', 'posix_spawn']) {
     const r = bounded(['--debug', 'run', '--bundle', env.bundle(testSpec(['echo', 'ran'])), id], via === 'posix_spawn' ? { CARTON_TEST_SPAWN_FALLBACK: '1' } : {});
     t.equal(r.code, 0, `${via}: ${r.stderr.split('\n').filter((l) => !/phase/.test(l)).join('\n')}`);
@@ -157,7 +164,7 @@ t.test('an init that dies before the handshake is reported, never a silent exit'
   // container process was created", without the cause; now the signal is named.
   const id = env.id('oom');
   const dirs = preexisting(id);
-  fs.writeFileSync(path.join(dirs[memKey!], 'memory.limit_in_bytes'), String(64 * 1024));
+  fs.writeFileSync(path.join(dirOf(dirs, memKey ?? 'memory'), 'memory.limit_in_bytes'), String(64 * 1024));
   const r = bounded(['run', '--bundle', env.bundle(testSpec(['true'])), id]);
   t.equal(r.code, 1, 'fails');
   t.match(r.stderr, /carton-init exited before .*\(carton-init was killed by signal KILL\)/, `says why: ${r.stderr}`);

@@ -112,7 +112,7 @@ t.test('personality LINUX32: uname -m reports a 32-bit machine; LINUX leaves it'
 t.test('scheduler: policy and nice reach the process and its children', async (t) => {
   const r = see('cat /proc/self/sched; echo ==; sh -c "cat /proc/self/sched"', (s) => (s.process!.scheduler = { policy: 'SCHED_BATCH', nice: 7 }));
   t.equal(r.code, 0, r.err);
-  const [self, child] = r.out.split('==');
+  const [self = '', child = ''] = r.out.split('==');
   t.equal(sched(self, 'policy'), '3', 'SCHED_BATCH');
   t.equal(sched(self, 'prio'), '127', 'nice 7');
   t.equal(sched(child, 'policy'), '3', 'inherited');
@@ -158,7 +158,7 @@ t.test('ioPriority: class and level as ionice sees them', async (t) => {
 });
 
 t.test('memoryPolicy: the task policy as /proc/self/numa_maps shows it', async (t) => {
-  const policy = (out: string) => out.trim().split('\n')[0].split(' ')[1];
+  const policy = (out: string) => out.trim().split('\n')[0]?.split(' ')[1];
   const bind = see('cat /proc/self/numa_maps', (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }));
   t.equal(bind.code, 0, bind.err);
   t.equal(policy(bind.out), 'bind:0');

@@ -54,7 +54,7 @@ const v1 = (ctrl: string) => layout.v1.find((h) => h.controllers.includes(ctrl))
 /** The v1 cgroup directory of a running container (from its init's /proc/PID/cgroup). */
 function v1Dir(ctrl: string, pid: number): string {
   const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(ctrl));
-  return path.join(v1(ctrl)!.mountPoint, line!.split(':')[2]);
+  return path.join(v1(ctrl)!.mountPoint, line?.split(':')[2] ?? '');
 }
 
 function runcPid(rid: string): number {

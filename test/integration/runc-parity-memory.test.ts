@@ -18,7 +18,7 @@ const memsw = v1('memory') && fs.existsSync(path.join(v1('memory')!.mountPoint, 
 /** The v1 cgroup directory of a running container (from its init's /proc/PID/cgroup). */
 function v1Dir(ctrl: string, pid: number): string {
   const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(ctrl));
-  return path.join(v1(ctrl)!.mountPoint, line!.split(':')[2]);
+  return path.join(v1(ctrl)!.mountPoint, line?.split(':')[2] ?? '');
 }
 
 function runcPid(rid: string): number {

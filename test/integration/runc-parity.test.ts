@@ -115,7 +115,7 @@ t.test('help: runc\'s NAME/USAGE/OPTIONS sections; an unknown command is an erro
     t.same(sections(c.stdout), sections(runc(argv).stdout), `carton ${argv.join(' ')}: runc's sections`);
     t.match(c.stdout, /^NAME:\n {3}carton - Open Container Initiative runtime$/m);
   }
-  const commandsOf = (text: string) => text.split(/^COMMANDS:$/m)[1].split(/^\S/m)[0].match(/^ {3}\S+/gm)!.map((s) => s.trim()).sort();
+  const commandsOf = (text: string) => (text.split(/^COMMANDS:$/m)[1] ?? '').split(/^\S/m)[0]?.match(/^ {3}\S+/gm)!.map((s) => s.trim()).sort();
   t.same(commandsOf(env.carton(['help'], { globals: [] }).stdout), commandsOf(runc(['help']).stdout), 'the same commands as runc');
   // Options carton spells elsewhere: spec's --rootless is a global option;
   // restore always fails (no CRIU here), so it has no LSM flags.
@@ -128,9 +128,9 @@ t.test('help: runc\'s NAME/USAGE/OPTIONS sections; an unknown command is an erro
       t.equal(o.code, 0, `carton ${form.join(' ')}`);
       t.equal(o.stdout, c, `carton ${form.join(' ')} is carton ${cmd} -h`);
     }
-    t.equal(c.split('\n')[1], r.split('\n')[1].replace('runc', 'carton').replace('started by runc', 'started by carton'), `${cmd}: NAME line`);
+    t.equal(c.split('\n')[1], (r.split('\n')[1] ?? '').replace('runc', 'carton').replace('started by runc', 'started by carton'), `${cmd}: NAME line`);
     t.same(sections(c), sections(r).filter((s) => ['NAME:', 'USAGE:', 'OPTIONS:'].includes(s)), `${cmd}: NAME, USAGE(, OPTIONS) as runc`);
-    t.equal(c.split('\n')[4], r.split('\n')[4].replace('runc', 'carton').trimEnd(), `${cmd}: runc's USAGE line`);
+    t.equal(c.split('\n')[4], (r.split('\n')[4] ?? '').replace('runc', 'carton').trimEnd(), `${cmd}: runc's USAGE line`);
     const flags = (text: string) => (text.split(/^OPTIONS:$/m)[1] ?? '').match(/^ {3}--[a-z-]+/gm)?.map((s) => s.trim()) ?? [];
     const missing = flags(r).filter((f) => !flags(c).includes(f) && !elsewhere.has(`${cmd} ${f}`));
     t.same(missing, [], `${cmd}: every runc option is in carton's help`);

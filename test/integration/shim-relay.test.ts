@@ -91,7 +91,7 @@ t.test('the front door key: FNV-1a 64, as the relay computes it', async (t) => {
 t.test('everything but start/delete, and start with no shim yet, is the Node shim', async (t) => {
   const v = relay(['-v'], env.dir);
   t.equal(v.code, 0);
-  t.match(String(v.stdout), /^containerd-shim-carton-v2:\n  Version:  carton\n/);
+  t.match(String(v.stdout), /^containerd-shim-carton-v2:\n {2}Version: {2}carton\n/);
   const bad = relay(['-namespace', ns, '-bogus', 'start'], env.dir);
   t.equal(bad.code, 2);
   t.equal(bad.stderr, 'containerd-shim-carton-v2: flag provided but not defined: -bogus\n');

@@ -12,7 +12,6 @@ if (!process.env.CARTON_SHIM_TEST_PRIVATE_NS) {
   });
   process.exit(r.status ?? 1);
 }
-/* eslint-disable import/first */
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -90,8 +89,9 @@ function stored(id: string): { cgroup: { dirs: Record<string, string> }; pid: nu
 
 function cgroupFile(id: string, ctrl: string, file: string): string {
   const dirs = stored(id).cgroup.dirs;
-  const key = Object.keys(dirs).find((k) => k.split(',').includes(ctrl));
-  return fs.readFileSync(path.join(dirs[key!], file), 'utf8').trim();
+  const dir = Object.entries(dirs).find(([k]) => k.split(',').includes(ctrl))?.[1];
+  if (dir === undefined) throw new Error(`${id} has no ${ctrl} cgroup`);
+  return fs.readFileSync(path.join(dir, file), 'utf8').trim();
 }
 
 function bundleFor(args: string[], edit?: (s: Spec) => void): string {
@@ -134,11 +134,11 @@ t.test('create, start, state, wait, delete: exit code, stdout and stderr through
   t.notOk(fs.existsSync(path.join(env.root, id)), 'Delete removed carton\'s state');
   t.same(eventsOf(id).map((e) => e.topic), ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
   const [create, , exit, del] = eventsOf(id);
-  t.equal(create.type, 'containerd.events.TaskCreate');
-  t.same(create.event.io, { stdin: '', stdout: out.path, stderr: err.path, terminal: false });
-  t.equal(create.event.pid, c.pid);
-  t.match(exit.event, { containerId: id, id, pid: c.pid, exitStatus: 3 });
-  t.match(del.event, { containerId: id, pid: c.pid, exitStatus: 3 });
+  t.equal(create?.type, 'containerd.events.TaskCreate');
+  t.same(create?.event.io, { stdin: '', stdout: out.path, stderr: err.path, terminal: false });
+  t.equal(create?.event.pid, c.pid);
+  t.match(exit?.event, { containerId: id, id, pid: c.pid, exitStatus: 3 });
+  t.match(del?.event, { containerId: id, pid: c.pid, exitStatus: 3 });
   await rejects(t, svc.State({ id, execId: '' }), Code.NOT_FOUND, new RegExp(`container ${id}`), 'State after Delete');
 });
 
@@ -248,7 +248,7 @@ t.test('kill with all, pause and resume seen in State and the freezer, stats, up
   const st = await svc.Stats({ id });
   t.equal(st.stats.typeUrl, 'io.containerd.cgroups.v1.Metrics', 'v1 Metrics on this hybrid host');
   const m = st.stats.object;
-  t.ok(m.memory.usage.usage > 0, `memory usage ${m.memory.usage.usage}`);
+  t.ok(m.memory.usage.usage > 0, `memory usage ${String(m.memory.usage.usage)}`);
   t.ok(m.memory.usage.usage < 1 << 30, 'memory usage below 1 GiB');
   t.equal(m.pids.current, 3, 'pids.current: sh and two sleeps');
   t.ok(m.cpu.usage.total > 0, 'cpu usage counted');
@@ -344,7 +344,7 @@ t.test('an overlay rootfs from Create\'s mounts, file:// and binary:// logs; Del
   t.equal((await svc.Wait({ id, execId: '' })).exitStatus, 0);
   t.equal(fs.readFileSync(path.join(dir, 'upper', 'made-here'), 'utf8'), 'written\n', 'the write went to the upper dir');
   t.equal(fs.readFileSync(log, 'utf8'), 'written\n', 'stdout in the file:// log');
-  t.same(eventsOf(id)[0].event.rootfs, rootfs, 'TaskCreate carries the mounts');
+  t.same(eventsOf(id)[0]?.event.rootfs, rootfs, 'TaskCreate carries the mounts');
   await svc.Delete({ id, execId: '' });
   t.notOk(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(path.join(b, 'rootfs')), 'Delete unmounted it');
 

@@ -122,7 +122,7 @@ t.test('start, serve, share, events, shutdown', async (t) => {
   t.teardown(() => one.client.close());
   t.not(one.shimPid, 0);
   t.ok(pidAlive(one.shimPid), 'a serving shim outlives start');
-  t.equal(fs.readFileSync(`/proc/${one.shimPid}/stat`, 'utf8').split(') ')[1].split(' ')[3], String(one.shimPid), 'in its own session');
+  t.equal(fs.readFileSync(`/proc/${one.shimPid}/stat`, 'utf8').split(') ')[1]?.split(' ')[3], String(one.shimPid), 'in its own session');
   t.equal(fs.statSync(s1.address.slice(7)).mode & 0o777, 0o600);
 
   const created = await call(one.client, 'Create', { id: 'c1', bundle: b1 }, 'CreateTaskRequest', 'CreateTaskResponse');

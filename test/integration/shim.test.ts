@@ -91,7 +91,7 @@ t.teardown(async () => {
   await until(() => cartonShims().length === 0, 50);
   killShims(SOCK, daemonPid ? [daemonPid] : []);
   if (daemonPid) await stopDaemon(daemonPid);
-  for (const [ns, group] of [[NS, SHARED_GROUP], ...[...criIds].map((id) => [CRI_NS, id])]) fs.rmSync(socketPath(socketAddress(SOCK, ns, group)), { force: true });
+  for (const [ns, group] of [[NS, SHARED_GROUP] as const, ...[...criIds].map((id) => [CRI_NS, id] as const)]) fs.rmSync(socketPath(socketAddress(SOCK, ns, group)), { force: true });
   unmountUnder(dir);
   // carton state of containers a killed shim left behind: all of our own
   // namespace, only our pod's ids in the shared k8s.io.
@@ -126,7 +126,7 @@ if (!containerdBin || !ctrBin) {
   t.before(async () => {
     daemonPid = (await startContainerd(containerdBin, dir, containerdOpts)).pid;
     cri = new CriClient(SOCK);
-    for (const [ns, archive] of [[NS, busyboxArchive(dir)], [CRI_NS, busyboxArchive(dir)], [CRI_NS, pauseArchive(dir)]]) {
+    for (const [ns, archive] of [[NS, busyboxArchive(dir)], [CRI_NS, busyboxArchive(dir)], [CRI_NS, pauseArchive(dir)]] as const) {
       const r = ctr(['image', 'import', archive], { ns, timeout: 120000 });
       if (r.code !== 0) throw new Error(`image import: ${r.stderr}`);
     }
@@ -301,6 +301,6 @@ if (!containerdBin || !ctrBin) {
     await c.stopPodSandbox(pod);
     await c.removePodSandbox(pod);
     pods.delete(pod);
-    t.ok(await until(() => !cartonShims().includes(podShims[0])), 'the pod shim exits with its pod');
+    t.ok(await until(() => !podShims.some((p) => cartonShims().includes(p))), 'the pod shim exits with its pod');
   });
 }

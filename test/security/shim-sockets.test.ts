@@ -44,7 +44,7 @@ const REFUSED = /^(EOF|ERROR EPIPE|ERROR ECONNRESET)$/;
 /** Async: the server under test runs in this very process, so a spawnSync would block it. */
 function ask(sock: string, asNobody: boolean): Promise<string> {
   const argv = ['/usr/bin/node', '-e', CLIENT, sock];
-  const [cmd, ...args] = asNobody ? ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups', ...argv] : argv;
+  const [cmd = 'false', ...args] = asNobody ? ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups', ...argv] : argv;
   const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15000, killSignal: 'SIGKILL', env: { PATH: '/usr/bin:/bin' } });
   let out = '';
   let err = '';

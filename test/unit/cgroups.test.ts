@@ -11,7 +11,13 @@ import * as v2 from '../../src/cgroups/v2';
 const none: Reader = () => undefined;
 const files = (m: Record<string, string>): Reader => (f) => m[f];
 const pairs = (w: Write[]) => w.map((x) => [x.file, x.value]);
-const c1 = (name: string) => v1.controllers().find((c) => c.name === name)!;
+/** A controller the test needs: a missing one fails the test file at once. */
+function must<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`no ${what}`);
+  return v;
+}
+const c1 = (name: string) => must(v1.controllers().find((c) => c.name === name), `v1 ${name}`);
+const c2 = (name: string) => must(v2.byV1Name[name], `v2 counterpart of ${name}`);
 
 t.test('v1 memory: files, runc\'s memory/memsw order, swappiness range', async (t) => {
   const mem = c1('memory');
@@ -27,13 +33,13 @@ t.test('v1 memory: files, runc\'s memory/memsw order, swappiness range', async (
   t.same(pairs(mem.writes({ memory: { limit: 300, swap: 400 } }, files({ 'memory.limit_in_bytes': '100' }))).map((p) => p[0]), ['memory.memsw.limit_in_bytes', 'memory.limit_in_bytes'], 'growing: memsw first');
   const unl = mem.writes({ memory: { limit: -1 } }, none);
   t.same(pairs(unl), [['memory.memsw.limit_in_bytes', '-1'], ['memory.limit_in_bytes', '-1']], 'unlimited memory makes memsw unlimited');
-  t.ok(unl[0].optional, '... unless the kernel has no swap accounting');
+  t.ok(unl[0]?.optional, '... unless the kernel has no swap accounting');
   t.throws(() => mem.writes({ memory: { swappiness: 101 } }, none), /swappiness: invalid value:101/);
   t.same(mem.fields({ memory: { checkBeforeUpdate: true } }), [], 'checkBeforeUpdate alone needs no controller');
 });
 
 t.test('v2 memory: swap conversion and checkBeforeUpdate', async (t) => {
-  const mem = v2.byV1Name.memory;
+  const mem = c2('memory');
   t.same(pairs(mem.writes({ memory: { limit: 100, swap: 300, reservation: 10 } }, none)), [['memory.swap.max', '200'], ['memory.max', '100'], ['memory.low', '10']]);
   t.same(pairs(mem.writes({ memory: { limit: -1 } }, none)), [['memory.swap.max', 'max'], ['memory.max', 'max']]);
   t.equal(v2.swapV2(0, 100), 0);
@@ -58,15 +64,15 @@ t.test('cpu: v1 files and order; v2 weight, cpu.max, burst, idle', async (t) => 
     ['cpu.idle', '0'],
   ]);
   const w = c1('cpu').writes({ cpu: { shares: 1 } }, none)[0];
-  t.equal(w.verify!('2'), 'the minimum allowed cpu-shares is 2', 'a clamped shares value is reported as runc does');
+  t.equal(w?.verify?.('2'), 'the minimum allowed cpu-shares is 2', 'a clamped shares value is reported as runc does');
   t.equal(v2.sharesToWeight(2), 1);
   t.equal(v2.sharesToWeight(1024), 39);
   t.equal(v2.sharesToWeight(262144), 10000);
   const { realtimePeriod: _p, realtimeRuntime: _r, ...noRt } = r.cpu!;
-  t.same(pairs(v2.byV1Name.cpu.writes({ cpu: noRt }, none)), [['cpu.idle', '0'], ['cpu.weight', '39'], ['cpu.max', '50000 100000'], ['cpu.max.burst', '1000']]);
-  t.same(pairs(v2.byV1Name.cpu.writes({ cpu: { quota: -1 } }, none)), [['cpu.max', 'max']], 'no period: only the quota, as runc writes it');
-  t.same(pairs(v2.byV1Name.cpu.writes({ cpu: { shares: 1024, idle: 1 } }, none)), [['cpu.idle', '1']], 'an idle group has no weight');
-  t.throws(() => v2.byV1Name.cpu.writes(r, none), /realtimeRuntime: cgroup v2 has no realtime/);
+  t.same(pairs(c2('cpu').writes({ cpu: noRt }, none)), [['cpu.idle', '0'], ['cpu.weight', '39'], ['cpu.max', '50000 100000'], ['cpu.max.burst', '1000']]);
+  t.same(pairs(c2('cpu').writes({ cpu: { quota: -1 } }, none)), [['cpu.max', 'max']], 'no period: only the quota, as runc writes it');
+  t.same(pairs(c2('cpu').writes({ cpu: { shares: 1024, idle: 1 } }, none)), [['cpu.idle', '1']], 'an idle group has no weight');
+  t.throws(() => c2('cpu').writes(r, none), /realtimeRuntime: cgroup v2 has no realtime/);
   t.same(pairs(c1('cpuset').writes({ cpu: { cpus: '0-1', mems: '0' } }, none)), [['cpuset.cpus', '0-1'], ['cpuset.mems', '0']]);
 });
 
@@ -85,18 +91,18 @@ t.test('blkio on v1 (CFQ or BFQ files) and io on v2', async (t) => {
     ['blkio.throttle.read_bps_device', '8:0 1048576'],
     ['blkio.throttle.write_iops_device', '8:0 100'],
   ]);
-  t.equal(c1('blkio').writes({ blockIO: { weight: 10 } }, files({ 'blkio.weight': '500' }))[0].file, 'blkio.weight');
-  t.same(pairs(v2.byV1Name.blkio.writes(r, none)), [['io.weight', '4950'], ['io.weight', '8:0 2930'], ['io.max', '8:0 rbps=1048576'], ['io.max', '8:0 wiops=100']]);
-  t.same(pairs(v2.byV1Name.blkio.writes({ blockIO: { weight: 500 } }, files({ 'io.bfq.weight': 'default 100' }))), [['io.bfq.weight', '500']]);
+  t.equal(c1('blkio').writes({ blockIO: { weight: 10 } }, files({ 'blkio.weight': '500' }))[0]?.file, 'blkio.weight');
+  t.same(pairs(c2('blkio').writes(r, none)), [['io.weight', '4950'], ['io.weight', '8:0 2930'], ['io.max', '8:0 rbps=1048576'], ['io.max', '8:0 wiops=100']]);
+  t.same(pairs(c2('blkio').writes({ blockIO: { weight: 500 } }, files({ 'io.bfq.weight': 'default 100' }))), [['io.bfq.weight', '500']]);
   t.equal(v2.blkioToIOWeight(10), 1);
   t.equal(v2.blkioToIOWeight(1000), 10000);
-  t.throws(() => v2.byV1Name.blkio.writes({ blockIO: { leafWeight: 10 } }, none), /leafWeight/);
+  t.throws(() => c2('blkio').writes({ blockIO: { leafWeight: 10 } }, none), /leafWeight/);
 });
 
 t.test('hugetlb, network, rdma', async (t) => {
   const r: Resources = { hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }], network: { classID: 0x100001, priorities: [{ name: 'eth0', priority: 5 }] }, rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 }, rxe3: { hcaObjects: 5 } } };
   t.same(pairs(c1('hugetlb').writes(r, none)), [['hugetlb.2MB.limit_in_bytes', '4194304'], ['hugetlb.2MB.rsvd.limit_in_bytes', '4194304']]);
-  t.same(pairs(v2.byV1Name.hugetlb.writes(r, none)), [['hugetlb.2MB.max', '4194304'], ['hugetlb.2MB.rsvd.max', '4194304']]);
+  t.same(pairs(c2('hugetlb').writes(r, none)), [['hugetlb.2MB.max', '4194304'], ['hugetlb.2MB.rsvd.max', '4194304']]);
   t.same(pairs(c1('net_cls').writes(r, none)), [['net_cls.classid', '1048577']]);
   t.same(pairs(c1('net_prio').writes(r, none)), [['net_prio.ifpriomap', 'eth0 5']]);
   t.same(pairs(c1('rdma').writes(r, none)), [['rdma.max', 'mlx5_1 hca_handle=3 hca_object=10000'], ['rdma.max', 'rxe3 hca_object=5']]);

@@ -2,7 +2,7 @@
 // configs as emitted by runc/containerd, and our own bad cases with the exact
 // one-line message each must produce. Run after `npm run build:schemas`.
 import t from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ConfigError,
@@ -13,7 +13,11 @@ import {
   validateState,
 } from '../../src/spec/validate';
 
-const SPEC = path.resolve(__dirname, '../../../shared/reference/runtime-spec-v1.3.0');
+// shared/ sits beside the checkout (CI, /work/main) or beside the folder of
+// worktrees (/work/wt/<name>): the nearest one above the repository.
+const SPEC = ['../../..', '../../../..']
+  .map((up) => path.resolve(__dirname, up, 'shared/reference/runtime-spec-v1.3.0'))
+  .find((d) => existsSync(d)) ?? path.resolve(__dirname, '../../../shared/reference/runtime-spec-v1.3.0');
 const vectors = (kind: string, verdict: 'good' | 'bad') => {
   const dir = path.join(SPEC, 'schema/test', kind, verdict);
   return readdirSync(dir)
@@ -77,7 +81,7 @@ const ENGINE_SPEC = {
     terminal: false,
     consoleSize: { height: 24, width: 80 },
     user: { uid: 1000, gid: 1000, umask: 18, additionalGids: [10, 1000] },
-    rlimits: [{ type: 'RLIMIT_NOFILE', hard: 18446744073709551615, soft: 1048576 }],
+    rlimits: [{ type: 'RLIMIT_NOFILE', hard: 2 ** 64 /* what JSON.parse makes of 18446744073709551615 */, soft: 1048576 }],
     apparmorProfile: 'docker-default',
     oomScoreAdj: -999,
     scheduler: { policy: 'SCHED_OTHER', nice: 5 },
@@ -267,7 +271,7 @@ t.test('config: accepted on purpose (runc accepts these too)', async (tt) => {
     ['unknown properties everywhere', (c) => ((c.future = 1), (c.process.future = [1]), (c.mounts[0].future = null))],
     ['pre-release and build semver', (c) => (c.ociVersion = '1.0.2-rc.1+dev')],
     ['uid/gid omitted', (c) => (c.process.user = {})],
-    ['uint64 max (RLIM_INFINITY)', (c) => (c.process.rlimits[0].soft = 18446744073709551615)],
+    ['uint64 max (RLIM_INFINITY)', (c) => (c.process.rlimits[0].soft = 2 ** 64) /* JSON's 18446744073709551615 */],
     ['int64 min', (c) => (c.linux.resources.memory = { limit: -9223372036854775808 })],
     ['rdma', (c) => (c.linux.resources.rdma = { mlx5_1: { hcaHandles: 3 } })],
     ['other platforms as objects', (c) => ((c.solaris = {}), (c.vm = {}), (c.zos = {}), (c.freebsd = {}))],

@@ -26,7 +26,7 @@ function run(prog: Buffer, nr: number, arch: number): number {
     switch (code) {
       case 0x20: // ld [k]
         if (k > 4) throw new Error(`load of offset ${k}: argument comparisons are not interpreted here`);
-        a = data[k / 4];
+        a = data[k / 4] ?? NaN;
         break;
       case 0x15: pc += a === k ? jt : jf; break; // jeq
       case 0x25: pc += a > k ? jt : jf; break; // jgt

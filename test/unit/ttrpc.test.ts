@@ -27,9 +27,9 @@ t.test('framing', async (t) => {
     const got = [];
     for (const b of f) got.push(...r.push(Buffer.from([b])));
     t.equal(got.length, 1);
-    t.equal(got[0].stream, 5);
-    t.equal(got[0].type, RESPONSE);
-    t.equal(got[0].payload.toString(), 'hello world');
+    t.equal(got[0]?.stream, 5);
+    t.equal(got[0]?.type, RESPONSE);
+    t.equal(got[0]?.payload.toString(), 'hello world');
   });
 
   t.test('coalesced frames, an empty payload, and a split in the middle of a header', async (t) => {
@@ -47,8 +47,8 @@ t.test('framing', async (t) => {
     const r = new FrameReader();
     const f = r.push(encodeFrame(9, REQUEST, big));
     t.equal(f.length, 1);
-    t.equal(f[0].payload.length, MAX_MESSAGE);
-    t.equal(f[0].oversize, undefined);
+    t.equal(f[0]?.payload.length, MAX_MESSAGE);
+    t.equal(f[0]?.oversize, undefined);
   });
 
   t.test('an oversize frame is refused on send', async (t) => {
@@ -64,11 +64,11 @@ t.test('framing', async (t) => {
     const r = new FrameReader();
     const out = [...r.push(head), ...r.push(Buffer.alloc(n - 100)), ...r.push(Buffer.concat([Buffer.alloc(100), encodeFrame(9, REQUEST, Buffer.from('after'))]))];
     t.equal(out.length, 2);
-    t.equal(out[0].stream, 7);
-    t.equal(out[0].oversize, n);
-    t.equal(out[0].payload.length, 0);
-    t.equal(out[1].stream, 9);
-    t.equal(out[1].payload.toString(), 'after');
+    t.equal(out[0]?.stream, 7);
+    t.equal(out[0]?.oversize, n);
+    t.equal(out[0]?.payload.length, 0);
+    t.equal(out[1]?.stream, 9);
+    t.equal(out[1]?.payload.toString(), 'after');
   });
 });
 
@@ -83,7 +83,7 @@ t.test('server <-> client round trip through containerd.task.v2.Task', async (t)
   // A test-only service: enough methods to exercise types, errors, Any and concurrency.
   registerTyped(server, TASK, {
     async State(req) {
-      if (req.id === 'missing') throw new ShimError(Code.NOT_FOUND, `container ${req.id}: not found`);
+      if (req.id === 'missing') throw new ShimError(Code.NOT_FOUND, `container ${String(req.id)}: not found`);
       return { id: req.id, bundle: '/b', pid: 42, status: 2, exitStatus: 0, exitedAt: { seconds: 1700000000, nanos: 5 }, execId: req.execId };
     },
     async Create(req) {
@@ -166,9 +166,9 @@ t.test('server <-> client round trip through containerd.task.v2.Task', async (t)
   raw.write(encodeFrame(3, REQUEST, encode('ttrpc.Request', { service: TASK, method: 'State', payload: encode('containerd.task.v2.StateRequest', { id: 'c3' }) })));
   await gotTwo;
   raw.destroy();
-  t.equal(replies[0].stream, 1);
-  t.equal(replies[0].status.code, 8);
-  t.equal(replies[1].stream, 3);
-  t.equal(replies[1].status.code, 0);
-  t.equal(decode('containerd.task.v2.StateResponse', replies[1].payload).id, 'c3');
+  t.equal(replies[0]?.stream, 1);
+  t.equal(replies[0]?.status.code, 8);
+  t.equal(replies[1]?.stream, 3);
+  t.equal(replies[1]?.status.code, 0);
+  t.equal(decode('containerd.task.v2.StateResponse', replies[1]?.payload).id, 'c3');
 });

@@ -5,17 +5,28 @@
 // for root (no bus daemon, so no Hello and no destination routing), the one
 // systemctl uses when it runs as root; it needs no dbus-daemon.
 import * as fs from 'fs';
+import { CartonError, type ErrorKind } from '../../errors';
 import { addon } from '../../native';
 import { decodeMessage, encodeMessage, Field, messageSize, MsgType, type Message, type Value } from './wire';
 
 export const PRIVATE_SOCKET = '/run/systemd/private';
 
 /** An error reply: `name` is the D-Bus error name (org.freedesktop.systemd1.NoSuchUnit, ...). */
-export class DbusError extends Error {
-  constructor(override readonly name: string, message: string) {
-    super(message);
+export class DbusError extends CartonError {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message, { kind: DBUS_KIND[name] ?? 'failed' });
   }
 }
+
+const DBUS_KIND: Record<string, ErrorKind> = {
+  'org.freedesktop.systemd1.NoSuchUnit': 'not-found',
+  'org.freedesktop.systemd1.UnitExists': 'exists',
+  'org.freedesktop.DBus.Error.AccessDenied': 'denied',
+  'org.freedesktop.DBus.Error.Timeout': 'timeout',
+};
 
 export class DbusConnection {
   private serial = 0;
@@ -37,7 +48,7 @@ export class DbusConnection {
       const uid = Buffer.from(String(process.getuid!())).toString('hex');
       c.send(Buffer.from(`\0AUTH EXTERNAL ${uid}\r\nBEGIN\r\n`));
       const line = c.readLine(timeoutMs);
-      if (!line.startsWith('OK ')) throw new Error(`authentication refused: ${line.trim()}`);
+      if (!line.startsWith('OK ')) throw new CartonError(`authentication refused: ${line.trim()}`, { kind: 'denied' });
       return c;
     } catch (e) {
       c.close();
@@ -60,10 +71,10 @@ export class DbusConnection {
   /** Reads more bytes into `pending`, waiting at most until `deadline`. */
   private fill(deadline: number): void {
     const left = deadline - Date.now();
-    if (left <= 0 || !addon().pollIn(this.fd, left)) throw new Error('systemd did not answer in time');
+    if (left <= 0 || !addon().pollIn(this.fd, left)) throw new CartonError('systemd did not answer in time', { kind: 'timeout' });
     const chunk = Buffer.alloc(65536);
     const n = fs.readSync(this.fd, chunk);
-    if (n === 0) throw new Error('systemd closed the connection');
+    if (n === 0) throw new CartonError('systemd closed the connection', { kind: 'failed' });
     this.pending = Buffer.concat([this.pending, chunk.subarray(0, n)]);
   }
 
@@ -112,7 +123,11 @@ export class DbusConnection {
         continue;
       }
       if (m.fields[Field.REPLY_SERIAL] !== serial) continue;
-      if (m.type === MsgType.ERROR) throw new DbusError(String(m.fields[Field.ERROR_NAME]), String(m.body[0] ?? m.fields[Field.ERROR_NAME]));
+      if (m.type === MsgType.ERROR) {
+        const name = m.fields[Field.ERROR_NAME];
+        const text = m.body[0];
+        throw new DbusError(typeof name === 'string' ? name : 'org.freedesktop.DBus.Error.Failed', typeof text === 'string' ? text : 'D-Bus error without a message');
+      }
       return m.body;
     }
   }
@@ -122,7 +137,8 @@ export class DbusConnection {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.signals.findIndex((s) => s.fields[Field.MEMBER] === member && match(s.body));
-      if (i >= 0) return this.signals.splice(i, 1)[0].body;
+      const [found] = i >= 0 ? this.signals.splice(i, 1) : [];
+      if (found) return found.body;
       const m = this.readMessage(deadline);
       if (m.type === MsgType.SIGNAL) this.signals.push(m);
     }

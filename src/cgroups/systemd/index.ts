@@ -17,7 +17,11 @@ export { unitFor, type Unit };
 const MANAGER = 'org.freedesktop.systemd1.Manager';
 
 /** The scope's name is taken: it belongs to someone else, who must keep it. */
-export class UnitExistsError extends SetupError {}
+export class UnitExistsError extends SetupError {
+  constructor(message: string) {
+    super(message, { kind: 'exists' });
+  }
+}
 
 /** Why --systemd-cgroup cannot be honoured here, or undefined when it can (sd_booted()'s test, then the socket). */
 export function unavailable(): string | undefined {
@@ -45,7 +49,8 @@ function runJob(conn: DbusConnection, member: string, sig: string, body: Value[]
   conn.call(MANAGER, 'Subscribe', '', []);
   const [job] = conn.call(MANAGER, member, sig, body);
   const [, , , result] = conn.waitSignal('JobRemoved', (s) => s[1] === job);
-  return String(result);
+  // JobRemoved is (uoss): the fourth member is the job's result string.
+  return typeof result === 'string' ? result : '';
 }
 
 export function startUnit(unit: Unit, pid: number, r: Resources | undefined, layout: CgroupLayout): void {

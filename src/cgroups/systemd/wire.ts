@@ -3,14 +3,42 @@
 // (D-Bus specification, "Message Protocol"). Values are plain JS: numbers
 // (bigint for 't'/'x'), strings, booleans, arrays for 'a' and structs, and
 // [signature, value] pairs for variants.
+import { CartonError } from '../../errors';
+
 export type Value = number | bigint | string | boolean | Value[] | Variant;
 export type Variant = { sig: string; value: Value };
 
 export enum MsgType { METHOD_CALL = 1, METHOD_RETURN = 2, ERROR = 3, SIGNAL = 4 }
 
-export class WireError extends Error {}
+/** A D-Bus message carton cannot encode or systemd sent malformed. */
+export class WireError extends CartonError {
+  constructor(message: string) {
+    super(message, { kind: 'failed' });
+    this.name = 'WireError';
+  }
+}
 
 const ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4, x: 8, t: 8, d: 8, s: 4, o: 4, g: 1, a: 4, '(': 8, '{': 8, v: 1, h: 4 };
+
+/** The alignment of the type that `sig` starts with. */
+function alignOf(sig: string): number {
+  const n = ALIGN[sig[0] ?? ''];
+  if (n === undefined) throw new WireError(`unsupported type "${sig[0] ?? ''}" in signature "${sig}"`);
+  return n;
+}
+
+/** A string-typed value ('s', 'o', 'g'): anything else is the caller's mistake. */
+function str(v: Value, sig: string): string {
+  if (typeof v !== 'string') throw new WireError(`a ${typeof v} given for type "${sig}"`);
+  return v;
+}
+
+/** The i-th value a struct or message body needs, which the caller must have given. */
+function nth(vals: Value[], i: number, sig: string): Value {
+  const v = vals[i];
+  if (v === undefined) throw new WireError(`missing value ${i} for signature "${sig}"`);
+  return v;
+}
 
 /** Splits a signature into its complete types: "sa(sv)u" -> ["s", "a(sv)", "u"]. */
 export function splitSig(sig: string): string[] {
@@ -35,7 +63,7 @@ function typeEnd(sig: string, i: number): number {
     }
     return j + 1;
   }
-  if (!(c in ALIGN)) throw new WireError(`unsupported type "${c}" in signature "${sig}"`);
+  alignOf(sig.slice(i));
   return i + 1;
 }
 
@@ -63,7 +91,7 @@ export class Writer {
 
   write(sig: string, v: Value): void {
     const c = sig[0];
-    this.align(ALIGN[c]);
+    this.align(alignOf(sig));
     switch (c) {
       case 'y':
         this.room(1);
@@ -102,7 +130,7 @@ export class Writer {
         return;
       case 's':
       case 'o': {
-        const b = Buffer.from(String(v));
+        const b = Buffer.from(str(v, sig));
         this.room(5 + b.length);
         this.u32At(this.len, b.length);
         b.copy(this.buf, this.len + 4);
@@ -111,7 +139,7 @@ export class Writer {
         return;
       }
       case 'g': {
-        const b = Buffer.from(String(v));
+        const b = Buffer.from(str(v, sig));
         this.room(2 + b.length);
         this.buf[this.len] = b.length;
         b.copy(this.buf, this.len + 1);
@@ -131,7 +159,7 @@ export class Writer {
         const at = this.len;
         this.len += 4;
         // The length excludes the padding before the first element.
-        this.align(ALIGN[elem[0]]);
+        this.align(alignOf(elem));
         const start = this.len;
         for (const e of v as Value[]) this.write(elem, e);
         this.u32At(at, this.len - start);
@@ -141,7 +169,7 @@ export class Writer {
       case '{': {
         const fields = splitSig(sig.slice(1, sig.length - 1));
         const vals = v as Value[];
-        fields.forEach((f, i) => this.write(f, vals[i]));
+        fields.forEach((f, i) => this.write(f, nth(vals, i, sig)));
         return;
       }
       default:
@@ -168,11 +196,11 @@ export class Reader {
 
   read(sig: string): Value {
     const c = sig[0];
-    this.align(ALIGN[c]);
+    this.align(alignOf(sig));
     switch (c) {
       case 'y':
         this.need(1);
-        return this.buf[this.pos++];
+        return this.buf.readUInt8(this.pos++);
       case 'b':
       case 'u':
       case 'h': {
@@ -218,7 +246,7 @@ export class Reader {
       }
       case 'g': {
         this.need(1);
-        const n = this.buf[this.pos];
+        const n = this.buf.readUInt8(this.pos);
         this.need(2 + n);
         const s = this.buf.toString('utf8', this.pos + 1, this.pos + 1 + n);
         this.pos += 2 + n;
@@ -233,7 +261,7 @@ export class Reader {
         this.need(4);
         const n = this.buf.readUInt32LE(this.pos);
         this.pos += 4;
-        this.align(ALIGN[elem[0]]);
+        this.align(alignOf(elem));
         const end = this.pos + n;
         this.need(n);
         const out: Value[] = [];
@@ -263,8 +291,8 @@ const FIELD_SIG: Record<number, string> = { 1: 'o', 2: 's', 3: 's', 4: 's', 5: '
 
 export function encodeMessage(m: { type: MsgType; serial: number; fields: Partial<Record<Field, Value>>; sig: string; body: Value[] }): Buffer {
   const body = new Writer();
-  splitSig(m.sig).forEach((t, i) => body.write(t, m.body[i]));
-  const fields: Value[] = Object.entries(m.fields).map(([k, v]) => [Number(k), { sig: FIELD_SIG[Number(k)], value: v as Value }]);
+  splitSig(m.sig).forEach((t, i) => body.write(t, nth(m.body, i, m.sig)));
+  const fields: Value[] = Object.entries(m.fields).map(([k, v]) => [Number(k), { sig: FIELD_SIG[Number(k)] ?? 'v', value: v }]);
   if (m.sig) fields.push([Field.SIGNATURE, { sig: 'g', value: m.sig }]);
   const w = new Writer();
   w.write('y', 'l'.charCodeAt(0));

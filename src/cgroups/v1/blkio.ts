@@ -16,8 +16,9 @@ function entries(s: string | undefined): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   for (const line of (s ?? '').split('\n')) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 2 || f[0] === 'Total') continue;
-    const [major, minor] = f[0].split(':').map(Number);
+    const [dev, ...rest] = f;
+    if (dev === undefined || !rest.length || dev === 'Total') continue;
+    const [major, minor] = dev.split(':').map(Number);
     const e: Record<string, unknown> = {};
     if (major) e.major = major;
     if (minor) e.minor = minor;

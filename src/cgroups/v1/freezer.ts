@@ -4,10 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SetupError, errText } from '../../errors';
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+import { sleepSync } from '../../sleep';
 
 function state(dir: string): string {
   return fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim();
@@ -20,11 +17,11 @@ export function freeze(dir: string): void {
       fs.writeFileSync(file, 'FROZEN');
       for (let j = 0; j < 10; j++) {
         if (state(dir) === 'FROZEN') return;
-        sleep(1);
+        sleepSync(1);
       }
       if (i % 25 === 24) {
         fs.writeFileSync(file, 'THAWED');
-        sleep(1);
+        sleepSync(1);
       }
     }
   } catch (e) {

@@ -26,7 +26,7 @@ export const hugetlb: Controller = {
     const sizes = new Set<string>();
     for (const f of (read('.') ?? '').split('\n')) {
       const m = /^hugetlb\.([0-9]+[KMG]B)\.limit_in_bytes$/.exec(f);
-      if (m) sizes.add(m[1]);
+      if (m?.[1]) sizes.add(m[1]);
     }
     const h: Record<string, unknown> = {};
     for (const s of sizes) {

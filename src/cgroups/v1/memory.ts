@@ -43,7 +43,7 @@ export const memory: Controller = {
     if (m.kernel) w.push({ field: `${F}.kernel`, file: 'memory.kmem.limit_in_bytes', value: String(m.kernel) });
     if (m.kernelTCP) w.push({ field: `${F}.kernelTCP`, file: 'memory.kmem.tcp.limit_in_bytes', value: String(m.kernelTCP) });
     if (m.swappiness !== undefined && m.swappiness !== null) {
-      if (m.swappiness > 100) throw new SetupError(`${F}.swappiness: invalid value:${m.swappiness}. valid memory swappiness range is 0-100`);
+      if (m.swappiness > 100) throw new SetupError(`${F}.swappiness: invalid value:${m.swappiness}. valid memory swappiness range is 0-100`, { kind: 'invalid-config' });
       w.push({ field: `${F}.swappiness`, file: 'memory.swappiness', value: String(m.swappiness) });
     }
     if (m.disableOOMKiller) w.push({ field: `${F}.disableOOMKiller`, file: 'memory.oom_control', value: '1' });

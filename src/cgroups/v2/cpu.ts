@@ -20,7 +20,7 @@ export const cpu: Controller = {
     const c = r.cpu;
     if (!c) return [];
     if (c.realtimeRuntime || c.realtimePeriod) {
-      throw new SetupError(`${F}.${c.realtimeRuntime ? 'realtimeRuntime' : 'realtimePeriod'}: cgroup v2 has no realtime group scheduling (cpu.rt_*)`);
+      throw new SetupError(`${F}.${c.realtimeRuntime ? 'realtimeRuntime' : 'realtimePeriod'}: cgroup v2 has no realtime group scheduling (cpu.rt_*)`, { kind: 'unsupported' });
     }
     const w: Write[] = [];
     if (c.idle !== undefined && c.idle !== null) w.push({ field: `${F}.idle`, file: 'cpu.idle', value: String(c.idle) });

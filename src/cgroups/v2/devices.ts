@@ -4,7 +4,7 @@
 // wins, and a rule for every device ("a *:* rwm") resets the list, so the
 // program checks rules from last to first and returns the first match.
 import { addon } from '../../native';
-import { SetupError, errText } from '../../errors';
+import { CartonError, SetupError, errText } from '../../errors';
 import type { DeviceRule } from '../types';
 
 // struct bpf_cgroup_dev_ctx { u32 access_type (type | access << 16); u32 major; u32 minor; }
@@ -90,23 +90,26 @@ export function encode(p: Insn[]): Buffer {
 export function evaluate(p: Insn[], type: 'c' | 'b', major: number, minor: number, access: string): boolean {
   const reg = new Array<number>(11).fill(0);
   const ctx = [((accessMask(access) << 16) | (type === 'c' ? DEV_CHAR : DEV_BLOCK)) >>> 0, major, minor];
-  for (let pc = 0; pc < p.length; pc++) {
-    const [op, dst, src, off, imm] = p[pc];
-    if (op === LDXW) reg[dst] = ctx[off / 4];
-    else if (op === AND32K) reg[dst] = (reg[dst] & imm) >>> 0;
-    else if (op === RSH32K) reg[dst] = reg[dst] >>> imm;
-    else if (op === MOV32X) reg[dst] = reg[src];
+  // Registers and context words the program names but that do not exist read
+  // as NaN, so a miscompiled program fails its test instead of reading 0.
+  const r = (i: number) => reg[i] ?? NaN;
+  for (let pc = 0, insn = p[0]; insn; insn = p[++pc]) {
+    const [op, dst, src, off, imm] = insn;
+    if (op === LDXW) reg[dst] = ctx[off / 4] ?? NaN;
+    else if (op === AND32K) reg[dst] = (r(dst) & imm) >>> 0;
+    else if (op === RSH32K) reg[dst] = r(dst) >>> imm;
+    else if (op === MOV32X) reg[dst] = r(src);
     else if (op === MOV64K) reg[dst] = imm;
     else if (op === JNEK) pc += reg[dst] !== imm >>> 0 ? off : 0;
     else if (op === EXIT) return reg[0] === 1;
   }
-  throw new Error('program fell off the end');
+  throw new CartonError('program fell off the end', { kind: 'internal' });
 }
 
 export function install(dir: string, rules: DeviceRule[]): void {
   try {
     addon().bpfDeviceInstall(dir, encode(compile(rules)));
   } catch (e) {
-    throw new SetupError(`linux.resources.devices: ${errText(e)}`);
+    throw new SetupError(`linux.resources.devices: ${errText(e)}`, { kind: 'invalid-config' });
   }
 }

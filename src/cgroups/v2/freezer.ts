@@ -3,10 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SetupError, errText } from '../../errors';
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+import { sleepSync } from '../../sleep';
 
 export function frozen(dir: string): boolean {
   try {
@@ -25,7 +22,7 @@ function set(dir: string, on: boolean): void {
   }
   for (let i = 0; i < 2000; i++) {
     if (frozen(dir) === on) return;
-    sleep(1);
+    sleepSync(1);
   }
   throw new SetupError(`freezer: ${dir} did not ${on ? 'freeze' : 'thaw'}`);
 }

@@ -9,13 +9,13 @@ export const hugetlb: Controller = {
   stats(read, out) {
     const h: Record<string, unknown> = {};
     for (const f of (read('.') ?? '').split('\n')) {
-      const m = /^hugetlb\.([0-9]+[KMG]B)\.max$/.exec(f);
-      if (!m) continue;
+      const size = /^hugetlb\.([0-9]+[KMG]B)\.max$/.exec(f)?.[1];
+      if (!size) continue;
       const e: Record<string, unknown> = {};
-      const u = num(read(`hugetlb.${m[1]}.current`));
+      const u = num(read(`hugetlb.${size}.current`));
       if (u) e.usage = u;
-      e.failcnt = Number(/max (\d+)/.exec(read(`hugetlb.${m[1]}.events`) ?? '')?.[1] ?? 0);
-      h[m[1]] = e;
+      e.failcnt = Number(/max (\d+)/.exec(read(`hugetlb.${size}.events`) ?? '')?.[1] ?? 0);
+      h[size] = e;
     }
     out.hugetlb = h;
   },

@@ -12,6 +12,7 @@ import { rdma } from './rdma';
 
 /** v1 controller name -> its v2 counterpart (net_cls/net_prio have none; devices is an eBPF program). */
 export const byV1Name: Record<string, Controller> = { memory, cpu, cpuset, pids, blkio: io, hugetlb, rdma };
+export { memory, cpu };
 
 export * as freezer from './freezer';
 export { sharesToWeight } from './cpu';

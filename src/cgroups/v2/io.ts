@@ -20,7 +20,7 @@ export const io: Controller = {
   writes(r, read) {
     const b = r.blockIO;
     if (!b) return [];
-    if (b.leafWeight || b.weightDevice?.some((d) => d.leafWeight)) throw new SetupError(`${F}.leafWeight: cgroup v2 io has no leaf weights`);
+    if (b.leafWeight || b.weightDevice?.some((d) => d.leafWeight)) throw new SetupError(`${F}.leafWeight: cgroup v2 io has no leaf weights`, { kind: 'unsupported' });
     const bfq = read('io.bfq.weight') !== undefined;
     const w: Write[] = [];
     if (b.weight) w.push(bfq ? { field: `${F}.weight`, file: 'io.bfq.weight', value: String(b.weight) } : { field: `${F}.weight`, file: 'io.weight', value: String(blkioToIOWeight(b.weight)) });
@@ -41,9 +41,10 @@ export const io: Controller = {
     const ios: Array<Record<string, unknown>> = [];
     for (const line of (read('io.stat') ?? '').split('\n')) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 2) continue;
-      const [major, minor] = f[0].split(':').map(Number);
-      const kv = Object.fromEntries(f.slice(1).map((x) => x.split('=')).map(([k, val]) => [k, Number(val)]));
+      const [dev] = f;
+      if (dev === undefined || f.length < 2) continue;
+      const [major, minor] = dev.split(':').map(Number);
+      const kv = Object.fromEntries(f.slice(1).map((x): [string, number] => { const [k = '', val] = x.split('='); return [k, Number(val)]; }));
       const e = (op: string, value: number) => ({ ...(major ? { major } : {}), ...(minor ? { minor } : {}), op, ...(value ? { value } : {}) });
       bytes.push(e('Read', kv.rbytes ?? 0), e('Write', kv.wbytes ?? 0));
       ios.push(e('Read', kv.rios ?? 0), e('Write', kv.wios ?? 0));

@@ -1,14 +1,13 @@
 // The Task rpcs around the lifecycle: pause/resume, pids, stats, update,
 // terminal size, stdin close, connect, checkpoint. Each is carton's library
 // call on the container the shim holds.
-import { CartonError } from '../../errors';
 import type { Resources } from '../../cgroups/types';
 import { refuse } from '../../container/criu';
 import { pause, resume } from '../../container/pause';
 import { pids } from '../../container/ps';
 import { update } from '../../container/update';
 import { Code, ShimError } from '../types';
-import { lib } from './errors';
+import { lib, toShimError } from './errors';
 import { metrics } from './stats';
 import type { Tasks } from './service';
 
@@ -91,7 +90,7 @@ export function checkpoint(t: Tasks, r: Req): Req {
   try {
     refuse('checkpoint', 'criu');
   } catch (e) {
-    const m = e instanceof CartonError ? e.message : String(e);
-    throw new ShimError(/CRIU is not usable/.test(m) ? Code.FAILED_PRECONDITION : Code.UNIMPLEMENTED, m);
+    // host-lacks (CRIU unusable here): FAILED_PRECONDITION; unsupported: UNIMPLEMENTED.
+    throw toShimError(e);
   }
 }

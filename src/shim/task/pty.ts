@@ -32,7 +32,6 @@ export class PtyRelay {
       this.out.on('error', () => undefined);
     }
     // Loaded here: only a terminal needs tty.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const tty = require('tty') as typeof import('tty');
     const rd = new tty.ReadStream(master);
     this.done = new Promise((resolve) => {

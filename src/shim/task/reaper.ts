@@ -77,14 +77,8 @@ export class Reaper {
     for (const name of fs.readdirSync('/proc')) {
       const pid = Number(name);
       if (!pid || this.watched.has(pid)) continue;
-      let stat: string;
-      try {
-        stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' || Number(ppid) !== process.pid || !ours(pid)) continue;
+      const st = procStat(pid);
+      if (st?.state !== 'Z' || st.ppid !== process.pid || !ours(pid)) continue;
       try {
         addon().waitPid(pid, true);
       } catch {

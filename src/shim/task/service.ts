@@ -106,7 +106,7 @@ export class Tasks {
     const lines = text.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3 && f[2] !== '/');
     for (const c of this.containers.values()) {
       for (const [key, dir] of c.sharedPidCgroups ?? []) {
-        if (lines.some(([, ctrls, p]) => ctrls === key && dir.endsWith(p))) return true;
+        if (lines.some(([, ctrls, p]) => ctrls === key && p !== undefined && dir.endsWith(p))) return true;
       }
     }
     return false;

@@ -74,7 +74,7 @@ export function v2Metrics(s: Obj, oomKill: number): Obj {
 }
 
 export function metrics(rec: CgroupRecord): Any {
-  const s = cgroups.stats(rec) as Obj;
+  const s = cgroups.stats(rec);
   const ooms = cgroups.oomKills(rec);
   const v1Memory = cgroups.hostLayout().v1.some((h) => h.controllers.includes('memory'));
   return v1Memory

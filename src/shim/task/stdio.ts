@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { errText } from '../../errors';
+import { CartonError, errText } from '../../errors';
 import { addon } from '../../native';
 import { Code, ShimError } from '../types';
 
@@ -111,16 +111,18 @@ export class ProcessIO {
       addon().close(errR);
     }
     const logger = this.logger;
+    // fd 5 is the 'pipe' the logging binary closes or writes to when ready (stdio above).
+    const ready = (logger.stdio as unknown as Array<net.Socket | null>)[5];
+    if (!ready) throw new ShimError(Code.INTERNAL, `failed to start logging binary ${u.pathname}: no readiness pipe`);
     await new Promise<void>((resolve, reject) => {
-      const ready = (logger.stdio as unknown as net.Socket[])[5];
       const fail = (e: Error) => reject(new ShimError(Code.INTERNAL, `failed to start logging binary ${u.pathname}: ${errText(e)}`));
       logger.once('error', fail);
       ready.once('data', () => resolve());
       ready.once('end', () => resolve());
       ready.once('error', fail);
-      logger.once('exit', (code) => (code ? fail(new Error(`exit status ${code}`)) : resolve()));
+      logger.once('exit', (code) => (code ? fail(new CartonError(`exit status ${code}`, { kind: 'failed' })) : resolve()));
     });
-    ((logger.stdio as unknown as net.Socket[])[5]).destroy();
+    ready.destroy();
     logger.unref();
     return [outW, errW];
   }

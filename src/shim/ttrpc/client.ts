@@ -1,13 +1,14 @@
 // A ttrpc client: one unix socket connection, concurrent calls on odd
 // stream ids (as ttrpc clients number them), replies matched by stream id.
 import * as net from 'net';
+import { CartonError } from '../../errors';
 import { ShimError } from '../types';
 import { encodeFrame, FrameReader, REQUEST, RESPONSE } from './frame';
 import { decode, encode } from './proto';
 
-export class ClosedError extends Error {
+export class ClosedError extends CartonError {
   constructor() {
-    super('ttrpc: closed');
+    super('ttrpc: closed', { kind: 'failed' });
   }
 }
 
@@ -58,7 +59,7 @@ export class TtrpcClient {
       const sock = net.createConnection({ path: p });
       const timer = setTimeout(() => {
         sock.destroy();
-        reject(new Error(`ttrpc: connect ${p}: timed out`));
+        reject(new CartonError(`ttrpc: connect ${p}: timed out`, { kind: 'timeout' }));
       }, timeoutMs);
       sock.once('connect', () => {
         clearTimeout(timer);
@@ -92,14 +93,14 @@ export class TtrpcClient {
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           this.pending.delete(stream);
-          reject(new Error(`ttrpc: ${service}/${method}: timed out after ${timeoutMs} ms`));
+          reject(new CartonError(`ttrpc: ${service}/${method}: timed out after ${timeoutMs} ms`, { kind: 'timeout' }));
         }, timeoutMs);
       }
       try {
         this.sock.write(encodeFrame(stream, REQUEST, req));
       } catch (e) {
         this.pending.delete(stream);
-        done(() => reject(e as Error));
+        done(() => reject(e instanceof Error ? e : new CartonError(String(e), { kind: 'internal' })));
       }
     });
   }

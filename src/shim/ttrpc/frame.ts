@@ -1,6 +1,7 @@
 // ttrpc's framing (github.com/containerd/ttrpc channel.go): a 10-byte
 // header, then the payload. Header: uint32 BE payload length, uint32 BE
 // stream id, uint8 message type (1 request, 2 response), uint8 flags.
+import { CartonError } from '../../errors';
 export const HEADER = 10;
 export const MAX_MESSAGE = 4 << 20;
 export const REQUEST = 1;
@@ -19,9 +20,9 @@ export interface Frame {
   oversize?: number;
 }
 
-export class FrameTooLarge extends Error {
+export class FrameTooLarge extends CartonError {
   constructor(readonly length: number) {
-    super(`ttrpc: message length ${length} exceeds maximum message size of ${MAX_MESSAGE}`);
+    super(`ttrpc: message length ${length} exceeds maximum message size of ${MAX_MESSAGE}`, { kind: 'invalid-config' });
     this.name = 'FrameTooLarge';
   }
 }
@@ -77,15 +78,23 @@ export class FrameReader {
     return frames;
   }
 
+  /** The first chunk, made at least n bytes long (callers check `buffered` first). */
+  private head(n: number): Buffer {
+    let first = this.chunks[0] ?? Buffer.alloc(0);
+    if (first.length < n) {
+      first = Buffer.concat(this.chunks);
+      this.chunks = [first];
+    }
+    return first;
+  }
+
   private peek(n: number): Buffer {
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0].subarray(0, n);
+    return this.head(n).subarray(0, n);
   }
 
   private take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
-    const first = this.chunks[0];
+    const first = this.head(n);
     const out = first.subarray(0, n);
     if (first.length === n) this.chunks.shift();
     else this.chunks[0] = first.subarray(n);

@@ -18,7 +18,7 @@ export function root(forType = ''): protobuf.Root {
   built ??= protobuf.Root.fromJSON({ nested: baseJson });
   if (!withMetrics && (forType === '' || forType.startsWith('io.'))) {
     withMetrics = true;
-    built.addJSON({ io: metricsJson });
+    if (metricsJson) built.addJSON({ io: metricsJson });
   }
   return built;
 }

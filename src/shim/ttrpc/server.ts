@@ -3,6 +3,7 @@
 // a handler; the reply is a ttrpc Response{status, payload}. Handlers see and
 // return payload bytes; src/shim/ttrpc/typed.ts puts protobuf types on top.
 import * as net from 'net';
+import { errMessage, firstLine } from '../../errors';
 import { MAX_CONNECTIONS, MAX_INFLIGHT_PER_CONNECTION, refuseStranger, withPrivateUmask } from '../peer';
 import { Code, ShimError } from '../types';
 import { encodeFrame, FrameReader, MAX_MESSAGE, REQUEST, RESPONSE } from './frame';
@@ -89,15 +90,15 @@ export class TtrpcServer {
       const req = decode('ttrpc.Request', payload);
       info = { service: req.service, method: req.method, timeoutNano: req.timeoutNano, metadata: req.metadata };
       const service = this.services.get(req.service);
-      if (!service) throw new ShimError(Code.UNIMPLEMENTED, `service ${req.service}`);
+      if (!service) throw new ShimError(Code.UNIMPLEMENTED, `service ${String(req.service)}`);
       const handler = service.get(req.method);
-      if (!handler) throw new ShimError(Code.UNIMPLEMENTED, `method ${req.method}`);
+      if (!handler) throw new ShimError(Code.UNIMPLEMENTED, `method ${String(req.method)}`);
       const out = await handler(req.payload, info);
       this.reply(sock, stream, 0, '', out);
     } catch (e) {
       if (!(e instanceof ShimError)) this.onError(e, info);
       const code = e instanceof ShimError ? e.code : Code.UNKNOWN;
-      const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+      const message = firstLine(errMessage(e));
       this.reply(sock, stream, code, message);
     }
   }
