@@ -1,11 +1,17 @@
 // dist/shim.js's entry (bin/containerd-shim-carton-v2): the transport with
-// carton's Task service (loaded only by the serving shim).
+// carton's Task service (loaded only by the serving shim), or, in a worker
+// thread the serving shim started, its lifecycle worker (task/lifecycle.ts).
+import { isMainThread, workerData } from 'worker_threads';
 import { runShim } from './main';
 import type { TaskServiceFactory } from './types';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const factory: TaskServiceFactory = (ctx) => (require('./task') as typeof import('./task')).createTaskService(ctx);
-
-void runShim(process.argv.slice(2), factory, process.argv[1]).then((code) => {
-  if (code !== undefined) process.exit(code);
-});
+/* eslint-disable @typescript-eslint/no-require-imports */
+if (!isMainThread && (workerData as { cartonLifecycle?: boolean } | null)?.cartonLifecycle) {
+  (require('./task/lifecycle-worker') as typeof import('./task/lifecycle-worker')).serveLifecycle();
+} else {
+  const factory: TaskServiceFactory = (ctx) => (require('./task') as typeof import('./task')).createTaskService(ctx);
+  void runShim(process.argv.slice(2), factory, process.argv[1]).then((code) => {
+    if (code !== undefined) process.exit(code);
+  });
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
