@@ -4,7 +4,8 @@
 // for N = 1, 10, 30: the Pss of every shim and container process per pod,
 // and the time inside containerd to bring one pod up (RunPodSandbox +
 // CreateContainer + StartContainer), run by bench/pods.sh.
-// Usage (via bench/pods.sh): node pods.js [--counts 1,10,30] [--reps R]
+// Usage (via bench/pods.sh): node pods.js [--counts 1,10,30] [--reps R] [--group pod|namespace]
+// (--group namespace: CARTON_SHIM_GROUP=namespace, every pod on one carton shim)
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -19,6 +20,7 @@ const arg = (name: string, dflt: string) => {
 };
 const COUNTS = arg('--counts', '1,10,30').split(',').map(Number);
 const REPS = Number(arg('--reps', '1'));
+const GROUP = arg('--group', 'pod');
 const RUNTIMES = { carton: 'io.containerd.carton.v2', runc: 'io.containerd.runc.v2' } as const;
 type Rt = keyof typeof RUNTIMES;
 
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
     const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
     // No linger: a shim goes with its last pod, as runc's does (the default 30 s would count idle shims of the previous round).
     daemon = (await startContainerd(containerdBin, dir, {
-      env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0' },
+      env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0', CARTON_SHIM_GROUP: GROUP },
       cri: { runtimes: { carton: { runtimeType: RUNTIMES.carton }, runc: { runtimeType: RUNTIMES.runc } }, sandboxImage: PAUSE_IMAGE },
     })).pid;
     for (const a of [busyboxArchive(dir), pauseArchive(dir)]) {
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
       const stop = (rt: Rt) => median(res[rt].map((r) => r.stopMs)) / n;
       rows.push(`| ${n} | ${mib('carton').toFixed(1)} MiB | ${mib('runc').toFixed(1)} MiB | **${(mib('carton') / mib('runc')).toFixed(2)}** | ${ms('carton').toFixed(0)} ms | ${ms('runc').toFixed(0)} ms | **${(ms('carton') / ms('runc')).toFixed(2)}** | ${stop('carton').toFixed(0)} / ${stop('runc').toFixed(0)} ms | ${res.carton[0].shims} / ${res.runc[0].shims} |`);
     }
-    console.log(`## CRI pods (pause + one sleep container): carton vs runc, containerd's CRI plugin, ${os.cpus().length} cores, median of ${REPS}`);
+    console.log(`## CRI pods (pause + one sleep container): carton (CARTON_SHIM_GROUP=${GROUP}) vs runc, containerd's CRI plugin, ${os.cpus().length} cores, median of ${REPS}`);
     console.log('');
     console.log('| pods | Pss per pod, carton | runc | carton / runc | start per pod, carton | runc | carton / runc | stop+remove per pod, carton / runc | shims, carton / runc |');
     console.log('|---|---|---|---|---|---|---|---|---|');
