@@ -8,14 +8,13 @@
 //
 // Why threads and not a child process per operation (as runc's shim runs
 // runc): a warm worker adds ~1 ms to an operation where a carton CLI
-// start-up adds tens of ms, and the inits a worker clones are children of
+// start-up adds tens of ms, and the inits a worker starts are children of
 // the shim's own thread group, so the shim reaps them directly. The price
-// is memory: each worker is a V8 isolate (see bench/shim.sh).
-//
-// Workers are never retired: an init is the child of the thread that cloned
-// it, and a thread's exit fires the parent-death signal of its children (a
-// container's init may have set one, e.g. tini -p), so a worker lives as
-// long as the shim.
+// is memory: a worker with the library loaded is ~12 MiB (Pss), so a worker
+// idle for IDLE_MS ends and the next operation starts a new one (~0.1 s).
+// That is safe because the addon clones inits from a thread that lives as
+// long as the process (native/addon/spawn.cc OnLastingThread): a thread's
+// exit would otherwise fire the parent-death signal of the inits it cloned.
 import * as path from 'path';
 import { SHARE_ENV, Worker } from 'worker_threads';
 import { packageRoot } from '../../paths';
@@ -50,12 +49,15 @@ export interface LifecycleReply {
 
 /** Concurrent blocking operations before the next one queues. */
 export const MAX_WORKERS = 4;
+/** An idle worker ends after this long. */
+const IDLE_MS = 5000;
 /** The worker runs the shim's own entry (it sees workerData and serves instead). */
 const SCRIPT = path.join(packageRoot, 'bin', 'containerd-shim-carton-v2.js');
 
 interface Slot {
   w: Worker;
   pending?: { seq: number; resolve: (v: any) => void; reject: (e: Error) => void };
+  idle?: NodeJS.Timeout;
 }
 
 export class LifecycleWorkers {
@@ -63,7 +65,7 @@ export class LifecycleWorkers {
   private readonly queue: Array<() => void> = [];
   private seq = 0;
 
-  constructor(private readonly script = SCRIPT, private readonly max = MAX_WORKERS) {}
+  constructor(private readonly max = MAX_WORKERS, private readonly idleMs = IDLE_MS, private readonly script = SCRIPT) {}
 
   /** Start the first worker now, so the first Create does not wait for its start-up. */
   warm(): void {
@@ -87,6 +89,7 @@ export class LifecycleWorkers {
         }
         if (!slot) return void this.queue.push(go);
         const seq = ++this.seq;
+        clearTimeout(slot.idle);
         slot.pending = { seq, resolve, reject };
         // A busy worker keeps the shim's loop alive; an idle one does not.
         slot.w.ref();
@@ -108,6 +111,7 @@ export class LifecycleWorkers {
       if (m.error) p.reject(new ShimError(m.error.code, m.error.message));
       else p.resolve(m.value);
       this.queue.shift()?.();
+      if (!slot.pending) this.retireLater(slot);
     });
     let gone = false;
     const lost = (why: string) => {
@@ -122,10 +126,22 @@ export class LifecycleWorkers {
     w.on('error', (e) => lost(e.message));
     w.on('exit', (code) => lost(`exited with status ${code}`));
     this.slots.push(slot);
+    this.retireLater(slot);
     return slot;
   }
 
+  private retireLater(slot: Slot): void {
+    clearTimeout(slot.idle);
+    slot.idle = setTimeout(() => {
+      if (slot.pending) return;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      void slot.w.terminate();
+    }, this.idleMs).unref();
+  }
+
   async close(): Promise<void> {
+    for (const s of this.slots) clearTimeout(s.idle);
     await Promise.all(this.slots.map((s) => s.w.terminate()));
   }
 }
