@@ -17,7 +17,7 @@
 // exit would otherwise fire the parent-death signal of the inits it cloned.
 import * as path from 'path';
 import { SHARE_ENV, Worker } from 'worker_threads';
-import { packageRoot } from '../../paths';
+import { nativeDir } from '../../paths';
 import { Code, ShimError } from '../types';
 
 export type LifecycleOp = 'create' | 'start' | 'exec' | 'kill' | 'signalAll' | 'delete' | 'pause' | 'resume' | 'update';
@@ -51,8 +51,8 @@ export interface LifecycleReply {
 export const MAX_WORKERS = 4;
 /** An idle worker ends after this long. */
 const IDLE_MS = 5000;
-/** The worker runs the shim's own entry (it sees workerData and serves instead). */
-const SCRIPT = path.join(packageRoot, 'bin', 'containerd-shim-carton-v2.js');
+/** The worker runs the shim's own Node entry (it sees workerData and serves instead); build/Release's package root holds it. */
+const SCRIPT = path.join(nativeDir, '..', '..', 'bin', 'containerd-shim-carton-v2.js');
 
 interface Slot {
   w: Worker;
