@@ -6,14 +6,22 @@
 #     the two runtimes interleaved run by run, total and ratio;
 #  2. resident memory per running container: M detached `sleep` containers
 #     per runtime, VmRSS of every shim process serving them plus every
-#     container init, summed and divided by M.
-# Usage: bash bench/shim.sh [--runs N] [--running M]   (as root; needs containerd, ctr, runc)
+#     container init, summed and divided by M;
+#  3. stall (issue 16): container A (detached) and T (terminal) of one shim
+#     print a line every 50 ms while container B of the same shim is created
+#     with a 3 s prestart hook: the largest gap between T's lines as `ctr
+#     run -t` prints them, and the slowest of `ctr task ps A` run again and
+#     again meanwhile; the same measures over 3 s without B, for the host's
+#     own noise.
+# Usage: bash bench/shim.sh [--runs N] [--running M] [--no-stall]   (as root; needs containerd, ctr, runc, script)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=50
 running=10
+stall=1
 while (($#)); do
   case $1 in
+    --no-stall) stall=0; shift ;;
     --runs) runs=$2; shift 2 ;;
     --running) running=$2; shift 2 ;;
     *) echo "bench/shim.sh: unknown argument $1" >&2; exit 2 ;;
@@ -125,6 +133,62 @@ for r in carton runc; do
   for i in $(seq "$running"); do ctr_ task delete "m$i-$r" >/dev/null 2>&1 || ctr_ task delete --force "m$i-$r" >/dev/null; ctr_ container rm "m$i-$r" >/dev/null; done
 done
 
+# 3. The stall: one measure = "<largest gap in T, ms> <slowest ctr task ps A, ms> <ps calls>"
+# over the time `$1` (a pid) lives.
+measure() {
+  local busy=$1 from to s d maxps=0 n=0
+  from=$(now)
+  while kill -0 "$busy" 2>/dev/null; do
+    s=$(now); ctr_ task ps "sa-$r" >/dev/null; d=$(( $(now) - s ))
+    (( d > maxps )) && maxps=$d; n=$((n + 1))
+  done
+  to=$(now)
+  sleep 0.3
+  # the gaps between T's arrival times in [from, to], counting the ones straddling its ends
+  awk -v from="$from" -v to="$to" -v ps="$maxps" -v n="$n" '
+    { t = $1 }
+    t < from { prev = t; next }
+    { if (prev) { g = t - prev; if (g > max) max = g } prev = t; if (t > to) exit }
+    END { printf "%.0f %.0f %d\n", max / 1e6, ps / 1e6, n }' "$work/t-$r.times"
+}
+declare -A quiet busy
+if ((stall)); then
+  hooked=$work/b-hook.json
+  node -e '
+    const [src, out, flag] = process.argv.slice(1);
+    const s = JSON.parse(require("fs").readFileSync(src, "utf8"));
+    s.root = { path: require("path").resolve(process.argv[4]), readonly: true };
+    s.process.terminal = false;
+    s.process.args = ["sleep", "1000"];
+    s.linux.cgroupsPath = "CGPATH";
+    s.hooks = { prestart: [{ path: "/bin/sh", args: ["sh", "-c", `touch ${flag}; sleep 3`] }] };
+    require("fs").writeFileSync(out, JSON.stringify(s));
+  ' bundles/busybox/config.json "$hooked" "$work/hook-started" bundles/busybox/rootfs
+  for r in carton runc; do
+    loop='while :; do echo x; usleep 50000; done'
+    ctr_ run -d --runtime "${rt[$r]}" "$img" "sa-$r" sh -c "$loop" >/dev/null
+    # ctr -t wants a terminal: script(1) gives it one; each line of T gets its arrival time.
+    # Its stdin: a fifo this shell holds open (no input, no EOF).
+    mkfifo "$work/tin-$r"; exec 7<>"$work/tin-$r"
+    ( script -qfec "ctr --address $sock --namespace $ns run --rm -t --runtime ${rt[$r]} $img st-$r sh -c '$loop'" /dev/null <"$work/tin-$r" |
+      while IFS= read -r _; do date +%s%N; done > "$work/t-$r.times" ) &
+    tpid=$!
+    sleep 2
+    sleep 3 & quiet[$r]=$(measure $!)
+    rm -f "$work/hook-started"
+    sed "s|CGPATH|/$ns/sb-$r|" "$hooked" > "$work/b-$r.json"
+    ctr_ run -d --runtime "${rt[$r]}" --config "$work/b-$r.json" "sb-$r" >/dev/null &
+    bpid=$!
+    for _ in $(seq 100); do [[ -e $work/hook-started ]] && break; sleep 0.05; done
+    busy[$r]=$(measure $bpid)
+    for c in sa-$r sb-$r st-$r; do ctr_ task kill -s KILL "$c" >/dev/null 2>&1; done
+    wait "$tpid" 2>/dev/null || true
+    exec 7>&-
+    sleep 0.5
+    for c in sa-$r sb-$r; do ctr_ task delete "$c" >/dev/null 2>&1 || ctr_ task delete --force "$c" >/dev/null 2>&1; ctr_ container rm "$c" >/dev/null 2>&1; done
+  done
+fi
+
 ms() { awk -v n="$1" 'BEGIN { printf "%.0f", n / 1e6 }'; }
 echo "## containerd shims: carton vs runc (containerd $(containerd --version | awk '{print $3}'), $(nproc) cores)"
 echo
@@ -137,3 +201,9 @@ printf '| RSS per running container (shims + init, %d running) | %s MiB | %s MiB
   "$(awk -v k="${mem[runc]}" -v n="$running" 'BEGIN { printf "%.1f", k / n / 1024 }')" \
   "$(awk -v a="${mem[carton]}" -v b="${mem[runc]}" 'BEGIN { printf "%.2f", a / b }')"
 echo "| shim processes for $running containers | $nshims_carton | $nshims_runc | |"
+if ((stall)); then
+  read -r qg_c qp_c qn_c <<< "${quiet[carton]}"; read -r bg_c bp_c bn_c <<< "${busy[carton]}"
+  read -r qg_r qp_r qn_r <<< "${quiet[runc]}"; read -r bg_r bp_r bn_r <<< "${busy[runc]}"
+  echo "| largest gap in a terminal container's output while another container's 3 s prestart hook runs (without it) | $bg_c ms ($qg_c ms) | $bg_r ms ($qg_r ms) | |"
+  echo "| slowest ctr task ps A meanwhile, of $bn_c / $bn_r calls (without it) | $bp_c ms ($qp_c ms) | $bp_r ms ($qp_r ms) | |"
+fi

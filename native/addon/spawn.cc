@@ -15,9 +15,14 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -60,6 +65,51 @@ int PlanMemfd(const uint8_t* data, size_t len, int* err) {
 
 void CloseInheritable(posix_spawn_file_actions_t* fa, int from) {
   for (int fd : InheritableFds(from)) posix_spawn_file_actions_addclose(fa, fd);
+}
+
+// Runs `fn` on a thread that lives as long as the process when called from
+// any thread but the main one. An init is the child of the *thread* that
+// cloned it (CLONE_PARENT keeps that for B), and that thread's exit fires
+// the parent-death signal of its children: carton-init's own (armed until
+// B is ready) or one the container's process set for itself (tini -p). The
+// shim runs create and exec on worker threads it retires when idle
+// (src/shim/task/lifecycle.ts); a retired worker must not look like a dead
+// parent to the containers it started. The main thread (the CLI) spawns
+// directly. One spawn at a time; the caller waits.
+void OnLastingThread(const std::function<void()>& fn) {
+  if (syscall(SYS_gettid) == getpid()) {
+    fn();
+    return;
+  }
+  // Never destroyed: at exit the thread still waits on them (glibc's
+  // pthread_cond_destroy would wait for it forever).
+  struct Shared {
+    std::mutex callers;  // one job at a time
+    std::mutex mu;
+    std::condition_variable cv;
+    const std::function<void()>* job = nullptr;
+    bool done = false;
+  };
+  static Shared* sh = new Shared;
+  static std::once_flag started;
+  std::lock_guard<std::mutex> one(sh->callers);
+  std::call_once(started, [] {
+    std::thread([] {
+      std::unique_lock<std::mutex> l(sh->mu);
+      for (;;) {
+        sh->cv.wait(l, [] { return sh->job != nullptr && !sh->done; });
+        (*sh->job)();
+        sh->done = true;
+        sh->cv.notify_all();
+      }
+    }).detach();
+  });
+  std::unique_lock<std::mutex> l(sh->mu);
+  sh->job = &fn;
+  sh->done = false;
+  sh->cv.notify_all();
+  sh->cv.wait(l, [] { return sh->done; });
+  sh->job = nullptr;
 }
 
 }  // namespace
@@ -121,46 +171,48 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   std::string planArg = std::to_string(3 + n - 2);
   char* argv[] = {(char*)"carton-init", (char*)planArg.c_str(), nullptr};
   char* envp[] = {nullptr};
-  if (ok && !cgDir.empty()) {
-    int cg = open(cgDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cg < 0) {
-      err = errno; ok = false; failWhat = "open cgroup " + cgDir;
-    } else {
-      std::vector<int> leak = InheritableFds(3 + n);
-      SpawnSpec spec = {cg, exeHigh, ownStdio ? stdioHigh : nullptr, high.data(), n, leak.data(), (int)leak.size(), argv, envp};
-      bool unsupported = false;
-      pid = SpawnIntoCgroup(spec, &err, &unsupported);
-      close(cg);
-      if (pid > 0) via = "clone3";
-      else if (unsupported) { const char* nm = strerrorname_np(err); fallback = nm ? nm : "?"; err = 0; }
-      else { ok = false; failWhat = "spawn carton-init into cgroup " + cgDir; }
+  OnLastingThread([&] {
+    if (ok && !cgDir.empty()) {
+      int cg = open(cgDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (cg < 0) {
+        err = errno; ok = false; failWhat = "open cgroup " + cgDir;
+      } else {
+        std::vector<int> leak = InheritableFds(3 + n);
+        SpawnSpec spec = {cg, exeHigh, ownStdio ? stdioHigh : nullptr, high.data(), n, leak.data(), (int)leak.size(), argv, envp};
+        bool unsupported = false;
+        pid = SpawnIntoCgroup(spec, &err, &unsupported);
+        close(cg);
+        if (pid > 0) via = "clone3";
+        else if (unsupported) { const char* nm = strerrorname_np(err); fallback = nm ? nm : "?"; err = 0; }
+        else { ok = false; failWhat = "spawn carton-init into cgroup " + cgDir; }
+      }
     }
-  }
-  if (ok && pid <= 0) {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    // Node opens its stdio close-on-exec; dup2 of an fd onto itself clears
-    // that (glibc >= 2.29), so the container inherits the caller's 0-2.
-    for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&fa, ownStdio ? stdioHigh[i] : i, i);
-    for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, high[i], 3 + i);
-    // Exactly this table: any inheritable fd the caller leaked to us stops
-    // here (close-on-exec ones, our memfd among them, close by themselves).
-    CloseInheritable(&fa, 3 + n);
-    // Node ignores SIGPIPE and blocks some signals; the container must start
-    // with default dispositions and an empty mask.
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    err = posix_spawn(&pid, exePath.c_str(), &fa, &attr, argv, envp);
-    if (err != 0) ok = false;
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-  }
+    if (ok && pid <= 0) {
+      posix_spawn_file_actions_t fa;
+      posix_spawnattr_t attr;
+      posix_spawn_file_actions_init(&fa);
+      posix_spawnattr_init(&attr);
+      // Node opens its stdio close-on-exec; dup2 of an fd onto itself clears
+      // that (glibc >= 2.29), so the container inherits the caller's 0-2.
+      for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&fa, ownStdio ? stdioHigh[i] : i, i);
+      for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, high[i], 3 + i);
+      // Exactly this table: any inheritable fd the caller leaked to us stops
+      // here (close-on-exec ones, our memfd among them, close by themselves).
+      CloseInheritable(&fa, 3 + n);
+      // Node ignores SIGPIPE and blocks some signals; the container must start
+      // with default dispositions and an empty mask.
+      sigset_t all, none;
+      sigfillset(&all);
+      sigemptyset(&none);
+      posix_spawnattr_setsigdefault(&attr, &all);
+      posix_spawnattr_setsigmask(&attr, &none);
+      posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+      err = posix_spawn(&pid, exePath.c_str(), &fa, &attr, argv, envp);
+      if (err != 0) ok = false;
+      posix_spawn_file_actions_destroy(&fa);
+      posix_spawnattr_destroy(&attr);
+    }
+  });
   for (int h : high) if (h >= 0) close(h);
   for (int h : stdioHigh) if (h >= 0) close(h);
   if (exeHigh >= 0) close(exeHigh);

@@ -8,6 +8,13 @@
 // (the runc shim runs one per container), which is what keeps carton's
 // per-container memory low. The key contains a '/', which no container id
 // can, so it never collides with a container's own group.
+//
+// GROUP_ENV=namespace (in containerd's environment) puts CRI pods on the
+// namespace's one shim too: one Node process for every pod of the node, which
+// is what makes a pod cheaper than with runc's shim (bench/pods.sh), at the
+// price that a crash of that process takes every pod's task with it (issue
+// 16: containerd drops the tasks of a shim whose connection closes). The
+// default stays one shim per pod.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -23,6 +30,8 @@ export const LIFECYCLE_SERVICE = 'carton.shim.v1.Lifecycle';
 export const SHARED_GROUP = 'carton/shared';
 /** the annotations containerd's runc shim groups by, in its order */
 export const GROUP_ANNOTATIONS = ['io.containerd.runc.v2.group', 'io.kubernetes.cri.sandbox-id'];
+/** 'namespace': CRI pods share the namespace's shim instead of one shim per pod */
+export const GROUP_ENV = 'CARTON_SHIM_GROUP';
 
 /** The group of the bundle in `bundleDir`: its annotation, or the shared key. */
 export function groupOf(bundleDir: string): string {
@@ -32,7 +41,9 @@ export function groupOf(bundleDir: string): string {
   } catch (e) {
     throw new CartonError(`${path.join(bundleDir, 'config.json')}: ${errMessage(e)}`, { kind: 'invalid-config', cause: e });
   }
+  const perNamespace = process.env[GROUP_ENV] === 'namespace';
   for (const a of GROUP_ANNOTATIONS) {
+    if (perNamespace && a === 'io.kubernetes.cri.sandbox-id') continue;
     const v = spec.annotations?.[a];
     if (typeof v === 'string' && v) return v;
   }

@@ -6,6 +6,7 @@
 import * as path from 'path';
 import type { ShimContext, TaskService, TaskServiceFactory } from '../types';
 import { toShimError } from './errors';
+import type { LifecycleWorkers } from './lifecycle';
 import * as ops from './ops';
 import { Tasks } from './service';
 
@@ -14,10 +15,12 @@ export const STATE_ROOT = '/run/containerd/carton';
 export interface TaskServiceOptions {
   /** carton's state root; default /run/containerd/carton/<namespace> */
   root?: string;
+  /** where the blocking library calls run; default the process's pool */
+  workers?: LifecycleWorkers;
 }
 
 export function newTaskService(ctx: ShimContext, opts: TaskServiceOptions = {}): TaskService & { tasks: Tasks } {
-  const t = new Tasks(ctx, opts.root ?? path.join(STATE_ROOT, ctx.namespace));
+  const t = new Tasks(ctx, opts.root ?? path.join(STATE_ROOT, ctx.namespace), opts.workers);
   type Handler = (r: Record<string, any>) => Record<string, any> | Promise<Record<string, any>>;
   // Every failure leaves as a ShimError with its code and one line.
   const wrap = (f: Handler) => async (r: Record<string, any>) => {

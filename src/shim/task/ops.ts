@@ -3,9 +3,7 @@
 // call on the container the shim holds.
 import type { Resources } from '../../cgroups/types';
 import { refuse } from '../../container/criu';
-import { pause, resume } from '../../container/pause';
 import { pids } from '../../container/ps';
-import { update } from '../../container/update';
 import { Code, ShimError } from '../types';
 import { lib, toShimError } from './errors';
 import { metrics } from './stats';
@@ -13,16 +11,16 @@ import type { Tasks } from './service';
 
 type Req = Record<string, any>;
 
-export function pauseTask(t: Tasks, r: Req): Req {
+export async function pauseTask(t: Tasks, r: Req): Promise<Req> {
   const c = t.container(r.id);
-  lib(() => pause(t.store, c.id));
+  await t.run('pause', { id: c.id });
   t.publish('/tasks/paused', 'TaskPaused', { containerId: c.id });
   return {};
 }
 
-export function resumeTask(t: Tasks, r: Req): Req {
+export async function resumeTask(t: Tasks, r: Req): Promise<Req> {
   const c = t.container(r.id);
-  lib(() => resume(t.store, c.id));
+  await t.run('resume', { id: c.id });
   t.publish('/tasks/resumed', 'TaskResumed', { containerId: c.id });
   return {};
 }
@@ -46,7 +44,7 @@ export function statsOf(t: Tasks, r: Req): Req {
 }
 
 /** resources: an Any whose value is a JSON runtime-spec LinuxResources, as containerd sends it. */
-export function updateTask(t: Tasks, r: Req): Req {
+export async function updateTask(t: Tasks, r: Req): Promise<Req> {
   const c = t.container(r.id);
   let res: Resources;
   try {
@@ -55,7 +53,7 @@ export function updateTask(t: Tasks, r: Req): Req {
     throw new ShimError(Code.INVALID_ARGUMENT, `update ${c.id}: resources: not a JSON runtime-spec LinuxResources: ${(e as Error).message}`);
   }
   if (typeof res !== 'object' || res === null || Array.isArray(res)) throw new ShimError(Code.INVALID_ARGUMENT, `update ${c.id}: resources: not a JSON object`);
-  lib(() => update(t.store, c.id, res));
+  await t.run('update', { id: c.id, resources: res });
   return {};
 }
 

@@ -4,16 +4,14 @@
 import * as fs from 'fs';
 import { errCode } from '../../errors';
 import { addon, type WaitStatus } from '../../native';
-import { create } from '../../container/create';
-import { del } from '../../container/delete';
-import { startProcess } from '../../container/exec';
-import { kill, signalAll } from '../../container/kill';
-import { start } from '../../container/start';
+import type { Created } from '../../container/create';
+import type { Started } from '../../container/exec';
 import { Store } from '../../state/store';
 import { statusOf } from '../../state/status';
 import { Code, ShimError, type ShimContext } from '../types';
 import { Container } from './container';
 import { lib } from './errors';
+import { lifecycleWorkers, type LifecycleArgs, type LifecycleOp, type LifecycleWorkers } from './lifecycle';
 import { mountAll, type ContainerdMount } from './mounts';
 import { watchOOM } from './oom';
 import { Proc, STATUS } from './process';
@@ -34,9 +32,18 @@ export class Tasks {
   private readonly creating = new Set<string>();
   readonly store: Store;
   readonly reaper = new Reaper();
+  /** where the blocking library calls run: never on this event loop (lifecycle.ts) */
+  readonly workers: LifecycleWorkers;
 
-  constructor(readonly ctx: ShimContext, root: string) {
+  constructor(readonly ctx: ShimContext, root: string, workers = lifecycleWorkers()) {
     this.store = new Store(root);
+    this.workers = workers;
+    workers.warm();
+  }
+
+  /** One library operation on a lifecycle worker; its errors arrive as ShimErrors. */
+  run<T = void>(op: LifecycleOp, args: LifecycleArgs): Promise<T> {
+    return this.workers.run<T>(this.store.root, op, args);
   }
 
   publish(topic: string, type: string, event: Record<string, unknown>): void {
@@ -68,9 +75,7 @@ export class Tasks {
       }
       init.io = await ProcessIO.open(stdio.terminal ? { ...stdio, stdin: '' } : stdio, id, this.ctx.namespace);
       // detach: false = the pty master comes back to us, as for a foreground run.
-      const created = lib(() =>
-        create(this.store, { id, bundle: c.bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, systemdCgroup, detach: false, stdio: init.io!.fds }),
-      );
+      const created = await this.run<Created>('create', { id, bundle: c.bundle, systemdCgroup, stdio: init.io.fds });
       init.pid = created.state.pid;
       this.attachTerminal(init, created.console);
       init.io.afterSpawn();
@@ -129,7 +134,7 @@ export class Tasks {
       // A kill that raced the exit is reported before it.
       c.stopOOM?.();
       c.stopOOM = undefined;
-      this.killExecsWithInit(c);
+      await this.killExecsWithInit(c);
     }
     if (p.pty) await Promise.race([p.pty.done, new Promise((r) => setTimeout(r, PTY_DRAIN_MS).unref())]);
     p.setExited(st.code);
@@ -137,10 +142,10 @@ export class Tasks {
   }
 
   /** As runc's shim: the init's exit takes the execs with it when they share the host's pid namespace. */
-  private killExecsWithInit(c: Container): void {
+  private async killExecsWithInit(c: Container): Promise<void> {
     try {
       const s = this.store.read(c.id);
-      if (!s.namespaces.includes('pid')) signalAll(s, SIGKILL);
+      if (!s.namespaces.includes('pid')) await this.run('signalAll', { id: c.id, signal: SIGKILL });
     } catch {
       // deleted meanwhile
     }
@@ -151,7 +156,7 @@ export class Tasks {
     const p = c.process(r.execId ?? '');
     if (p === c.init) {
       if (p.exitedAt) throw new ShimError(Code.FAILED_PRECONDITION, 'cannot start a container that has stopped');
-      lib(() => start(this.store, c.id));
+      await this.run('start', { id: c.id });
       this.publish('/tasks/start', 'TaskStart', { containerId: c.id, pid: p.pid });
       return { pid: p.pid };
     }
@@ -189,12 +194,13 @@ export class Tasks {
   private async spawnExec(c: Container, p: Proc): Promise<Req> {
     p.io = await ProcessIO.open(p.stdio.terminal ? { ...p.stdio, stdin: '' } : p.stdio, c.id, this.ctx.namespace);
     try {
-      const started = lib(() =>
-        startProcess(this.store, {
+      const started = await this.run<Started>('exec', {
+        id: c.id,
+        exec: {
           id: c.id, process: p.spec, args: [], tty: p.stdio.terminal, detach: false, env: [], additionalGids: [], caps: [],
-          noNewPrivs: false, preserveFds: 0, ignorePaused: false, cgroups: [], stdio: p.io!.fds,
-        }),
-      );
+          noNewPrivs: false, preserveFds: 0, ignorePaused: false, cgroups: [], stdio: p.io.fds,
+        },
+      });
       p.pid = started.pid;
       this.attachTerminal(p, started.console);
       p.io.afterSpawn();
@@ -224,13 +230,13 @@ export class Tasks {
     };
   }
 
-  kill(r: Req): Req {
+  async kill(r: Req): Promise<Req> {
     const c = this.container(r.id);
     const p = c.process(r.execId ?? '');
     const sig = Number(r.signal ?? 0);
     if (p.exitedAt) throw new ShimError(Code.NOT_FOUND, `process ${p.id}: process already finished`);
     if (p === c.init) {
-      lib(() => kill(this.store, c.id, sig, Boolean(r.all)));
+      await this.run('kill', { id: c.id, signal: sig, all: Boolean(r.all) });
       return {};
     }
     if (!p.started) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.id}: process not started`);
@@ -259,7 +265,7 @@ export class Tasks {
       return { pid: p.pid, ...p.exitFields() };
     }
     try {
-      lib(() => del(this.store, c.id, false));
+      await this.run('delete', { id: c.id });
     } catch (e) {
       // Already gone from the store (e.g. `carton delete` by hand): forget it here too.
       if (!(e instanceof ShimError && e.code === Code.NOT_FOUND)) throw e;

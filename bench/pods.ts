@@ -1,0 +1,171 @@
+// Pod density (issue 16, item 2 of the issue): N CRI pods (pause + one
+// `sleep` container each) through containerd's CRI plugin, with
+// runtime_type io.containerd.carton.v2 and with io.containerd.runc.v2 + runc,
+// for N = 1, 10, 30: the Pss of every shim and container process per pod,
+// and the time inside containerd to bring one pod up (RunPodSandbox +
+// CreateContainer + StartContainer), run by bench/pods.sh.
+// Usage (via bench/pods.sh): node pods.js [--counts 1,10,30] [--reps R] [--group pod|namespace]
+// (--group namespace: CARTON_SHIM_GROUP=namespace, every pod on one carton shim)
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CriClient, type PodSandboxConfig } from '../test/cri';
+import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, pidsMentioning, removeCgroupTrees, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../test/engines';
+
+const REPO = process.env.CARTON_REPO ?? path.resolve(__dirname, '..');
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(name);
+  return (i > 0 ? process.argv[i + 1] : undefined) ?? dflt;
+};
+const COUNTS = arg('--counts', '1,10,30').split(',').map(Number);
+const REPS = Number(arg('--reps', '1'));
+const GROUP = arg('--group', 'pod');
+const RUNTIMES = { carton: 'io.containerd.carton.v2', runc: 'io.containerd.runc.v2' } as const;
+type Rt = keyof typeof RUNTIMES;
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carton-podbench-'));
+const SOCK = path.join(dir, 'containerd.sock');
+const CG = `carton-podbench-${process.pid}`;
+const ctrBin = ['/usr/bin/ctr', '/usr/local/bin/ctr'].find((p) => fs.existsSync(p))!;
+const containerdBin = ['/usr/bin/containerd', '/usr/local/bin/containerd'].find((p) => fs.existsSync(p))!;
+
+function pss(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Pids in the cgroup tree CG (the pods' containers), from the pids hierarchy. */
+function containerPids(): number[] {
+  const top = path.join('/sys/fs/cgroup/pids', CG);
+  const out: number[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+    out.push(...fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+  };
+  if (fs.existsSync(top)) walk(top);
+  return out;
+}
+
+const shims = (rt: Rt) => pidsMentioning(SOCK).filter((p) => {
+  try {
+    return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`containerd-shim-${rt}-v2`);
+  } catch {
+    return false;
+  }
+});
+
+interface Result { pssKiB: number; startMs: number[]; shims: number; stopMs: number }
+
+async function round(cri: CriClient, rt: Rt, n: number, rep: number): Promise<Result> {
+  const pods: string[] = [];
+  const startMs: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const name = `p${n}-${rt}-${rep}-${i}`;
+      const sb: PodSandboxConfig = {
+        metadata: { name, uid: `${name}-uid`, namespace: 'bench' },
+        log_directory: path.join(dir, 'pods', name),
+        linux: { cgroup_parent: `/${CG}/${name}`, security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+      };
+      fs.mkdirSync(sb.log_directory!, { recursive: true });
+      const t0 = performance.now();
+      const pod = await cri.runPodSandbox(sb, rt);
+      pods.push(pod);
+      const c = await cri.createContainer(pod, { metadata: { name: 'main' }, image: { image: IMAGE }, command: ['sleep', '100000'], log_path: 'main.log' }, sb);
+      await cri.startContainer(c);
+      startMs.push(performance.now() - t0);
+    }
+    await sleep(1000);
+    const procs = [...shims(rt), ...containerPids()];
+    const pssKiB = procs.reduce((s, p) => s + pss(p), 0);
+    const nShims = shims(rt).length;
+    const t1 = performance.now();
+    for (const p of pods.splice(0)) {
+      await cri.stopPodSandbox(p);
+      await cri.removePodSandbox(p);
+    }
+    return { pssKiB, startMs, shims: nShims, stopMs: performance.now() - t1 };
+  } finally {
+    for (const p of pods) {
+      await cri.stopPodSandbox(p).catch(() => undefined);
+      await cri.removePodSandbox(p).catch(() => undefined);
+    }
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (i: number) => s[i] ?? NaN;
+  return s.length ? (s.length % 2 ? at((s.length - 1) / 2) : (at(s.length / 2 - 1) + at(s.length / 2)) / 2) : NaN;
+};
+
+async function main(): Promise<void> {
+  let daemon = 0;
+  let cri: CriClient | undefined;
+  try {
+    const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+    // No linger: a shim goes with its last pod, as runc's does (the default 30 s would count idle shims of the previous round).
+    daemon = (await startContainerd(containerdBin, dir, {
+      env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0', CARTON_SHIM_GROUP: GROUP },
+      cri: { runtimes: { carton: { runtimeType: RUNTIMES.carton }, runc: { runtimeType: RUNTIMES.runc } }, sandboxImage: PAUSE_IMAGE },
+    })).pid;
+    for (const a of [busyboxArchive(dir), pauseArchive(dir)]) {
+      const r = spawnSync(ctrBin, ['--address', SOCK, '--namespace', 'k8s.io', 'image', 'import', a], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`image import: ${r.stderr}`);
+    }
+    cri = new CriClient(SOCK);
+    const rows: string[] = [];
+    for (const n of COUNTS) {
+      const res: Record<Rt, Result[]> = { carton: [], runc: [] };
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const rt of Object.keys(RUNTIMES) as Rt[]) {
+          res[rt].push(await round(cri, rt, n, rep));
+          for (let i = 0; i < 50 && shims(rt).length; i++) await sleep(100);
+        }
+      }
+      const mib = (rt: Rt) => median(res[rt].map((r) => r.pssKiB)) / n / 1024;
+      const ms = (rt: Rt) => median(res[rt].flatMap((r) => r.startMs));
+      const stop = (rt: Rt) => median(res[rt].map((r) => r.stopMs)) / n;
+      rows.push(`| ${n} | ${mib('carton').toFixed(1)} MiB | ${mib('runc').toFixed(1)} MiB | **${(mib('carton') / mib('runc')).toFixed(2)}** | ${ms('carton').toFixed(0)} ms | ${ms('runc').toFixed(0)} ms | **${(ms('carton') / ms('runc')).toFixed(2)}** | ${stop('carton').toFixed(0)} / ${stop('runc').toFixed(0)} ms | ${res.carton[0]?.shims ?? '?'} / ${res.runc[0]?.shims ?? '?'} |`);
+    }
+    console.log(`## CRI pods (pause + one sleep container): carton (CARTON_SHIM_GROUP=${GROUP}) vs runc, containerd's CRI plugin, ${os.cpus().length} cores, median of ${REPS}`);
+    console.log('');
+    console.log('| pods | Pss per pod, carton | runc | carton / runc | start per pod, carton | runc | carton / runc | stop+remove per pod, carton / runc | shims, carton / runc |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const r of rows) console.log(r);
+  } finally {
+    cri?.close();
+    for (const p of [...shims('carton'), ...shims('runc')]) {
+      try {
+        process.kill(p, 'SIGTERM');
+      } catch {
+        // gone
+      }
+    }
+    await sleep(500);
+    killShims(SOCK, daemon ? [daemon] : []);
+    if (daemon) await stopDaemon(daemon);
+    unmountUnder(dir);
+    // carton's state of the pods a failed round left (the shim's state root in k8s.io is shared: only our pods')
+    const k8s = '/run/containerd/carton/k8s.io';
+    if (fs.existsSync(k8s)) {
+      for (const id of fs.readdirSync(k8s)) {
+        const cfg = path.join(k8s, id, 'state.json');
+        if (fs.existsSync(cfg) && fs.readFileSync(cfg, 'utf8').includes(dir)) spawnSync(path.join(REPO, 'bin', 'carton'), ['--root', k8s, 'delete', '--force', id]);
+      }
+    }
+    removeCgroupTrees([CG]);
+    rmdirIfEmpty([k8s, '/run/containerd/carton']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench/pods: ${(e as Error).stack ?? e}`);
+  process.exitCode = 1;
+});
