@@ -166,6 +166,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error(`bench/pods: ${(e as Error).stack ?? e}`);
+  console.error(`bench/pods: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   process.exitCode = 1;
 });

@@ -41,7 +41,7 @@ function ctrAsync(args: string[]): Promise<{ code: number | null; ms: number; st
   const t0 = performance.now();
   const c = spawn(ctrBin!, ['--address', SOCK, '--namespace', NS, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  c.stderr!.on('data', (d) => (stderr += String(d)));
+  c.stderr.on('data', (d) => (stderr += String(d)));
   return new Promise((resolve) => c.on('close', (code) => resolve({ code, ms: performance.now() - t0, stderr })));
 }
 

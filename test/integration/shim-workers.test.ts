@@ -34,14 +34,18 @@ t.test("a retired worker is no parent's death to the containers it started", { s
   const b = env.bundle(testSpec(['/home/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', '--library-path', '/home/lib/x86_64-linux-gnu', '/home/bin/setpriv', '--pdeathsig', 'KILL', '/bin/sleep', '1000'], (s) => {
     s.mounts!.push({ destination: '/home', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
   }));
-  const c = await svc.Create({ id, bundle: b, rootfs: [], terminal: false, stdin: '', stdout: '', stderr: '', checkpoint: '' }).catch((e: Error) => t.fail(e.message) as never);
-  env.pids.add(c.pid);
+  const c = await svc.Create({ id, bundle: b, rootfs: [], terminal: false, stdin: '', stdout: '', stderr: '', checkpoint: '' }).catch((e: unknown) => {
+    t.fail(e instanceof Error ? e.message : String(e));
+    throw e;
+  });
+  const pid = (c as { pid: number }).pid;
+  env.pids.add(pid);
   await svc.Start({ id, execId: '' });
   let exited = false;
   const waited = svc.Wait({ id, execId: '' }).then((w) => ((exited = true), w));
-  for (let i = 0; i < 50 && !/^\/bin\/sleep\0/.test(cmdline(c.pid)); i++) await sleep(100);
-  t.match(cmdline(c.pid), /^\/bin\/sleep\0/, 'the container runs sleep, its parent-death signal set');
-  t.match(fs.readFileSync(`/proc/${c.pid}/status`, 'utf8'), /\nState:\s+S/, 'alive');
+  for (let i = 0; i < 50 && !/^\/bin\/sleep\0/.test(cmdline(pid)); i++) await sleep(100);
+  t.match(cmdline(pid), /^\/bin\/sleep\0/, 'the container runs sleep, its parent-death signal set');
+  t.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), /\nState:\s+S/, 'alive');
   for (let i = 0; i < 50 && workers.size > 0; i++) await sleep(100);
   t.equal(workers.size, 0, 'the idle worker ended');
   await sleep(300);
