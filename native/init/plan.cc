@@ -294,7 +294,8 @@ const char* plan_decode(const uint8_t* buf, size_t len, plan* o) {
   memcpy(&total, buf + 12, 4);
   if (version != PLAN_VERSION) return err("plan: unsupported version %u", version);
   if (total != len) return err("plan: length mismatch (header says %u bytes)", total);
-  bool seen[64] = {};
+  // Per decode (never static): a process may decode more than one plan (the fuzz harness does).
+  bool seen[128] = {};
   size_t off = 16;
   while (off < len) {
     if (len - off < 8) return "plan: truncated record header";
@@ -306,7 +307,7 @@ const char* plan_decode(const uint8_t* buf, size_t len, plan* o) {
     off += 8;
     if (zero != 0) return err("plan: nonzero padding in record (tag %u)", tag);
     if (rlen > len - off) return err("plan: record overruns the plan (tag %u)", tag);
-    if (tag < 64) {
+    if (tag < 128) {
       if (seen[tag] && single(tag)) return err("plan: duplicate record (tag %u)", tag);
       seen[tag] = true;
     }

@@ -43,15 +43,11 @@ bool read_ranges(reader& r, plan_idmap_range** out, size_t* n) {
   return true;
 }
 
-bool g_single_seen[10];
-
 }  // namespace
 
 const char* plan_ext_record(plan* o, uint16_t tag, const uint8_t* payload, size_t len) {
   reader r{payload, len, false};
-  bool single = tag != T_IDMAP_MOUNT && tag != T_NET_DEVICE;
-  if (single && g_single_seen[tag - 60]) return err("plan: duplicate record (tag %u)", tag);
-  g_single_seen[tag - 60] = true;
+  // Duplicates of single records are refused by plan_decode's per-plan table.
   switch (tag) {
     case T_IDMAP_MOUNT: {
       uint32_t idx = r.u32();

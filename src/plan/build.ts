@@ -62,7 +62,10 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
     }
     // In a user namespace (new or joined) the container's root may not reach
     // the source's path: as runc, the runtime opens it (stage A, open_tree).
-    const detached = userNs && !idmap ? { detachedSource: true } : {};
+    // Only a privileged runtime can: open_tree(CLONE) needs CAP_SYS_ADMIN over
+    // the host's mount namespace, and a rootless caller reaches nothing more
+    // than its container's root does anyway.
+    const detached = userNs && !idmap && process.geteuid?.() === 0 ? { detachedSource: true } : {};
     return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}), ...detached }];
   }
   if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`, { kind: 'invalid-config' });
