@@ -1,5 +1,5 @@
 // The parent's end of the parent <-> carton-init protocol (the diagram is in
-// native/init/protocol.h). Blocking reads are fine here: create is a short
+// native/init/protocol.h, the message codes in src/plan/format.ts). Blocking reads are fine here: create is a short
 // sequential conversation, and a blocked event loop costs nothing. Every
 // read has a deadline (src/deadline.ts): an init that stops (SIGSTOP, a
 // frozen cgroup, a hook that never returns) fails the step by name instead
@@ -10,7 +10,10 @@ import { Deadline } from '../deadline';
 import { phase } from '../log';
 import { addon } from '../native';
 
-export const MSG = { GO: 'G', PID: 'P', MAPPED: 'M', READY: 'R', ERROR: 'E', HOOKS: 'H', CONTINUE: 'C', TRACE: 'T' } as const;
+import { MSG } from '../plan/format';
+
+// Re-exported for the operations that talk to init (create, exec, launch).
+export { MSG };
 
 export interface Message {
   type: string;

@@ -7,10 +7,9 @@ import { Deadline } from '../deadline';
 import { SetupError, errText } from '../errors';
 import { phase } from '../log';
 import { addon } from '../native';
+import { MSG } from '../plan/format';
 import type { SeccompPlan } from '../plan/seccomp';
-import { type InitChannel, MSG } from './init-channel';
-
-export const MSG_SECCOMP = 'S';
+import type { InitChannel } from './init-channel';
 
 export interface ProcessState {
   ociVersion: string;
@@ -34,7 +33,7 @@ function receiveListenerFd(chan: InitChannel): number {
   }
   if (m.data.length === 0) throw new SetupError('carton-init exited before it sent the seccomp listener fd');
   const type = m.data.toString('latin1', 0, 1);
-  if (type === MSG.ERROR || type !== MSG_SECCOMP || m.fd < 0) {
+  if (type === MSG.ERROR || type !== MSG.SECCOMP || m.fd < 0) {
     if (m.fd >= 0) addon().close(m.fd);
     if (type === MSG.ERROR) throw new SetupError(m.data.subarray(1).toString('utf8').trim());
     throw new SetupError(`carton-init: unexpected message '${type}' while waiting for the seccomp listener fd`);

@@ -11,7 +11,7 @@ import { hostFacts } from './host';
 import { planProcess } from './process';
 import { cgroupMounts } from './cgroup-mount';
 import { defaultSymlinks, planDevices } from './devices';
-import { NO_FD } from './encode';
+import { NO_FD } from './format';
 import { mountIdmap } from './idmap';
 import { CLOCKS, CLONE, MS, NAMESPACES } from './linux';
 import { parseOptions } from './mount-options';

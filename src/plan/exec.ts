@@ -6,7 +6,7 @@ import { CartonError } from '../errors';
 import type { Process, Seccomp, Spec } from '../spec/types';
 import { hostFacts } from './host';
 import { planProcess } from './process';
-import { NO_FD } from './encode';
+import { NO_FD } from './format';
 import { NAMESPACES } from './linux';
 import { processAttrs } from './process-attrs';
 import { planSeccomp } from './seccomp';

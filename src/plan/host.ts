@@ -2,16 +2,12 @@
 // after pivot_root (or for exec, at once) its /proc is the container's, and
 // without a /proc mount in the config that is whatever the image put there
 // (a cap_last_cap saying "0" kept the whole bounding set). Read here, in the
-// runtime's namespaces, and carried in the plan (T_HOST_FACTS, plan.h).
+// runtime's namespaces, and carried in the plan (T_HOST_FACTS, src/plan/format.ts).
 import * as fs from 'fs';
 
-/** native/init/plan.h setgroups_policy */
-export const enum Setgroups {
-  Allow = 0,
-  Deny = 1,
-  /** a joined user namespace: init reads it right after setns(user), before its /proc changes */
-  Ask = 2,
-}
+import { Setgroups } from './format';
+
+export { Setgroups };
 
 export interface HostFacts {
   /** /proc/sys/kernel/cap_last_cap */

@@ -40,14 +40,9 @@ export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
 export const SECCOMP_NAMES = { actions: Object.keys(ACTIONS), operators: Object.keys(OPS), flags: Object.keys(FLAGS) };
 
 /** Where in init the filter goes in (native/init/seccomp.cc). */
-export const enum SeccompStage {
-  /** without no_new_privs installing needs CAP_SYS_ADMIN: before the user switch drops it (as runc) */
-  BeforeUser = 0,
-  /** NOTIFY: the listener fd must reach the parent before 'R' */
-  BeforeReady = 1,
-  /** right before the exec-fifo wait (exec: before execve): as late as possible, but before startContainer hooks */
-  BeforeExec = 2,
-}
+import { SeccompStage } from './format';
+
+export { SeccompStage };
 
 export interface SeccompPlan {
   flags: number;

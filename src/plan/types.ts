@@ -1,18 +1,13 @@
-// The resolved plan carton-init carries out (see native/init/plan.h for the
+// The resolved plan carton-init carries out (see src/plan/format.ts for the
 // wire format). Everything here is final: no defaults left to init.
+import { HookKind, MountKind } from './format';
 import type { HostFacts } from './host';
 import type { PlanIdmap } from './idmap';
 import type { PlanNetDevice } from './net-devices';
 import type { ProcessAttrs } from './process-attrs';
 import type { SeccompPlan } from './seccomp';
 
-export const enum MountKind {
-  Fs = 0,
-  Bind = 1,
-  Remount = 2,
-  /** a tmpfs that starts with a copy of the image's directory (tmpcopyup) */
-  TmpCopyUp = 3,
-}
+export { HookKind, MountKind };
 
 export interface PlanMount {
   kind: MountKind;
@@ -88,16 +83,12 @@ export interface Plan {
   /** --debug: init reports its phases ('T', T_TRACE) */
   trace?: boolean;
   seccomp?: SeccompPlan;
-  /** plan tags 61-64 (encode-ext.ts) */
+  /** T_NET_DEVICE (encode/namespaces.ts) */
   netDevices?: PlanNetDevice[];
+  /** T_PERSONALITY, T_SCHEDULER, T_IO_PRIORITY, T_MEMORY_POLICY (encode/process.ts) */
   attrs?: ProcessAttrs;
   /** read in the runtime's namespaces, never by init in the container (T_HOST_FACTS) */
   host: HostFacts;
-}
-
-export const enum HookKind {
-  CreateContainer = 0,
-  StartContainer = 1,
 }
 
 export interface PlanHook {
