@@ -21,6 +21,18 @@
       "sources": [
         "<!@(ls -1 native/init/*.cc)"
       ],
+      # plan_format.h (plan tags, constants, protocol message codes) is
+      # generated from src/plan/format.ts, the one definition of the format;
+      # gyp runs this action before it compiles any source of the target.
+      "actions": [
+        {
+          "action_name": "plan_format",
+          "inputs": ["src/plan/format.ts", "scripts/gen-plan-format.mjs"],
+          "outputs": ["<(SHARED_INTERMEDIATE_DIR)/plan_format.h"],
+          "action": ["node", "scripts/gen-plan-format.mjs", "<@(_outputs)"]
+        }
+      ],
+      "include_dirs": ["<(SHARED_INTERMEDIATE_DIR)"],
       # The stack protector is on: every stage runs on a stack and TLS that
       # glibc's static start-up set up (stage B comes from a raw clone()
       # without CLONE_VM or a new stack, so it is a fork-like copy with the

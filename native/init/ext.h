@@ -1,5 +1,6 @@
-// The steps behind plan tags 60-69 (plan.h): id-mapped mounts, network
-// devices and the process attributes set before the user switch.
+// The steps behind T_IDMAP_MOUNT, T_NET_DEVICE and the process attributes
+// set before the user switch (T_PERSONALITY ... T_MEMORY_POLICY; format:
+// src/plan/format.ts): id-mapped mounts, network devices, process attributes.
 #pragma once
 #include "plan_decode.h"
 

@@ -1,4 +1,4 @@
-// Id-mapped bind mounts (T_IDMAP_MOUNT, plan.h).
+// Id-mapped bind mounts (T_IDMAP_MOUNT, src/plan/format.ts).
 //
 // MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN in the user namespace that owns the
 // source's superblock, which for a host directory is the initial one. Stage

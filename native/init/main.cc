@@ -1,4 +1,4 @@
-// carton-init: carries out one container plan (plan.h) inside the kernel.
+// carton-init: carries out one container plan (src/plan/format.ts, decoded by plan.cc) inside the kernel.
 //
 // The exchange with the parent (the carton CLI) is drawn in protocol.h; this
 // file is stage A: the process the parent spawns. It reads the plan, waits

@@ -1,4 +1,4 @@
-// linux.netDevices (T_NET_DEVICE, plan.h): host links moved into the
+// linux.netDevices (T_NET_DEVICE, src/plan/format.ts): host links moved into the
 // container's new network namespace, over rtnetlink.
 //
 //  stage A, before clone: note each link's index and its permanent global

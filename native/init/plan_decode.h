@@ -1,4 +1,4 @@
-// The decoded plan (format: plan.h). Strings are copied out as NUL-terminated
+// The decoded plan (format: src/plan/format.ts, via plan.h). Strings are copied out as NUL-terminated
 // C strings so every later step can hand them straight to syscalls; the
 // decoder rejects embedded NUL bytes so that copy can never truncate silently.
 #pragma once
@@ -136,7 +136,6 @@ struct plan {
   char* state_create;
   char* state_start;
 
-  // Tags 60-69 (plan_ext.cc).
   plan_net_device* net_devices;
   size_t n_net_devices;
   bool has_personality;
@@ -159,11 +158,6 @@ struct plan {
 // Decodes and validates buf. Returns NULL on success, else a static message
 // ("plan: ...") describing the first problem.
 const char* plan_decode(const uint8_t* buf, size_t len, plan* out);
-
-// plan_ext.cc: decodes one record with a tag in 60..69 from the whole
-// payload, and checks the extension records against the rest of the plan.
-const char* plan_ext_record(plan* out, uint16_t tag, const uint8_t* payload, size_t len);
-const char* plan_ext_validate(const plan* p);
 
 // True if the container gets a mount namespace of its own (new or joined);
 // only then may init touch mounts.

@@ -1,11 +1,14 @@
-// The bounds-checked cursor both plan decoders (plan.cc, plan_ext.cc) read
-// records with: every read checks what is left first and marks the record
-// bad instead of overrunning it.
+// What the plan decoder's files share (plan.cc frames the records and
+// dispatches each by its concern, from plan_format.h, to the decoder in
+// plan_<concern>.cc): the bounds-checked cursor records are read with (every
+// read checks what is left first and marks the record bad instead of
+// overrunning it), array growth and error formatting.
 #pragma once
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan_decode.h"
 #include "util.h"
 
 struct reader {
@@ -54,3 +57,20 @@ struct reader {
   }
   char* rest() { return bytes(n); }
 };
+
+// Appends one zeroed element to a malloc'ed array, growing it in powers of two.
+void* plan_push(void** arr, size_t* n, size_t elem);
+#define PUSH(arr, n) ((decltype(arr))plan_push((void**)&(arr), &(n), sizeof *(arr)))
+
+// A "plan: ..." message with one number, in a static buffer.
+const char* plan_errf(const char* f, unsigned v);
+
+// Each decodes one record of its concern from r (the record's whole
+// payload) into o and returns NULL or a "plan: ..." message. plan.cc then
+// checks that the record was read neither past its end (r.bad) nor short of
+// it (r.n). The tags of each concern: src/plan/format.ts.
+const char* plan_namespaces_record(plan* o, uint16_t tag, reader& r);
+const char* plan_mounts_record(plan* o, uint16_t tag, reader& r);
+const char* plan_process_record(plan* o, uint16_t tag, reader& r);
+const char* plan_security_record(plan* o, uint16_t tag, reader& r);
+const char* plan_lifecycle_record(plan* o, uint16_t tag, reader& r);

@@ -68,14 +68,6 @@
 // queued 'E'.
 #pragma once
 
-#define MSG_GO 'G'        // parent -> A: cgroups are set, go on
-#define MSG_PID 'P'       // A -> parent: u32 host pid of B
-#define MSG_MAPPED 'M'    // parent -> B: id maps are written
-#define MSG_READY 'R'     // B -> parent: set up, waiting on the exec fifo
-#define MSG_ERROR 'E'     // any -> parent: one-line error text follows
-// B -> parent, with SCM_RIGHTS: the seccomp listener fd (SCMP_ACT_NOTIFY),
-// sent before 'R'; the parent hands it to linux.seccomp.listenerPath.
-#define MSG_SECCOMP 'S'
-#define MSG_HOOKS 'H'     // B -> parent: mounts done, run the runtime hooks
-#define MSG_CONTINUE 'C'  // parent -> B: hooks ran; u32 len + state JSON | state JSON
-#define MSG_TRACE 'T'     // B -> parent (T_TRACE only): phase name; may precede 'H' or 'R'
+// The message codes (MSG_GO, MSG_PID, ...) are defined in src/plan/format.ts
+// and generated into plan_format.h.
+#include "plan_format.h"
