@@ -1,5 +1,5 @@
 // linux.personality, process.scheduler, process.ioPriority and
-// linux.memoryPolicy (plan tags 62-65), set by stage B just before the user
+// linux.memoryPolicy (T_PERSONALITY, T_SCHEDULER, T_IO_PRIORITY, T_MEMORY_POLICY), set by stage B just before the user
 // switch: a real-time policy or I/O class needs CAP_SYS_NICE/CAP_SYS_ADMIN,
 // which the switch may drop. All four survive execve and are inherited by
 // the container's children.

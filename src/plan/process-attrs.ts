@@ -1,6 +1,6 @@
 // linux.personality, process.scheduler and process.ioPriority -> the values
 // carton-init hands to personality(2), sched_setattr(2) and ioprio_set(2)
-// just before the user switch (plan tags 62-64). Every check that needs no
+// just before the user switch (T_PERSONALITY, T_SCHEDULER, T_IO_PRIORITY, T_MEMORY_POLICY). Every check that needs no
 // kernel is made here, naming the JSON path.
 import * as fs from 'fs';
 import { CartonError } from '../errors';
