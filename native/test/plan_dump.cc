@@ -78,7 +78,7 @@ void dump(const plan& p) {
     const plan_mount& m = p.mounts[i];
     item(), open('{');
     knum("kind", m.kind), knum("flags", m.flags), knum("propagation", m.propagation), knum("attr_clr", m.attr_clr);
-    knum("attr_set", m.attr_set), kstr("source", m.source), kstr("target", m.target), kstr("fstype", m.fstype), kstr("data", m.data);
+    knum("attr_set", m.attr_set), kbool("defer_ro", m.defer_ro), kbool("detached", m.detached), kstr("source", m.source), kstr("target", m.target), kstr("fstype", m.fstype), kstr("data", m.data);
     if (m.idmap) {
       key("idmap"), open('{'), kbool("recursive", m.idmap->recursive);
       idmap("uid", m.idmap->uid, m.idmap->n_uid), idmap("gid", m.idmap->gid, m.idmap->n_gid), close('}');

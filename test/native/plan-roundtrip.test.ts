@@ -43,7 +43,8 @@ function richSpec(bundle: string): Spec {
     ...(spec.mounts ?? []),
     { destination: '/b', type: 'bind', source: bundle, options: ['rbind', 'ro', 'rprivate'] },
     { destination: '/i', type: 'bind', source: bundle, options: ['bind'], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 10 }, { containerID: 10, hostID: 300000, size: 5 }] },
-    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=1777', 'size=1m'] },
+    // read-only tmpfs: mounted writable, made read-only late (MOUNT_DEFER_RDONLY)
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'ro', 'mode=1777', 'size=1m'] },
   ];
   const linux = spec.linux!;
   linux.namespaces = [
@@ -79,6 +80,16 @@ function createPlan(spec: Spec, bundle: string, noPivot: boolean): Plan {
   return Object.assign(p, planHooks(spec), { trace: true });
 }
 
+/** A new user namespace: bind sources are opened by stage A (MOUNT_DETACHED_SOURCE). */
+function userNsSpec(bundle: string): Spec {
+  const spec = exampleSpec();
+  spec.linux!.namespaces = [...spec.linux!.namespaces!, { type: 'user' }];
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  spec.mounts = [...(spec.mounts ?? []), { destination: '/b', type: 'bind', source: bundle, options: ['rbind'] }];
+  return spec;
+}
+
 function execPlan(): Plan {
   return buildExecPlan(
     { cwd: '/w', args: ['sh'], env: ['A=1'], user: { uid: 1, gid: 2 }, capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] }, rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }] },
@@ -102,6 +113,7 @@ function expected(p: Plan): unknown {
     no_pivot: p.noPivot,
     mounts: p.mounts.map((m) => ({
       kind: m.kind, flags: m.flags, propagation: m.propagation, attr_clr: m.attrClr, attr_set: m.attrSet,
+      defer_ro: Boolean(m.deferReadonly), detached: Boolean(m.detachedSource),
       source: m.source, target: m.target, fstype: m.fstype, data: m.data,
       ...(m.idmap ? { idmap: { recursive: m.idmap.recursive, uid: m.idmap.uid.map((x) => [x.containerID, x.hostID, x.size]), gid: m.idmap.gid.map((x) => [x.containerID, x.hostID, x.size]) } } : {}),
     })),
@@ -166,6 +178,7 @@ t.test('every tag the encoder writes is decoded by carton-init\'s decoder with i
     rich: createPlan(richSpec(dir), dir, false),
     richNoPivot: createPlan(richSpec(dir), dir, true),
     exampleSpec: createPlan(exampleSpec(), dir, false),
+    userNs: createPlan(userNsSpec(dir), dir, false),
     exec: execPlan(),
   };
   const files = Object.entries(plans).map(([name, p]) => {
@@ -189,6 +202,8 @@ t.test('every tag the encoder writes is decoded by carton-init\'s decoder with i
   });
   const missing = Object.entries(TAGS).filter(([, d]) => !written.has(d.id)).map(([n]) => `T_${n}`);
   t.same(missing, [], 'the plans carry every tag of src/plan/format.ts');
+  const kindFlags = Object.values(plans).flatMap((p) => p.mounts.map((m) => [m.deferReadonly, m.detachedSource]));
+  t.ok(kindFlags.some(([d]) => d) && kindFlags.some(([, s]) => s), 'and both T_MOUNT kind bits (MOUNT_KIND_FLAG)');
 });
 
 t.test('the decoder refuses a tag it does not know, and a single-record tag twice', async (t) => {
