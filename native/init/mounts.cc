@@ -133,7 +133,7 @@ static void mount_one(const plan_mount* m, int rootfd) {
       }
       break;
     }
-    case MOUNT_TMPCOPYUP:
+    case MOUNT_TMP_COPY_UP:
       fd = mkdir_all_in_root(rootfd, m->target, CREATE_DIR, 0);
       if (fd < 0) die(errno, "create mount point %s", m->target);
       tmpcopyup_mount(m, fd);

@@ -44,6 +44,8 @@ function richSpec(bundle: string): Spec {
     { destination: '/b', type: 'bind', source: bundle, options: ['rbind', 'ro', 'rprivate'] },
     { destination: '/i', type: 'bind', source: bundle, options: ['bind'], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 10 }, { containerID: 10, hostID: 300000, size: 5 }] },
     // read-only tmpfs: mounted writable, made read-only late (MOUNT_DEFER_RDONLY)
+    // tmpcopyup: a tmpfs filled from the image (MountKind.TmpCopyUp)
+    { destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] },
     { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'ro', 'mode=1777', 'size=1m'] },
   ];
   const linux = spec.linux!;
