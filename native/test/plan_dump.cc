@@ -146,6 +146,7 @@ void dump(const plan& p) {
   ku64("sched_deadline", p.sched_deadline), ku64("sched_period", p.sched_period);
   kbool("has_ioprio", p.has_ioprio), knum("ioprio", p.ioprio);
   kbool("has_mempolicy", p.has_mempolicy), knum("mempolicy_mode", p.mempolicy_mode), knum("mempolicy_flags", p.mempolicy_flags);
+  kbool("has_host_facts", p.has_host_facts), knum("last_cap", p.last_cap), knum("setgroups", p.setgroups);
   key("mempolicy_nodes"), open('[');
   for (size_t i = 0; i < p.n_mempolicy_words; i++) item(), printf("\"%llu\"", (unsigned long long)p.mempolicy_nodes[i]);
   close(']');

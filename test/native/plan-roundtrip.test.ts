@@ -158,6 +158,7 @@ function expected(p: Plan): unknown {
     sched_deadline: s(a.scheduler?.deadline ?? 0n), sched_period: s(a.scheduler?.period ?? 0n),
     has_ioprio: a.ioPriority !== undefined, ioprio: a.ioPriority ?? 0,
     has_mempolicy: a.memoryPolicy !== undefined, mempolicy_mode: a.memoryPolicy?.mode ?? 0, mempolicy_flags: a.memoryPolicy?.flags ?? 0,
+    has_host_facts: true, last_cap: p.host.lastCap, setgroups: p.host.setgroups,
     mempolicy_nodes: (a.memoryPolicy?.nodes ?? []).map(s),
   };
 }
