@@ -2,7 +2,7 @@
 // encoder writes, under AddressSanitizer and UBSan (native/fuzz/). Needs no
 // root and starts no container: it only builds and runs the harness.
 //
-// 1. Plans from several configs, encoded by src/plan/encode.ts, must all
+// 1. Plans from several configs, encoded by src/plan/encode/, must all
 //    decode: the two hand-written sides of the format agree on every tag the
 //    encoder writes (tags 1-65: namespaces, mounts with id maps, devices,
 //    hooks, seccomp, net devices, process attributes, exec plans).

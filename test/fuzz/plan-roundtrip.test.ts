@@ -1,7 +1,7 @@
 // The plan's two sides agree: plans the real encoder (src/plan/encode/)
 // writes from real configs (src/plan/build.ts, exec.ts, hooks) are decoded by
 // carton-init's real decoder (native/init/plan*.cc, built into
-// native/test/plan_dump with ASan + UBSan), and every field comes back as it
+// native/fuzz/plan_dump with ASan + UBSan), and every field comes back as it
 // went in. Together the plans carry every tag of src/plan/format.ts, so a
 // tag added on one side only, or a layout that differs, fails here. Needs a
 // C++ compiler and the addon (seccomp), but no root and no container.
@@ -170,8 +170,8 @@ function tagsOf(b: Buffer): number[] {
 }
 
 t.test('every tag the encoder writes is decoded by carton-init\'s decoder with its fields intact', async (t) => {
-  const make = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native/test')], { encoding: 'utf8' });
-  t.equal(make.status, 0, `make -C native/test: ${make.stderr}`);
+  const make = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native/fuzz')], { encoding: 'utf8' });
+  t.equal(make.status, 0, `make -C native/fuzz: ${make.stderr}`);
   if (make.status !== 0) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carton-planfmt-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -189,7 +189,7 @@ t.test('every tag the encoder writes is decoded by carton-init\'s decoder with i
     fs.writeFileSync(f, encodePlan(p));
     return f;
   });
-  const r = spawnSync(path.join(ROOT, 'build/native-test/plan_dump'), files, {
+  const r = spawnSync(path.join(ROOT, 'build/fuzz/plan_dump'), files, {
     encoding: 'utf8',
     env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0', UBSAN_OPTIONS: 'print_stacktrace=1' },
   });
@@ -210,8 +210,8 @@ t.test('every tag the encoder writes is decoded by carton-init\'s decoder with i
 });
 
 t.test('the decoder refuses a tag it does not know, and a single-record tag twice', async (t) => {
-  const make = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native/test')], { encoding: 'utf8' });
-  t.equal(make.status, 0, `make -C native/test: ${make.stderr}`);
+  const make = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native/fuzz')], { encoding: 'utf8' });
+  t.equal(make.status, 0, `make -C native/fuzz: ${make.stderr}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carton-planfmt-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const plan = encodePlan(execPlan());
@@ -233,7 +233,7 @@ t.test('the decoder refuses a tag it does not know, and a single-record tag twic
     fs.writeFileSync(f, b);
     return f;
   });
-  const r = spawnSync(path.join(ROOT, 'build/native-test/plan_dump'), files, { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
+  const r = spawnSync(path.join(ROOT, 'build/fuzz/plan_dump'), files, { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
   t.equal(r.status, 0, r.stderr);
   const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { error?: string });
   t.same(out.map((o) => o.error), [`plan: unknown record tag ${unused}`, `plan: duplicate record (tag ${TAG.EXEC})`]);

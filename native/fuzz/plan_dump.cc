@@ -1,7 +1,7 @@
 // carton-init's plan decoder (native/init/plan*.cc, the very sources init is
 // built from) behind a main() that prints the decoded plan as one JSON line
 // per input file: {"error": "..."} or every field of struct plan, plus the
-// tags the file's records carried. test/native/plan-roundtrip.test.ts
+// tags the file's records carried. test/fuzz/plan-roundtrip.test.ts
 // compares that with what the TypeScript encoder was given. u64 values are
 // printed as decimal strings (JSON numbers would lose bits).
 //
