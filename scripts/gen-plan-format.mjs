@@ -46,7 +46,8 @@ w();
 const tags = Object.entries(f.TAGS).sort((a, b) => a[1].id - b[1].id);
 const ids = new Set();
 for (const [name, t] of tags) {
-  if (!Number.isInteger(t.id) || t.id < 1 || t.id > 0xffff || ids.has(t.id)) throw new Error(`format.ts: bad or duplicate tag id for ${name}`);
+  if (!Number.isInteger(t.id) || t.id < 1 || t.id > 0xffff || ids.has(t.id))
+    throw new Error(`format.ts: bad or duplicate tag id for ${name}`);
   ids.add(t.id);
 }
 w('enum plan_tag : uint16_t {');
@@ -75,7 +76,12 @@ w();
 w('// Tags that may appear more than once; any other tag twice is a decode error.');
 w('static inline bool plan_tag_repeated(uint16_t tag) {');
 w('  switch (tag) {');
-w(`    ${tags.filter(([, t]) => t.repeated).map(([n]) => `case T_${n}:`).join(' ')}`);
+w(
+  `    ${tags
+    .filter(([, t]) => t.repeated)
+    .map(([n]) => `case T_${n}:`)
+    .join(' ')}`,
+);
 w('      return true;');
 w('    default:');
 w('      return false;');
@@ -84,7 +90,12 @@ w('}');
 w();
 
 // const enums of format.ts, C name and value prefix.
-const enums = { MountKind: ['mount_kind', 'MOUNT_'], HookKind: ['hook_kind', 'HOOK_'], SeccompStage: ['seccomp_stage', 'SECCOMP_STAGE_'], Setgroups: ['setgroups_policy', 'SETGROUPS_'] };
+const enums = {
+  MountKind: ['mount_kind', 'MOUNT_'],
+  HookKind: ['hook_kind', 'HOOK_'],
+  SeccompStage: ['seccomp_stage', 'SECCOMP_STAGE_'],
+  Setgroups: ['setgroups_policy', 'SETGROUPS_'],
+};
 for (const [ts, [cname, prefix]] of Object.entries(enums)) {
   const e = f[ts];
   if (!e) throw new Error(`format.ts: no enum ${ts}`);

@@ -28,9 +28,12 @@ void str(const char* s) {
   }
   putchar('"');
   for (const unsigned char* c = (const unsigned char*)s; *c; c++) {
-    if (*c == '"' || *c == '\\') printf("\\%c", *c);
-    else if (*c < 0x20) printf("\\u%04x", *c);
-    else putchar(*c);
+    if (*c == '"' || *c == '\\')
+      printf("\\%c", *c);
+    else if (*c < 0x20)
+      printf("\\u%04x", *c);
+    else
+      putchar(*c);
   }
   putchar('"');
 }
@@ -69,16 +72,19 @@ void idmap(const char* k, const plan_idmap_range* r, size_t n) {
 void dump(const plan& p) {
   knum("ns_new", p.ns_new);
   key("joins"), open('[');
-  for (size_t i = 0; i < p.n_joins; i++) item(), open('{'), knum("flag", p.joins[i].flag), kstr("path", p.joins[i].path), close('}');
+  for (size_t i = 0; i < p.n_joins; i++)
+    item(), open('{'), knum("flag", p.joins[i].flag), kstr("path", p.joins[i].path), close('}');
   close(']');
   kstr("hostname", p.hostname), kstr("domainname", p.domainname), kstr("rootfs", p.rootfs);
-  kbool("root_readonly", p.root_readonly), knum("rootfs_propagation", p.rootfs_propagation), kbool("no_pivot", p.no_pivot);
+  kbool("root_readonly", p.root_readonly), knum("rootfs_propagation", p.rootfs_propagation),
+      kbool("no_pivot", p.no_pivot);
   key("mounts"), open('[');
   for (size_t i = 0; i < p.n_mounts; i++) {
     const plan_mount& m = p.mounts[i];
     item(), open('{');
     knum("kind", m.kind), knum("flags", m.flags), knum("propagation", m.propagation), knum("attr_clr", m.attr_clr);
-    knum("attr_set", m.attr_set), kbool("defer_ro", m.defer_ro), kbool("detached", m.detached), kstr("source", m.source), kstr("target", m.target), kstr("fstype", m.fstype), kstr("data", m.data);
+    knum("attr_set", m.attr_set), kbool("defer_ro", m.defer_ro), kbool("detached", m.detached),
+        kstr("source", m.source), kstr("target", m.target), kstr("fstype", m.fstype), kstr("data", m.data);
     if (m.idmap) {
       key("idmap"), open('{'), kbool("recursive", m.idmap->recursive);
       idmap("uid", m.idmap->uid, m.idmap->n_uid), idmap("gid", m.idmap->gid, m.idmap->n_gid), close('}');
@@ -95,11 +101,13 @@ void dump(const plan& p) {
   }
   close(']');
   key("symlinks"), open('[');
-  for (size_t i = 0; i < p.n_symlinks; i++) item(), open('{'), kstr("target", p.symlinks[i].target), kstr("path", p.symlinks[i].path), close('}');
+  for (size_t i = 0; i < p.n_symlinks; i++)
+    item(), open('{'), kstr("target", p.symlinks[i].target), kstr("path", p.symlinks[i].path), close('}');
   close(']');
   strs("masked", p.masked, p.n_masked), strs("readonly", p.readonly, p.n_readonly);
   key("sysctls"), open('[');
-  for (size_t i = 0; i < p.n_sysctls; i++) item(), open('['), item(), str(p.sysctls[i].key), item(), str(p.sysctls[i].value), close(']');
+  for (size_t i = 0; i < p.n_sysctls; i++)
+    item(), open('['), item(), str(p.sysctls[i].key), item(), str(p.sysctls[i].value), close(']');
   close(']');
   kstr("cwd", p.cwd), strs("args", p.args, p.n_args), strs("env", p.env, p.n_env);
   knum("uid", p.uid), knum("gid", p.gid), knum("umask", p.umask);
@@ -108,13 +116,16 @@ void dump(const plan& p) {
   close(']');
   key("rlimits"), open('[');
   for (size_t i = 0; i < p.n_rlimits; i++)
-    item(), open('{'), knum("resource", p.rlimits[i].resource), ku64("soft", p.rlimits[i].soft), ku64("hard", p.rlimits[i].hard), close('}');
+    item(), open('{'), knum("resource", p.rlimits[i].resource), ku64("soft", p.rlimits[i].soft),
+        ku64("hard", p.rlimits[i].hard), close('}');
   close(']');
   kbool("has_caps", p.has_caps), ku64("cap_bounding", p.cap_bounding), ku64("cap_effective", p.cap_effective);
-  ku64("cap_inheritable", p.cap_inheritable), ku64("cap_permitted", p.cap_permitted), ku64("cap_ambient", p.cap_ambient);
+  ku64("cap_inheritable", p.cap_inheritable), ku64("cap_permitted", p.cap_permitted),
+      ku64("cap_ambient", p.cap_ambient);
   kbool("no_new_privs", p.no_new_privs), kbool("has_oom", p.has_oom), knum("oom_score_adj", p.oom_score_adj);
   kbool("terminal", p.terminal), knum("rows", p.rows), knum("cols", p.cols);
-  knum("sync_fd", p.sync_fd), knum("fifo_fd", p.fifo_fd), knum("console_fd", p.console_fd), knum("first_own", p.first_own);
+  knum("sync_fd", p.sync_fd), knum("fifo_fd", p.fifo_fd), knum("console_fd", p.console_fd),
+      knum("first_own", p.first_own);
   key("time_offsets"), open('[');
   for (size_t i = 0; i < p.n_time_offsets; i++) {
     const plan_time_offset& t = p.time_offsets[i];
@@ -138,21 +149,23 @@ void dump(const plan& p) {
   }
   close(']');
   key("net_devices"), open('[');
-  for (size_t i = 0; i < p.n_net_devices; i++) item(), open('{'), kstr("host", p.net_devices[i].host), kstr("name", p.net_devices[i].name), close('}');
+  for (size_t i = 0; i < p.n_net_devices; i++)
+    item(), open('{'), kstr("host", p.net_devices[i].host), kstr("name", p.net_devices[i].name), close('}');
   close(']');
   kbool("has_personality", p.has_personality), knum("personality", p.personality);
   kbool("has_scheduler", p.has_scheduler), knum("sched_policy", p.sched_policy), ku64("sched_flags", p.sched_flags);
   knum("sched_nice", p.sched_nice), knum("sched_priority", p.sched_priority), ku64("sched_runtime", p.sched_runtime);
   ku64("sched_deadline", p.sched_deadline), ku64("sched_period", p.sched_period);
   kbool("has_ioprio", p.has_ioprio), knum("ioprio", p.ioprio);
-  kbool("has_mempolicy", p.has_mempolicy), knum("mempolicy_mode", p.mempolicy_mode), knum("mempolicy_flags", p.mempolicy_flags);
+  kbool("has_mempolicy", p.has_mempolicy), knum("mempolicy_mode", p.mempolicy_mode),
+      knum("mempolicy_flags", p.mempolicy_flags);
   kbool("has_host_facts", p.has_host_facts), knum("last_cap", p.last_cap), knum("setgroups", p.setgroups);
   key("mempolicy_nodes"), open('[');
   for (size_t i = 0; i < p.n_mempolicy_words; i++) item(), printf("\"%llu\"", (unsigned long long)p.mempolicy_nodes[i]);
   close(']');
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; i++) {
@@ -170,8 +183,10 @@ int main(int argc, char** argv) {
     plan p;
     const char* err = plan_decode(exact, len, &p);
     open('{');
-    if (err) kstr("error", err);
-    else dump(p);
+    if (err)
+      kstr("error", err);
+    else
+      dump(p);
     close('}');
     putchar('\n');
     free(exact);

@@ -42,8 +42,8 @@ const char* validate(const plan* p) {
     if (!joins_user) return "plan: setgroups policy to be read from a user namespace that is not joined";
   }
   if (!p->n_args) return "plan: missing T_ARG";
-  const uint32_t all_ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-                          CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME;
+  const uint32_t all_ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                          CLONE_NEWCGROUP | CLONE_NEWTIME;
   // CLONE_NEWTIME shares bits with clone()'s exit-signal byte: anything but
   // namespace flags here would silently change clone()'s meaning.
   if (p->ns_new & ~all_ns) return plan_errf("plan: unknown namespace flags 0x%x", p->ns_new & ~all_ns);
@@ -55,8 +55,7 @@ const char* validate(const plan* p) {
     for (size_t i = 0; i < p->n_joins; i++)
       if (p->joins[i].flag == CLONE_NEWUSER) return "plan: user namespace both joined and created";
   }
-  if (p->n_time_offsets && !(p->ns_new & CLONE_NEWTIME))
-    return "plan: time offsets without a new time namespace";
+  if (p->n_time_offsets && !(p->ns_new & CLONE_NEWTIME)) return "plan: time offsets without a new time namespace";
   if (p->n_net_devices && !(p->ns_new & CLONE_NEWNET)) return "plan: network devices without a new network namespace";
   bool mnt = plan_has_mount_ns(p);
   if (!p->rootfs && (p->n_mounts || p->n_devices || p->n_symlinks || p->no_pivot || p->rootfs_propagation))
@@ -100,7 +99,7 @@ void prescan_fds(const uint8_t* buf, size_t len, plan* o) {
   }
 }
 
-}  // namespace
+} // namespace
 
 void* plan_push(void** arr, size_t* n, size_t elem) {
   if (*n == 0 || (*n & (*n - 1)) == 0) {

@@ -43,7 +43,7 @@ const char* idmap_mount(plan* o, reader& r) {
   return nullptr;
 }
 
-}  // namespace
+} // namespace
 
 const char* plan_mounts_record(plan* o, uint16_t tag, reader& r) {
   switch (tag) {
@@ -67,7 +67,8 @@ const char* plan_mounts_record(plan* o, uint16_t tag, reader& r) {
       m->src_fd = -1;
       m->kind &= ~(MOUNT_DEFER_RDONLY | MOUNT_DETACHED_SOURCE);
       if (!r.bad && m->kind > MOUNT_TMP_COPY_UP) return plan_errf("plan: unknown mount kind %u", m->kind);
-      if (!r.bad && m->defer_ro && m->kind != MOUNT_FS) return "plan: a deferred read-only mount must be a filesystem mount";
+      if (!r.bad && m->defer_ro && m->kind != MOUNT_FS)
+        return "plan: a deferred read-only mount must be a filesystem mount";
       if (!r.bad && m->detached && m->kind != MOUNT_BIND) return "plan: a detached source needs a bind mount";
       break;
     }

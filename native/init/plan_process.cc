@@ -13,8 +13,8 @@ const char* plan_process_record(plan* o, uint16_t tag, reader& r) {
       if (r.bad) break;
       // The fifo may be absent (T_EXEC); validate() checks it matches.
       if (first < 3 || first > 1u << 20 || s < first || f < first || s == f ||
-          (c != PLAN_NO_FD && (c < first || c == s || c == f)) || s > 1u << 20 ||
-          (f != PLAN_NO_FD && f > 1u << 20) || (c != PLAN_NO_FD && c > 1u << 20))
+          (c != PLAN_NO_FD && (c < first || c == s || c == f)) || s > 1u << 20 || (f != PLAN_NO_FD && f > 1u << 20) ||
+          (c != PLAN_NO_FD && c > 1u << 20))
         return "plan: inconsistent T_FDS";
       o->has_fds = true;
       o->sync_fd = (int)s;

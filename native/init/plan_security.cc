@@ -21,7 +21,8 @@ const char* plan_security_record(plan* o, uint16_t tag, reader& r) {
       if (r.bad) break;
       o->seccomp_prog = r.raw(&o->seccomp_len);
       if (!o->seccomp_len || o->seccomp_len % 8 || o->seccomp_len / 8 > 4096) return "plan: bad seccomp program length";
-      if (o->seccomp_stage > SECCOMP_STAGE_BEFORE_EXEC) return plan_errf("plan: unknown seccomp stage %u", o->seccomp_stage);
+      if (o->seccomp_stage > SECCOMP_STAGE_BEFORE_EXEC)
+        return plan_errf("plan: unknown seccomp stage %u", o->seccomp_stage);
       break;
     case T_HOST_FACTS:
       o->has_host_facts = true;

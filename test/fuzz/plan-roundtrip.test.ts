@@ -34,7 +34,10 @@ function richSpec(bundle: string): Spec {
   proc.args = ['sh', '-c', 'true'];
   proc.env = ['PATH=/bin', 'A=1'];
   proc.user = { uid: 1000, gid: 1000, umask: 0o27, additionalGids: [5, 6] };
-  proc.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 4096, soft: 1024 }, { type: 'RLIMIT_CORE', hard: 2 ** 53, soft: 0 }];
+  proc.rlimits = [
+    { type: 'RLIMIT_NOFILE', hard: 4096, soft: 1024 },
+    { type: 'RLIMIT_CORE', hard: 2 ** 53, soft: 0 },
+  ];
   proc.noNewPrivileges = true;
   proc.oomScoreAdj = -100;
   proc.scheduler = { policy: 'SCHED_BATCH', nice: -5, flags: ['SCHED_FLAG_RESET_ON_FORK'] };
@@ -42,7 +45,17 @@ function richSpec(bundle: string): Spec {
   spec.mounts = [
     ...(spec.mounts ?? []),
     { destination: '/b', type: 'bind', source: bundle, options: ['rbind', 'ro', 'rprivate'] },
-    { destination: '/i', type: 'bind', source: bundle, options: ['bind'], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 10 }, { containerID: 10, hostID: 300000, size: 5 }] },
+    {
+      destination: '/i',
+      type: 'bind',
+      source: bundle,
+      options: ['bind'],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMappings: [
+        { containerID: 0, hostID: 200000, size: 10 },
+        { containerID: 10, hostID: 300000, size: 5 },
+      ],
+    },
     // read-only tmpfs: mounted writable, made read-only late (MOUNT_DEFER_RDONLY)
     // tmpcopyup: a tmpfs filled from the image (MountKind.TmpCopyUp)
     { destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] },
@@ -50,8 +63,13 @@ function richSpec(bundle: string): Spec {
   ];
   const linux = spec.linux!;
   linux.namespaces = [
-    { type: 'pid' }, { type: 'network' }, { type: 'ipc', path: '/proc/1/ns/ipc' }, { type: 'uts' }, { type: 'mount' },
-    { type: 'cgroup' }, { type: 'time' },
+    { type: 'pid' },
+    { type: 'network' },
+    { type: 'ipc', path: '/proc/1/ns/ipc' },
+    { type: 'uts' },
+    { type: 'mount' },
+    { type: 'cgroup' },
+    { type: 'time' },
   ];
   linux.rootfsPropagation = 'private';
   linux.timeOffsets = { monotonic: { secs: -5, nanosecs: 7 }, boottime: { secs: 3600 } };
@@ -76,7 +94,15 @@ const cgroup = { mode: 'v2', path: '/carton/c1', dirs: { '': '/sys/fs/cgroup/car
 function createPlan(spec: Spec, bundle: string, noPivot: boolean): Plan {
   const p = buildPlan(
     { dir: bundle, spec, rootfs: path.join(bundle, 'rootfs') },
-    { id: 'c1', noPivot, noNewKeyring: false, preserved: 2, console: Boolean(spec.process?.terminal), layout: { mode: 'v2', v1: [] }, cgroup: { ...cgroup, created: [] } },
+    {
+      id: 'c1',
+      noPivot,
+      noNewKeyring: false,
+      preserved: 2,
+      console: Boolean(spec.process?.terminal),
+      layout: { mode: 'v2', v1: [] },
+      cgroup: { ...cgroup, created: [] },
+    },
   );
   // As create.ts does.
   return Object.assign(p, planHooks(spec), { trace: true });
@@ -94,8 +120,22 @@ function userNsSpec(bundle: string): Spec {
 
 function execPlan(): Plan {
   return buildExecPlan(
-    { cwd: '/w', args: ['sh'], env: ['A=1'], user: { uid: 1, gid: 2 }, capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] }, rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }] },
-    { id: 'c1', initPid: 42, namespaces: ['user', 'mount', 'pid', 'network'], preserved: 1, console: false, where: 'exec' },
+    {
+      cwd: '/w',
+      args: ['sh'],
+      env: ['A=1'],
+      user: { uid: 1, gid: 2 },
+      capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }],
+    },
+    {
+      id: 'c1',
+      initPid: 42,
+      namespaces: ['user', 'mount', 'pid', 'network'],
+      preserved: 1,
+      console: false,
+      where: 'exec',
+    },
   );
 }
 
@@ -114,12 +154,37 @@ function expected(p: Plan): unknown {
     rootfs_propagation: p.exec ? 0 : p.rootfsPropagation,
     no_pivot: p.noPivot,
     mounts: p.mounts.map((m) => ({
-      kind: m.kind, flags: m.flags, propagation: m.propagation, attr_clr: m.attrClr, attr_set: m.attrSet,
-      defer_ro: Boolean(m.deferReadonly), detached: Boolean(m.detachedSource),
-      source: m.source, target: m.target, fstype: m.fstype, data: m.data,
-      ...(m.idmap ? { idmap: { recursive: m.idmap.recursive, uid: m.idmap.uid.map((x) => [x.containerID, x.hostID, x.size]), gid: m.idmap.gid.map((x) => [x.containerID, x.hostID, x.size]) } } : {}),
+      kind: m.kind,
+      flags: m.flags,
+      propagation: m.propagation,
+      attr_clr: m.attrClr,
+      attr_set: m.attrSet,
+      defer_ro: Boolean(m.deferReadonly),
+      detached: Boolean(m.detachedSource),
+      source: m.source,
+      target: m.target,
+      fstype: m.fstype,
+      data: m.data,
+      ...(m.idmap
+        ? {
+            idmap: {
+              recursive: m.idmap.recursive,
+              uid: m.idmap.uid.map((x) => [x.containerID, x.hostID, x.size]),
+              gid: m.idmap.gid.map((x) => [x.containerID, x.hostID, x.size]),
+            },
+          }
+        : {}),
     })),
-    devices: p.devices.map((d) => ({ type: d.type.charCodeAt(0), major: d.major, minor: d.minor, mode: d.mode, uid: d.uid, gid: d.gid, bind: d.bind ? 1 : 0, path: d.path })),
+    devices: p.devices.map((d) => ({
+      type: d.type.charCodeAt(0),
+      major: d.major,
+      minor: d.minor,
+      mode: d.mode,
+      uid: d.uid,
+      gid: d.gid,
+      bind: d.bind ? 1 : 0,
+      path: d.path,
+    })),
     symlinks: p.symlinks,
     masked: p.maskedPaths,
     readonly: p.readonlyPaths,
@@ -133,15 +198,21 @@ function expected(p: Plan): unknown {
     groups: p.user.additionalGids,
     rlimits: p.rlimits.map((r) => ({ resource: r.resource, soft: s(r.soft), hard: s(r.hard) })),
     has_caps: true,
-    cap_bounding: s(p.caps.bounding), cap_effective: s(p.caps.effective), cap_inheritable: s(p.caps.inheritable),
-    cap_permitted: s(p.caps.permitted), cap_ambient: s(p.caps.ambient),
+    cap_bounding: s(p.caps.bounding),
+    cap_effective: s(p.caps.effective),
+    cap_inheritable: s(p.caps.inheritable),
+    cap_permitted: s(p.caps.permitted),
+    cap_ambient: s(p.caps.ambient),
     no_new_privs: p.noNewPrivileges,
     has_oom: p.oomScoreAdj !== undefined,
     oom_score_adj: p.oomScoreAdj ?? 0,
     terminal: p.terminal !== undefined,
     rows: p.terminal?.rows ?? 0,
     cols: p.terminal?.cols ?? 0,
-    sync_fd: p.fds.sync, fifo_fd: fd(p.fds.fifo), console_fd: fd(p.fds.console), first_own: p.fds.firstOwn,
+    sync_fd: p.fds.sync,
+    fifo_fd: fd(p.fds.fifo),
+    console_fd: fd(p.fds.console),
+    first_own: p.fds.firstOwn,
     time_offsets: p.timeOffsets.map((x) => ({ clock: x.clock, secs: Number(x.secs), nsecs: x.nsecs })),
     session_keyring: p.sessionKeyring ?? null,
     seccomp_prog: [...(p.seccomp?.program ?? [])],
@@ -150,15 +221,32 @@ function expected(p: Plan): unknown {
     exec_now: Boolean(p.exec),
     hooks_pause: Boolean(p.hooksPause),
     trace: Boolean(p.trace),
-    hooks: (p.hooks ?? []).map((h) => ({ kind: h.kind, timeout: h.timeout, path: h.path, args: h.args.length ? h.args : [h.path], env: h.env })),
+    hooks: (p.hooks ?? []).map((h) => ({
+      kind: h.kind,
+      timeout: h.timeout,
+      path: h.path,
+      args: h.args.length ? h.args : [h.path],
+      env: h.env,
+    })),
     net_devices: p.netDevices ?? [],
-    has_personality: a.personality !== undefined, personality: a.personality ?? 0,
-    has_scheduler: a.scheduler !== undefined, sched_policy: a.scheduler?.policy ?? 0, sched_flags: s(a.scheduler?.flags ?? 0n),
-    sched_nice: a.scheduler?.nice ?? 0, sched_priority: a.scheduler?.priority ?? 0, sched_runtime: s(a.scheduler?.runtime ?? 0n),
-    sched_deadline: s(a.scheduler?.deadline ?? 0n), sched_period: s(a.scheduler?.period ?? 0n),
-    has_ioprio: a.ioPriority !== undefined, ioprio: a.ioPriority ?? 0,
-    has_mempolicy: a.memoryPolicy !== undefined, mempolicy_mode: a.memoryPolicy?.mode ?? 0, mempolicy_flags: a.memoryPolicy?.flags ?? 0,
-    has_host_facts: true, last_cap: p.host.lastCap, setgroups: p.host.setgroups,
+    has_personality: a.personality !== undefined,
+    personality: a.personality ?? 0,
+    has_scheduler: a.scheduler !== undefined,
+    sched_policy: a.scheduler?.policy ?? 0,
+    sched_flags: s(a.scheduler?.flags ?? 0n),
+    sched_nice: a.scheduler?.nice ?? 0,
+    sched_priority: a.scheduler?.priority ?? 0,
+    sched_runtime: s(a.scheduler?.runtime ?? 0n),
+    sched_deadline: s(a.scheduler?.deadline ?? 0n),
+    sched_period: s(a.scheduler?.period ?? 0n),
+    has_ioprio: a.ioPriority !== undefined,
+    ioprio: a.ioPriority ?? 0,
+    has_mempolicy: a.memoryPolicy !== undefined,
+    mempolicy_mode: a.memoryPolicy?.mode ?? 0,
+    mempolicy_flags: a.memoryPolicy?.flags ?? 0,
+    has_host_facts: true,
+    last_cap: p.host.lastCap,
+    setgroups: p.host.setgroups,
     mempolicy_nodes: (a.memoryPolicy?.nodes ?? []).map(s),
   };
 }
@@ -169,7 +257,7 @@ function tagsOf(b: Buffer): number[] {
   return out;
 }
 
-t.test('every tag the encoder writes is decoded by carton-init\'s decoder with its fields intact', async (t) => {
+t.test("every tag the encoder writes is decoded by carton-init's decoder with its fields intact", async (t) => {
   const make = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native/fuzz')], { encoding: 'utf8' });
   t.equal(make.status, 0, `make -C native/fuzz: ${make.stderr}`);
   if (make.status !== 0) return;
@@ -194,7 +282,10 @@ t.test('every tag the encoder writes is decoded by carton-init\'s decoder with i
     env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0', UBSAN_OPTIONS: 'print_stacktrace=1' },
   });
   t.equal(r.status, 0, `plan_dump exited ${r.status ?? r.signal}: ${r.stderr.slice(0, 4000)}`);
-  const decoded = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const decoded = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   t.equal(decoded.length, files.length, 'one decoded plan per file');
 
   const written = new Set<number>();
@@ -203,7 +294,9 @@ t.test('every tag the encoder writes is decoded by carton-init\'s decoder with i
     for (const tag of tags) written.add(tag);
     t.same(decoded[i], expected(p), `${name}: decoded = encoded (tags ${[...new Set(tags)].join(',')})`);
   });
-  const missing = Object.entries(TAGS).filter(([, d]) => !written.has(d.id)).map(([n]) => `T_${n}`);
+  const missing = Object.entries(TAGS)
+    .filter(([, d]) => !written.has(d.id))
+    .map(([n]) => `T_${n}`);
   t.same(missing, [], 'the plans carry every tag of src/plan/format.ts');
   const kindFlags = Object.values(plans).flatMap((p) => p.mounts.map((m) => [m.deferReadonly, m.detachedSource]));
   t.ok(kindFlags.some(([d]) => d) && kindFlags.some(([, s]) => s), 'and both T_MOUNT kind bits (MOUNT_KIND_FLAG)');
@@ -233,8 +326,17 @@ t.test('the decoder refuses a tag it does not know, and a single-record tag twic
     fs.writeFileSync(f, b);
     return f;
   });
-  const r = spawnSync(path.join(ROOT, 'build/fuzz/plan_dump'), files, { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
+  const r = spawnSync(path.join(ROOT, 'build/fuzz/plan_dump'), files, {
+    encoding: 'utf8',
+    env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' },
+  });
   t.equal(r.status, 0, r.stderr);
-  const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { error?: string });
-  t.same(out.map((o) => o.error), [`plan: unknown record tag ${unused}`, `plan: duplicate record (tag ${TAG.EXEC})`]);
+  const out = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { error?: string });
+  t.same(
+    out.map((o) => o.error),
+    [`plan: unknown record tag ${unused}`, `plan: duplicate record (tag ${TAG.EXEC})`],
+  );
 });

@@ -13,5 +13,6 @@ export function encodeNamespaces(p: Plan, rec: Rec): void {
   if (p.hostname !== undefined) rec(TAG.HOSTNAME, P().str(p.hostname, 'hostname'));
   if (p.domainname !== undefined) rec(TAG.DOMAINNAME, P().str(p.domainname, 'domainname'));
   for (const [k, v] of p.sysctl) rec(TAG.SYSCTL, P().lstr(k, 'linux.sysctl').str(v, `linux.sysctl ${k}`));
-  for (const d of p.netDevices ?? []) rec(TAG.NET_DEVICE, P().lstr(d.host, 'linux.netDevices').str(d.name, 'linux.netDevices name'));
+  for (const d of p.netDevices ?? [])
+    rec(TAG.NET_DEVICE, P().lstr(d.host, 'linux.netDevices').str(d.name, 'linux.netDevices name'));
 }

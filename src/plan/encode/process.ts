@@ -17,7 +17,11 @@ export function encodeProcess(p: Plan, rec: Rec): void {
   rec(TAG.CWD, P().str(p.cwd, 'process.cwd'));
   for (const a of p.args) rec(TAG.ARG, P().str(a, 'process.args'));
   for (const e of p.env) rec(TAG.ENV, P().str(e, 'process.env'));
-  const u = P().u32(p.user.uid).u32(p.user.gid).u32(p.user.umask ?? NO_UMASK).u32(p.user.additionalGids.length);
+  const u = P()
+    .u32(p.user.uid)
+    .u32(p.user.gid)
+    .u32(p.user.umask ?? NO_UMASK)
+    .u32(p.user.additionalGids.length);
   for (const g of p.user.additionalGids) u.u32(g);
   rec(TAG.USER, u);
   for (const r of p.rlimits) rec(TAG.RLIMIT, P().u32(r.resource).u64(r.soft).u64(r.hard));
@@ -25,7 +29,10 @@ export function encodeProcess(p: Plan, rec: Rec): void {
   if (a?.personality !== undefined) rec(TAG.PERSONALITY, P().u32(a.personality));
   if (a?.scheduler) {
     const s = a.scheduler;
-    rec(TAG.SCHEDULER, P().u32(s.policy).u64(s.flags).i32(s.nice).u32(s.priority).u64(s.runtime).u64(s.deadline).u64(s.period));
+    rec(
+      TAG.SCHEDULER,
+      P().u32(s.policy).u64(s.flags).i32(s.nice).u32(s.priority).u64(s.runtime).u64(s.deadline).u64(s.period),
+    );
   }
   if (a?.ioPriority !== undefined) rec(TAG.IO_PRIORITY, P().u32(a.ioPriority));
   if (a?.memoryPolicy) {

@@ -6,7 +6,10 @@ import type { Plan } from '../types';
 import { P, type Rec } from './payload';
 
 export function encodeSecurity(p: Plan, rec: Rec): void {
-  rec(TAG.CAPS, P().u64(p.caps.bounding).u64(p.caps.effective).u64(p.caps.inheritable).u64(p.caps.permitted).u64(p.caps.ambient));
+  rec(
+    TAG.CAPS,
+    P().u64(p.caps.bounding).u64(p.caps.effective).u64(p.caps.inheritable).u64(p.caps.permitted).u64(p.caps.ambient),
+  );
   if (p.noNewPrivileges) rec(TAG.NO_NEW_PRIVS);
   if (p.sessionKeyring !== undefined) rec(TAG.SESSION_KEYRING, P().str(p.sessionKeyring, 'session keyring'));
   rec(TAG.HOST_FACTS, P().u32(p.host.lastCap).u32(p.host.setgroups));
