@@ -5,6 +5,7 @@
 // copy, and everything here is a thin syscall wrapper.
 #include <napi.h>
 
+#include "../common/scm.h"
 #include "errno_error.h"
 
 #include <errno.h>
@@ -255,23 +256,8 @@ Napi::Value SendFd(const Napi::CallbackInfo& info) {
   int sock = info[0].As<Napi::Number>().Int32Value();
   int fd = info[1].As<Napi::Number>().Int32Value();
   Napi::Buffer<char> data = info[2].As<Napi::Buffer<char>>();
-  struct iovec iov = {data.Data(), data.Length()};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-  if (n < 0) return Fail(env, "sendmsg", errno);
+  ssize_t n = scm_send_fd(sock, fd, data.Data(), data.Length());
+  if (n < 0) return Fail(env, "sendmsg", (int)-n);
   return Napi::Number::New(env, (double)n);
 }
 
