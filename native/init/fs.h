@@ -56,9 +56,9 @@ void hide_host_pseudofs(const char* rootfs);
 char* read_mountinfo();
 // One line of it, split in place; the strings point into the buffer.
 struct mountinfo_entry {
-  char* root;        // the mount's root within its filesystem ("/": all of it)
-  char* mountpoint;  // unescaped
-  char* optional;    // the optional fields ("shared:N master:M"), maybe ""
+  char* root;       // the mount's root within its filesystem ("/": all of it)
+  char* mountpoint; // unescaped
+  char* optional;   // the optional fields ("shared:N master:M"), maybe ""
   char* fstype;
 };
 // Splits the line at *cur, advances *cur past it; false at the end of the
