@@ -5,6 +5,7 @@
 // copy, and everything here is a thin syscall wrapper.
 #include <napi.h>
 
+#include "../common/scm.h"
 #include "errno_error.h"
 
 #include <errno.h>
@@ -64,34 +65,13 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
-// One recvmsg of up to `len` bytes with at most one SCM_RIGHTS fd (-1 when
-// the message carried none). Returns the byte count, or -1 with errno set.
-ssize_t RecvWithFd(int sock, char* data, size_t len, int* fd) {
-  struct iovec iov = {data, len};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
-  // A peer that exited with our message queued shows ECONNRESET once first.
-  if (n < 0 && errno == ECONNRESET) do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
-  *fd = -1;
-  struct cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
-  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof *fd);
-  return n;
-}
-
 // recvFd(sock) -> fd: one message with one SCM_RIGHTS fd (the pty master).
 Napi::Value RecvFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   char data[4096];
   int fd;
-  ssize_t n = RecvWithFd(info[0].As<Napi::Number>().Int32Value(), data, sizeof data, &fd);
-  if (n < 0) return Fail(env, "recvmsg", errno);
+  ssize_t n = scm_recv_fd(info[0].As<Napi::Number>().Int32Value(), data, sizeof data, &fd);
+  if (n < 0) return Fail(env, "recvmsg", (int)-n);
   if (fd < 0) return Fail(env, "recvmsg: no fd received", EBADMSG);
   return Napi::Number::New(env, fd);
 }
@@ -240,8 +220,8 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   char data[8192];
   int fd;
-  ssize_t n = RecvWithFd(info[0].As<Napi::Number>().Int32Value(), data, sizeof data, &fd);
-  if (n < 0) return Fail(env, "recvmsg", errno);
+  ssize_t n = scm_recv_fd(info[0].As<Napi::Number>().Int32Value(), data, sizeof data, &fd);
+  if (n < 0) return Fail(env, "recvmsg", (int)-n);
   Napi::Object o = Napi::Object::New(env);
   o.Set("data", Napi::Buffer<char>::Copy(env, data, (size_t)n));
   o.Set("fd", Napi::Number::New(env, fd));
@@ -255,23 +235,8 @@ Napi::Value SendFd(const Napi::CallbackInfo& info) {
   int sock = info[0].As<Napi::Number>().Int32Value();
   int fd = info[1].As<Napi::Number>().Int32Value();
   Napi::Buffer<char> data = info[2].As<Napi::Buffer<char>>();
-  struct iovec iov = {data.Data(), data.Length()};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-  if (n < 0) return Fail(env, "sendmsg", errno);
+  ssize_t n = scm_send_fd(sock, fd, data.Data(), data.Length());
+  if (n < 0) return Fail(env, "sendmsg", (int)-n);
   return Napi::Number::New(env, (double)n);
 }
 

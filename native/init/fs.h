@@ -50,3 +50,19 @@ void readonly_paths(const plan* p, int rootfd);
 // and sysfs outside the rootfs, so none stays reachable in the container's
 // mount namespace for a user namespace to copy.
 void hide_host_pseudofs(const char* rootfs);
+
+// mountinfo.cc: all of /proc/self/mountinfo, malloc'ed and NUL-terminated
+// (its size is unknown until read, so it grows as it goes). Dies on failure.
+char* read_mountinfo();
+// One line of it, split in place; the strings point into the buffer.
+struct mountinfo_entry {
+  char* root;       // the mount's root within its filesystem ("/": all of it)
+  char* mountpoint; // unescaped
+  char* optional;   // the optional fields ("shared:N master:M"), maybe ""
+  char* fstype;
+};
+// Splits the line at *cur, advances *cur past it; false at the end of the
+// buffer. Lines of another shape are skipped.
+bool mountinfo_next(char** cur, mountinfo_entry* e);
+// path is dir or below it (by components: "/a/bc" is not under "/a/b").
+bool path_under(const char* path, const char* dir);

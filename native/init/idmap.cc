@@ -71,14 +71,21 @@ static int userns_for(const plan_mount* m) {
   return fd;
 }
 
+// A detached copy of the mount's source (of its whole tree with MS_REC), as
+// an fd for mount_setattr and, later, move_mount.
+static int clone_source(const plan_mount* m) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
+  int fd = open_tree(AT_FDCWD, m->source, flags);
+  if (fd < 0) die(errno, "mount %s to %s: open_tree %s", m->source, m->target, m->source);
+  return fd;
+}
+
 void idmap_prepare(plan* p) {
   for (size_t i = 0; i < p->n_mounts; i++) {
     plan_mount* m = &p->mounts[i];
     if (!m->idmap) continue;
     int uns = userns_for(m);
-    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
-    int fd = open_tree(AT_FDCWD, m->source, flags);
-    if (fd < 0) die(errno, "mount %s to %s: open_tree %s", m->source, m->target, m->source);
+    int fd = clone_source(m);
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_IDMAP;
@@ -98,9 +105,7 @@ void detached_sources_prepare(plan* p) {
   for (size_t i = 0; i < p->n_mounts; i++) {
     plan_mount* m = &p->mounts[i];
     if (!m->detached || m->idmap) continue;
-    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
-    int fd = open_tree(AT_FDCWD, m->source, flags);
-    if (fd < 0) die(errno, "mount %s to %s: open_tree %s", m->source, m->target, m->source);
+    int fd = clone_source(m);
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.propagation = MS_SLAVE;

@@ -51,6 +51,24 @@ void add_attr(nlmsghdr* h, uint16_t type, const void* data, size_t len) {
   h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
+// Zeroes m and starts a request of `type` whose fixed header (ifinfomsg,
+// ifaddrmsg) is len bytes; returns that header for the caller to fill.
+void* nl_start(msg* m, uint16_t type, size_t len) {
+  memset(m, 0, sizeof *m);
+  m->h.nlmsg_len = NLMSG_LENGTH(len);
+  m->h.nlmsg_type = type;
+  return NLMSG_DATA(&m->h);
+}
+
+// An RTM_NEWLINK request for the link at ifindex: the move into the
+// container's namespace and the final "set up" are both changes to it.
+ifinfomsg* new_link(msg* m, int ifindex) {
+  ifinfomsg* ifi = (ifinfomsg*)nl_start(m, RTM_NEWLINK, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  return ifi;
+}
+
 int nl_open() {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) die(errno, "netlink socket");
@@ -79,9 +97,7 @@ int nl_request(int fd, nlmsghdr* h) {
 // move with the device).
 void save_addrs(int fd, const char* name, dev_state* d) {
   msg m;
-  memset(&m, 0, sizeof m);
-  m.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
-  m.h.nlmsg_type = RTM_GETADDR;
+  nl_start(&m, RTM_GETADDR, sizeof(ifaddrmsg));
   m.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   m.h.nlmsg_seq = 1;
   if (send(fd, &m, m.h.nlmsg_len, 0) < 0) die(errno, "network device %s: list addresses", name);
@@ -138,12 +154,7 @@ void net_devices_move(const plan* p, long pid) {
   for (size_t i = 0; i < p->n_net_devices; i++) {
     const plan_net_device* d = &p->net_devices[i];
     msg m;
-    memset(&m, 0, sizeof m);
-    m.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
-    m.h.nlmsg_type = RTM_NEWLINK;
-    ifinfomsg* ifi = (ifinfomsg*)NLMSG_DATA(&m.h);
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = g_devs[i].ifindex;
+    new_link(&m, g_devs[i].ifindex);
     uint32_t target = (uint32_t)pid;
     add_attr(&m.h, IFLA_NET_NS_PID, &target, sizeof target);
     add_attr(&m.h, IFLA_IFNAME, d->name, strlen(d->name) + 1);
@@ -168,11 +179,8 @@ void net_devices_configure(const plan* p) {
     for (size_t k = 0; k < g_devs[i].n_addrs; k++) {
       const saved_addr* a = &g_devs[i].addrs[k];
       msg m;
-      memset(&m, 0, sizeof m);
-      m.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
-      m.h.nlmsg_type = RTM_NEWADDR;
+      ifaddrmsg* ifa = (ifaddrmsg*)nl_start(&m, RTM_NEWADDR, sizeof *ifa);
       m.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-      ifaddrmsg* ifa = (ifaddrmsg*)NLMSG_DATA(&m.h);
       ifa->ifa_family = a->family, ifa->ifa_prefixlen = a->prefixlen, ifa->ifa_scope = a->scope;
       ifa->ifa_index = (uint32_t)idx;
       if (a->local_len) add_attr(&m.h, IFA_LOCAL, a->local, a->local_len);
@@ -184,12 +192,7 @@ void net_devices_configure(const plan* p) {
       if (int e = -nl_request(fd, &m.h)) die(e, "network device %s: restore an address", d->name);
     }
     msg m;
-    memset(&m, 0, sizeof m);
-    m.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
-    m.h.nlmsg_type = RTM_NEWLINK;
-    ifinfomsg* ifi = (ifinfomsg*)NLMSG_DATA(&m.h);
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = idx;
+    ifinfomsg* ifi = new_link(&m, idx);
     ifi->ifi_flags = IFF_UP;
     ifi->ifi_change = IFF_UP;
     if (int e = -nl_request(fd, &m.h)) die(e, "network device %s: set up", d->name);

@@ -171,58 +171,22 @@ int remount(int fd, const char* path, unsigned long flags, const char* data) {
 // pivot_root refuses a new root whose parent mount is shared, and a shared
 // parent would also carry our self-bind to the host. runc does the same.
 static void make_parent_private(const char* rootfs) {
-  size_t cap = 1 << 16, len = 0;
-  char* buf = (char*)malloc(cap);
-  int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) die(errno, "open /proc/self/mountinfo");
-  for (;;) {
-    if (len + 1 >= cap) buf = (char*)realloc(buf, cap *= 2);
-    if (!buf) die(0, "out of memory");
-    ssize_t n = read(fd, buf + len, cap - len - 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) die(errno, "read /proc/self/mountinfo");
-    if (n == 0) break;
-    len += (size_t)n;
-  }
-  close(fd);
-  buf[len] = 0;
+  char* buf = read_mountinfo();
   char best[4096] = "";
   bool best_shared = false;
   size_t best_len = 0;
-  for (char* line = buf; *line;) {
-    char* end = strchr(line, '\n');
-    if (end) *end = 0;
-    // fields: id parent maj:min root mountpoint options [optional...] - ...
-    char* f[6] = {};
-    char* s = line;
-    for (int k = 0; k < 6 && s; k++) {
-      f[k] = s;
-      s = strchr(s, ' ');
-      if (s) *s++ = 0;
+  mountinfo_entry e;
+  for (char* cur = buf; mountinfo_next(&cur, &e);) {
+    const char* mp = e.mountpoint;
+    size_t m = strlen(mp);
+    // longer than any path, so no ancestor of the rootfs
+    if (m >= sizeof best) continue;
+    bool ancestor = !strcmp(mp, "/") || path_under(rootfs, mp);
+    if (ancestor && m >= best_len) {  // ">=": the last of stacked mounts is on top
+      best_len = m;
+      memcpy(best, mp, m + 1);
+      best_shared = strstr(e.optional, "shared:") != nullptr;
     }
-    if (f[4] && s) {
-      char mp[4096];
-      size_t m = 0;
-      for (char* c = f[4]; *c && m + 1 < sizeof mp; c++) {  // unescape \040 etc.
-        if (c[0] == '\\' && c[1] >= '0' && c[1] <= '7' && c[2] && c[3]) {
-          mp[m++] = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
-          c += 3;
-        } else {
-          mp[m++] = *c;
-        }
-      }
-      mp[m] = 0;
-      bool under = !strcmp(mp, "/") || (!strncmp(rootfs, mp, m) && (rootfs[m] == '/' || !rootfs[m]));
-      if (under && m >= best_len) {  // ">=": the last of stacked mounts is on top
-        // optional fields ("shared:N master:M") end at the "-" separator
-        char* dash = s[0] == '-' ? s : strstr(s, " - ");
-        if (dash) *dash = 0;
-        best_len = m;
-        memcpy(best, mp, m + 1);
-        best_shared = strstr(s, "shared:") != nullptr;
-      }
-    }
-    line = end ? end + 1 : line + strlen(line);
   }
   free(buf);
   if (best_shared && mount(nullptr, best, nullptr, MS_PRIVATE, nullptr) < 0)

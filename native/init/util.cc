@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../common/scm.h"
 #include "protocol.h"
 
 static int g_sync_fd = -1;
@@ -175,27 +176,8 @@ void sync_expect(char type) {
 }
 
 int send_fd(int sock, int fd, const char* name) {
-  struct iovec iov = {(void*)name, strlen(name)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n < 0 ? -errno : 0;
+  ssize_t n = scm_send_fd(sock, fd, name, strlen(name));
+  return n < 0 ? (int)n : 0;
 }
 
 const char* fd_path(int fd, char buf[32]) {

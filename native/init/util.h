@@ -36,7 +36,8 @@ long sync_recv(char* type, void* payload, size_t cap);
 // Receives one packet and insists on its type; EOF exits silently.
 void sync_expect(char type);
 
-// Sends fd with SCM_RIGHTS in a single sendmsg whose data is name. 0 or -errno.
+// Sends fd with SCM_RIGHTS in a single sendmsg whose data is name
+// (common/scm.h). 0 or -errno.
 int send_fd(int sock, int fd, const char* name);
 
 // "/proc/self/fd/<fd>": mounting through this magic link pins the exact inode
