@@ -11,7 +11,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CriClient, type PodSandboxConfig } from '../test/cri';
-import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, pidsMentioning, removeCgroupTrees, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../test/engines';
+import {
+  busyboxArchive,
+  IMAGE,
+  killShims,
+  PAUSE_IMAGE,
+  pauseArchive,
+  pidsMentioning,
+  removeCgroupTrees,
+  rmdirIfEmpty,
+  sleep,
+  startContainerd,
+  stopDaemon,
+  unmountUnder,
+} from '../test/engines';
 
 const REPO = process.env.CARTON_REPO ?? path.resolve(__dirname, '..');
 const arg = (name: string, dflt: string) => {
@@ -51,15 +64,21 @@ function containerPids(): number[] {
   return out;
 }
 
-const shims = (rt: Rt) => pidsMentioning(SOCK).filter((p) => {
-  try {
-    return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`containerd-shim-${rt}-v2`);
-  } catch {
-    return false;
-  }
-});
+const shims = (rt: Rt) =>
+  pidsMentioning(SOCK).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`containerd-shim-${rt}-v2`);
+    } catch {
+      return false;
+    }
+  });
 
-interface Result { pssKiB: number; startMs: number[]; shims: number; stopMs: number }
+interface Result {
+  pssKiB: number;
+  startMs: number[];
+  shims: number;
+  stopMs: number;
+}
 
 async function round(cri: CriClient, rt: Rt, n: number, rep: number): Promise<Result> {
   const pods: string[] = [];
@@ -70,13 +89,20 @@ async function round(cri: CriClient, rt: Rt, n: number, rep: number): Promise<Re
       const sb: PodSandboxConfig = {
         metadata: { name, uid: `${name}-uid`, namespace: 'bench' },
         log_directory: path.join(dir, 'pods', name),
-        linux: { cgroup_parent: `/${CG}/${name}`, security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+        linux: {
+          cgroup_parent: `/${CG}/${name}`,
+          security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
+        },
       };
       fs.mkdirSync(sb.log_directory!, { recursive: true });
       const t0 = performance.now();
       const pod = await cri.runPodSandbox(sb, rt);
       pods.push(pod);
-      const c = await cri.createContainer(pod, { metadata: { name: 'main' }, image: { image: IMAGE }, command: ['sleep', '100000'], log_path: 'main.log' }, sb);
+      const c = await cri.createContainer(
+        pod,
+        { metadata: { name: 'main' }, image: { image: IMAGE }, command: ['sleep', '100000'], log_path: 'main.log' },
+        sb,
+      );
       await cri.startContainer(c);
       startMs.push(performance.now() - t0);
     }
@@ -110,12 +136,19 @@ async function main(): Promise<void> {
   try {
     const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
     // No linger: a shim goes with its last pod, as runc's does (the default 30 s would count idle shims of the previous round).
-    daemon = (await startContainerd(containerdBin, dir, {
-      env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0', CARTON_SHIM_GROUP: GROUP },
-      cri: { runtimes: { carton: { runtimeType: RUNTIMES.carton }, runc: { runtimeType: RUNTIMES.runc } }, sandboxImage: PAUSE_IMAGE },
-    })).pid;
+    daemon = (
+      await startContainerd(containerdBin, dir, {
+        env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0', CARTON_SHIM_GROUP: GROUP },
+        cri: {
+          runtimes: { carton: { runtimeType: RUNTIMES.carton }, runc: { runtimeType: RUNTIMES.runc } },
+          sandboxImage: PAUSE_IMAGE,
+        },
+      })
+    ).pid;
     for (const a of [busyboxArchive(dir), pauseArchive(dir)]) {
-      const r = spawnSync(ctrBin, ['--address', SOCK, '--namespace', 'k8s.io', 'image', 'import', a], { encoding: 'utf8' });
+      const r = spawnSync(ctrBin, ['--address', SOCK, '--namespace', 'k8s.io', 'image', 'import', a], {
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error(`image import: ${r.stderr}`);
     }
     cri = new CriClient(SOCK);
@@ -131,11 +164,17 @@ async function main(): Promise<void> {
       const mib = (rt: Rt) => median(res[rt].map((r) => r.pssKiB)) / n / 1024;
       const ms = (rt: Rt) => median(res[rt].flatMap((r) => r.startMs));
       const stop = (rt: Rt) => median(res[rt].map((r) => r.stopMs)) / n;
-      rows.push(`| ${n} | ${mib('carton').toFixed(1)} MiB | ${mib('runc').toFixed(1)} MiB | **${(mib('carton') / mib('runc')).toFixed(2)}** | ${ms('carton').toFixed(0)} ms | ${ms('runc').toFixed(0)} ms | **${(ms('carton') / ms('runc')).toFixed(2)}** | ${stop('carton').toFixed(0)} / ${stop('runc').toFixed(0)} ms | ${res.carton[0]?.shims ?? '?'} / ${res.runc[0]?.shims ?? '?'} |`);
+      rows.push(
+        `| ${n} | ${mib('carton').toFixed(1)} MiB | ${mib('runc').toFixed(1)} MiB | **${(mib('carton') / mib('runc')).toFixed(2)}** | ${ms('carton').toFixed(0)} ms | ${ms('runc').toFixed(0)} ms | **${(ms('carton') / ms('runc')).toFixed(2)}** | ${stop('carton').toFixed(0)} / ${stop('runc').toFixed(0)} ms | ${res.carton[0]?.shims ?? '?'} / ${res.runc[0]?.shims ?? '?'} |`,
+      );
     }
-    console.log(`## CRI pods (pause + one sleep container): carton (CARTON_SHIM_GROUP=${GROUP}) vs runc, containerd's CRI plugin, ${os.cpus().length} cores, median of ${REPS}`);
+    console.log(
+      `## CRI pods (pause + one sleep container): carton (CARTON_SHIM_GROUP=${GROUP}) vs runc, containerd's CRI plugin, ${os.cpus().length} cores, median of ${REPS}`,
+    );
     console.log('');
-    console.log('| pods | Pss per pod, carton | runc | carton / runc | start per pod, carton | runc | carton / runc | stop+remove per pod, carton / runc | shims, carton / runc |');
+    console.log(
+      '| pods | Pss per pod, carton | runc | carton / runc | start per pod, carton | runc | carton / runc | stop+remove per pod, carton / runc | shims, carton / runc |',
+    );
     console.log('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
   } finally {
@@ -156,7 +195,8 @@ async function main(): Promise<void> {
     if (fs.existsSync(k8s)) {
       for (const id of fs.readdirSync(k8s)) {
         const cfg = path.join(k8s, id, 'state.json');
-        if (fs.existsSync(cfg) && fs.readFileSync(cfg, 'utf8').includes(dir)) spawnSync(path.join(REPO, 'bin', 'carton'), ['--root', k8s, 'delete', '--force', id]);
+        if (fs.existsSync(cfg) && fs.readFileSync(cfg, 'utf8').includes(dir))
+          spawnSync(path.join(REPO, 'bin', 'carton'), ['--root', k8s, 'delete', '--force', id]);
       }
     }
     removeCgroupTrees([CG]);

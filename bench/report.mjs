@@ -21,16 +21,27 @@ const wrapped = names.includes('crun-w');
 const head = ['what', 'carton', 'carton (Node)', 'runc', 'carton / runc', 'carton (Node) / runc'];
 if (wrapped) head.push('crun (wrapped)', 'runc (wrapped)', 'crun / runc, wrapped');
 const rows = [];
-for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+for (const f of readdirSync(dir)
+  .filter((x) => x.endsWith('.json'))
+  .sort()) {
   const key = f.slice(0, -5);
   if (!existsSync(`${dir}/${key}.label`)) continue;
   const by = {};
   for (const r of JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')).results) by[r.command] = r;
-  const row = [readFileSync(`${dir}/${key}.label`, 'utf8').trim(), ms(by.carton), ms(by['carton-node']), ms(by.runc), ratio(by.carton, by.runc), ratio(by['carton-node'], by.runc)];
+  const row = [
+    readFileSync(`${dir}/${key}.label`, 'utf8').trim(),
+    ms(by.carton),
+    ms(by['carton-node']),
+    ms(by.runc),
+    ratio(by.carton, by.runc),
+    ratio(by['carton-node'], by.runc),
+  ];
   if (wrapped) row.push(ms(by['crun-w']), ms(by['runc-w']), ratio(by['crun-w'], by['runc-w']));
   rows.push(`| ${row.join(' | ')} |`);
 }
-console.log(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length}× ${cpus()[0].model.trim()}, Debian 12; runc ${version('runc')}, crun ${wrapped ? version('crun') : 'absent'}; hyperfine medians; NODE_EXTRA_CA_CERTS unset.\n`);
+console.log(
+  `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length}× ${cpus()[0].model.trim()}, Debian 12; runc ${version('runc')}, crun ${wrapped ? version('crun') : 'absent'}; hyperfine medians; NODE_EXTRA_CA_CERTS unset.\n`,
+);
 console.log(`| ${head.join(' | ')} |`);
 console.log(`|${head.map(() => '---').join('|')}|`);
 console.log(rows.join('\n'));

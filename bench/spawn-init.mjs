@@ -22,21 +22,35 @@ function once(cg) {
   const t0 = process.hrtime.bigint();
   const s = addon.spawnInit(init, plan, [nul], cg);
   const dt = Number(process.hrtime.bigint() - t0) / 1e6;
-  try { process.kill(s.pid, 'SIGKILL'); } catch { /* already gone */ }
+  try {
+    process.kill(s.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
   addon.waitPid(s.pid, false);
   addon.close(s.sync);
   return { dt, via: s.via };
 }
 
-const median = (a) => { const b = [...a].sort((x, y) => x - y); return b[b.length >> 1]; };
+const median = (a) => {
+  const b = [...a].sort((x, y) => x - y);
+  return b[b.length >> 1];
+};
 try {
   const res = { clone3: [], posix_spawn: [] };
-  for (let i = 0; i < 10; i++) { once(dir); once(undefined); }
-  for (let i = 0; i < runs; i++) {
-    const a = once(dir); res[a.via].push(a.dt);
-    const b = once(undefined); res[b.via].push(b.dt);
+  for (let i = 0; i < 10; i++) {
+    once(dir);
+    once(undefined);
   }
-  for (const [k, v] of Object.entries(res)) if (v.length) console.log(`${k}: median ${median(v).toFixed(3)} ms, min ${Math.min(...v).toFixed(3)} ms (${v.length} runs)`);
+  for (let i = 0; i < runs; i++) {
+    const a = once(dir);
+    res[a.via].push(a.dt);
+    const b = once(undefined);
+    res[b.via].push(b.dt);
+  }
+  for (const [k, v] of Object.entries(res))
+    if (v.length)
+      console.log(`${k}: median ${median(v).toFixed(3)} ms, min ${Math.min(...v).toFixed(3)} ms (${v.length} runs)`);
 } finally {
   fs.rmdirSync(dir);
   fs.rmdirSync(parent);

@@ -15,7 +15,9 @@ import { dirname, join } from 'node:path';
 
 let commit = 'unknown';
 try {
-  commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .trim();
 } catch {
   // not a git checkout
 }
@@ -40,7 +42,10 @@ const yargsStartup = {
       let text = await readFile(args.path, 'utf8');
       const patches = [
         ['lMethods().getUsageInstance().cacheHelpMessage(),', 'lMethods().getUsageInstance(),'],
-        ['stdColumns:void 0!==process.stdout.columns?process.stdout.columns:null}', 'get stdColumns(){return void 0!==process.stdout.columns?process.stdout.columns:null}}'],
+        [
+          'stdColumns:void 0!==process.stdout.columns?process.stdout.columns:null}',
+          'get stdColumns(){return void 0!==process.stdout.columns?process.stdout.columns:null}}',
+        ],
       ];
       for (const [from, to] of patches) {
         if (!text.includes(from)) throw new Error(`yargs-startup: pattern not found in ${args.path}: ${from}`);
@@ -59,8 +64,12 @@ const yargsStartup = {
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 function dropBuiltinInterop(file) {
   const text = readFileSync(file, 'utf8');
-  if (/import_(fs|path|os|child_process|net)\.default\b/.test(text)) throw new Error(`${file}: a default import of a builtin; dropBuiltinInterop would break it`);
-  writeFileSync(file, text.replace(/__toESM\(require\("([^"]+)"\)\)/g, (all, id) => (builtins.has(id) ? `require("${id}")` : all)));
+  if (/import_(fs|path|os|child_process|net)\.default\b/.test(text))
+    throw new Error(`${file}: a default import of a builtin; dropBuiltinInterop would break it`);
+  writeFileSync(
+    file,
+    text.replace(/__toESM\(require\("([^"]+)"\)\)/g, (all, id) => (builtins.has(id) ? `require("${id}")` : all)),
+  );
 }
 
 await build({
@@ -102,7 +111,16 @@ const standaloneSplit = {
     b.onResolve({ filter: /^yargs\/yargs$/ }, () => ({ path: './yargs.js', external: true }));
   },
 };
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: false, sourcemap: false, legalComments: 'none', logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: false,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 await build({
   ...common,
   entryPoints: ['src/main.ts'],
@@ -123,9 +141,27 @@ for (const f of ['carton.js', 'yargs.js']) dropBuiltinInterop(`${sa}/${f}`);
 const require = createRequire(import.meta.url);
 const bun = join(dirname(require.resolve('@oven/bun-linux-x64/package.json')), 'bin', 'bun');
 rmSync('dist/carton', { force: true });
-execFileSync(bun, ['build', '--compile', '--bytecode', '--minify', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-  '-e', './validators.js', '-e', './yargs.js', './carton.js', './validators.js', './yargs.js', '--outfile', '../../dist/carton'],
-  { cwd: sa, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(
+  bun,
+  [
+    'build',
+    '--compile',
+    '--bytecode',
+    '--minify',
+    '--no-compile-autoload-dotenv',
+    '--no-compile-autoload-bunfig',
+    '-e',
+    './validators.js',
+    '-e',
+    './yargs.js',
+    './carton.js',
+    './validators.js',
+    './yargs.js',
+    '--outfile',
+    '../../dist/carton',
+  ],
+  { cwd: sa, stdio: ['ignore', 'ignore', 'inherit'] },
+);
 rmSync('dist/carton.js.cache', { force: true });
 rmSync('dist/validators.js.cache', { force: true });
 // Warm the cache with the paths every command takes (parse, dispatch, state).
@@ -161,10 +197,25 @@ if (existsSync('src/shim/entry.ts')) {
   dropBuiltinInterop('dist/shim.js');
   rmSync('dist/shim.js.cache', { force: true });
   try {
-    execFileSync(process.execPath, ['bin/containerd-shim-carton-v2.js', '-namespace', 'warm', '-address', '/nonexistent', '-id', 'warm', '-bundle', '/nonexistent-carton-bundle', 'start'], {
-      env: { ...process.env, CARTON_WRITE_CODE_CACHE: '1' },
-      stdio: 'ignore',
-    });
+    execFileSync(
+      process.execPath,
+      [
+        'bin/containerd-shim-carton-v2.js',
+        '-namespace',
+        'warm',
+        '-address',
+        '/nonexistent',
+        '-id',
+        'warm',
+        '-bundle',
+        '/nonexistent-carton-bundle',
+        'start',
+      ],
+      {
+        env: { ...process.env, CARTON_WRITE_CODE_CACHE: '1' },
+        stdio: 'ignore',
+      },
+    );
   } catch {
     // the expected failure: no config.json; the cache is written at exit
   }

@@ -34,12 +34,16 @@ function die(msg) {
 function sharedDir() {
   const candidates = [process.env.CARTON_SHARED_DIR, path.join(root, '..', 'shared')];
   try {
-    const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: root, encoding: 'utf8' });
+    const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     candidates.push(path.join(path.dirname(path.dirname(common.trim())), 'shared'));
   } catch {
     // not a git checkout: only the first two apply
   }
-  for (const c of candidates) if (c && fs.existsSync(path.join(c, 'conformance', 'run.sh'))) return path.join(c, 'conformance');
+  for (const c of candidates)
+    if (c && fs.existsSync(path.join(c, 'conformance', 'run.sh'))) return path.join(c, 'conformance');
   return die(`no conformance/run.sh in ${candidates.filter(Boolean).join(' or ')}`);
 }
 
@@ -57,7 +61,10 @@ function cgroupRoots() {
 
 function listDirs(dir) {
   try {
-    return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch {
     return [];
   }
@@ -74,7 +81,9 @@ function suiteCgroups() {
 }
 
 function bundleDirs() {
-  return listDirs(os.tmpdir()).filter((n) => n.startsWith('ocitest')).map((n) => path.join(os.tmpdir(), n));
+  return listDirs(os.tmpdir())
+    .filter((n) => n.startsWith('ocitest'))
+    .map((n) => path.join(os.tmpdir(), n));
 }
 
 function mountsUnder(dirs) {
@@ -134,7 +143,10 @@ function leftovers(before, stateRoot) {
     suiteLeaks.push(d);
     fs.rmSync(d, { recursive: true, force: true });
   }
-  for (const c of suiteCgroups().filter((c) => !before.cgroups.has(c)).sort().reverse()) {
+  for (const c of suiteCgroups()
+    .filter((c) => !before.cgroups.has(c))
+    .sort()
+    .reverse()) {
     found.push(`cgroup ${c}`);
     spawnSync('find', [c, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
   }
@@ -146,7 +158,8 @@ function leftovers(before, stateRoot) {
 function loadExpected() {
   const tests = JSON.parse(fs.readFileSync(expectedFile, 'utf8')).tests;
   for (const [name, e] of Object.entries(tests)) {
-    if (e.result !== 'pass' && e.result !== 'fail') die(`${expectedFile}: tests.${name}.result must be "pass" or "fail"`);
+    if (e.result !== 'pass' && e.result !== 'fail')
+      die(`${expectedFile}: tests.${name}.result must be "pass" or "fail"`);
     if (e.result === 'fail' && !e.reason) die(`${expectedFile}: tests.${name}: an expected fail needs a reason`);
   }
   return tests;
@@ -155,7 +168,10 @@ function loadExpected() {
 function firstFailure(out, name) {
   try {
     const tap = fs.readFileSync(path.join(out, `${name}.tap`), 'utf8').split('\n');
-    const err = fs.readFileSync(path.join(out, `${name}.err`), 'utf8').split('\n').filter(Boolean);
+    const err = fs
+      .readFileSync(path.join(out, `${name}.err`), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     const nok = tap.find((l) => l.startsWith('not ok '));
     return nok ?? err[0] ?? tap.find((l) => /"error":/.test(l))?.trim() ?? '';
   } catch {
@@ -199,7 +215,8 @@ function main() {
   }
 
   const unexpected = [];
-  let passes = 0, expFails = 0;
+  let passes = 0,
+    expFails = 0;
   for (const name of [...new Set([...names, ...results.keys()])].sort()) {
     const got = results.get(name);
     const want = expected[name];
@@ -224,8 +241,12 @@ function main() {
 
   const { found: left, suiteLeaks } = leftovers(before, stateRoot);
   for (const l of left) console.log(`LEFT BEHIND ${l} (removed)`);
-  if (suiteLeaks.length) console.log(`note: the suite left ${suiteLeaks.length} bundle directories of its own, with nothing of the runtime in them (removed)`);
-  if (!process.env.CONFORMANCE_OUT && !unexpected.length && !left.length) fs.rmSync(work, { recursive: true, force: true });
+  if (suiteLeaks.length)
+    console.log(
+      `note: the suite left ${suiteLeaks.length} bundle directories of its own, with nothing of the runtime in them (removed)`,
+    );
+  if (!process.env.CONFORMANCE_OUT && !unexpected.length && !left.length)
+    fs.rmSync(work, { recursive: true, force: true });
   if (unexpected.length) console.log(`changed vs expected.json: ${unexpected.join('; ')}`);
   console.log(
     `conformance: ${passes + expFails} as expected (${passes} pass, ${expFails} expected fail), ` +

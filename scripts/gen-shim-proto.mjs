@@ -16,7 +16,11 @@ const roots = [
   { prefix: 'github.com/containerd/cgroups/', dir: GOCODE, pkg: 'golang-github-containerd-cgroups-dev' },
   { prefix: 'github.com/', dir: GOCODE, pkg: 'golang-github-containerd-containerd-dev' },
   { prefix: 'gogoproto/', dir: `${GOCODE}/github.com/gogo/protobuf`, pkg: 'golang-github-gogo-protobuf-dev' },
-  { prefix: 'google/protobuf/', dir: `${GOCODE}/github.com/gogo/protobuf/protobuf`, pkg: 'golang-github-gogo-protobuf-dev' },
+  {
+    prefix: 'google/protobuf/',
+    dir: `${GOCODE}/github.com/gogo/protobuf/protobuf`,
+    pkg: 'golang-github-gogo-protobuf-dev',
+  },
   { prefix: 'google/rpc/', dir: `${GOCODE}/github.com/gogo/googleapis`, pkg: 'golang-github-gogo-googleapis-dev' },
   { prefix: 'src/', dir: '.', pkg: 'this checkout' },
 ];
@@ -64,8 +68,17 @@ try {
   };
   for (const e of entries) load(e);
   root.resolveAll();
-  for (const name of ['containerd.task.v2.Task', 'containerd.services.events.ttrpc.v1.Events', 'ttrpc.Request', 'ttrpc.Response',
-    'containerd.events.TaskExit', 'io.containerd.cgroups.v1.Metrics', 'io.containerd.cgroups.v2.Metrics', 'containerd.runc.v1.Options', 'carton.shim.v1.Lifecycle']) {
+  for (const name of [
+    'containerd.task.v2.Task',
+    'containerd.services.events.ttrpc.v1.Events',
+    'ttrpc.Request',
+    'ttrpc.Response',
+    'containerd.events.TaskExit',
+    'io.containerd.cgroups.v1.Metrics',
+    'io.containerd.cgroups.v2.Metrics',
+    'containerd.runc.v1.Options',
+    'carton.shim.v1.Lifecycle',
+  ]) {
     if (!root.lookup(name)) throw new Error(`gen-shim-proto: ${name} not found after loading`);
   }
   mkdirSync(path.dirname(out), { recursive: true });
@@ -73,6 +86,10 @@ try {
   writeFileSync(out, json);
   console.log(`gen-shim-proto: ${entries.length} .proto files -> ${out} (${(json.length / 1024).toFixed(1)} KiB)`);
 } catch (e) {
-  console.error(e instanceof Error && e.message.startsWith('gen-shim-proto:') ? e.message : `gen-shim-proto: ${e instanceof Error ? e.message : e}`);
+  console.error(
+    e instanceof Error && e.message.startsWith('gen-shim-proto:')
+      ? e.message
+      : `gen-shim-proto: ${e instanceof Error ? e.message : e}`,
+  );
   process.exit(1);
 }

@@ -58,12 +58,20 @@ export async function main(argv: string[]): Promise<number> {
   const fast = fastParse(argv, defaultRoot());
   const fastCommand = fast && COMMANDS[fast.command];
   if (fast && fastCommand) {
-    configureLog({ file: fast.args.log, format: fast.args.logFormat === 'json' ? 'json' : 'text', debug: fast.args.debug });
+    configureLog({
+      file: fast.args.log,
+      format: fast.args.logFormat === 'json' ? 'json' : 'text',
+      debug: fast.args.debug,
+    });
     return fastCommand().run(fast.args);
   }
   const { y, action } = await parseWithYargs(argv);
   const parsed = y.parsed;
-  configureLog({ file: parsed.log, format: parsed.logFormat === 'json' ? 'json' : 'text', debug: Boolean(parsed.debug) });
+  configureLog({
+    file: parsed.log,
+    format: parsed.logFormat === 'json' ? 'json' : 'text',
+    debug: Boolean(parsed.debug),
+  });
   if (parsed.version) {
     fs.writeSync(1, versionText());
     return 0;
@@ -91,15 +99,41 @@ export async function parseWithYargs(argv: string[]) {
   const y = yargs(splitExecArgv(argv)?.head ?? argv)
     .scriptName('carton')
     .usage('carton [global options] <command> [command options] <container-id>')
-    .parserConfiguration({ 'camel-case-expansion': true, 'strip-aliased': true, 'halt-at-non-option': false, 'boolean-negation': false })
-    .option('root', { type: 'string', default: defaultRoot(), describe: 'root directory for storage of container state' })
+    .parserConfiguration({
+      'camel-case-expansion': true,
+      'strip-aliased': true,
+      'halt-at-non-option': false,
+      'boolean-negation': false,
+    })
+    .option('root', {
+      type: 'string',
+      default: defaultRoot(),
+      describe: 'root directory for storage of container state',
+    })
     .option('log', { type: 'string', describe: 'set the log file to write carton logs to (default is stderr)' })
-    .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' })
+    .option('log-format', {
+      type: 'string',
+      choices: ['text', 'json'],
+      default: 'text',
+      describe: 'set the log format',
+    })
     .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
     .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'enable systemd cgroup support' })
-    .option('rootless', { type: 'string', default: 'auto', describe: 'ignore cgroup permission errors (true, false, or auto); after `spec`: generate a rootless config' })
-    .option('cgroup-manager', { type: 'string', hidden: true, describe: 'accepted for podman; only "cgroupfs" is meaningful' })
-    .option('criu', { type: 'string', default: 'criu', describe: 'path to the criu binary used for checkpoint and restore' })
+    .option('rootless', {
+      type: 'string',
+      default: 'auto',
+      describe: 'ignore cgroup permission errors (true, false, or auto); after `spec`: generate a rootless config',
+    })
+    .option('cgroup-manager', {
+      type: 'string',
+      hidden: true,
+      describe: 'accepted for podman; only "cgroupfs" is meaningful',
+    })
+    .option('criu', {
+      type: 'string',
+      default: 'criu',
+      describe: 'path to the criu binary used for checkpoint and restore',
+    })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .strictOptions()
@@ -115,17 +149,26 @@ export async function parseWithYargs(argv: string[]) {
   for (const load of Object.values(COMMANDS)) {
     const c = load();
     y.command(c.command, c.describe, c.builder ?? ((b) => b), (a) => {
-      const args = { ...(a as unknown as Args), rawArgv: argv, rootExplicit: argv.some((x) => x === '--root' || x.startsWith('--root=')) };
+      const args = {
+        ...(a as unknown as Args),
+        rawArgv: argv,
+        rootExplicit: argv.some((x) => x === '--root' || x.startsWith('--root=')),
+      };
       chosen = args;
       action = () => c.run(args);
     });
   }
-  y.command('help', 'shows a list of commands or help for one command', (b) => b, () => {
-    action = () => {
-      y.showHelp((s) => fs.writeSync(1, s + '\n'));
-      return 0;
-    };
-  });
+  y.command(
+    'help',
+    'shows a list of commands or help for one command',
+    (b) => b,
+    () => {
+      action = () => {
+        y.showHelp((s) => fs.writeSync(1, s + '\n'));
+        return 0;
+      };
+    },
+  );
   const parsed = (await y.parseAsync()) as unknown as Args;
   return { y: { yargs: y, parsed }, action, chosen };
 }
@@ -146,14 +189,18 @@ function logFromArgv(argv: string[]): void {
     if (x === undefined) return undefined;
     return x.includes('=') ? x.slice(name.length + 1) : argv[i + 1];
   };
-  configureLog({ file: get('--log'), format: get('--log-format') === 'json' ? 'json' : 'text', debug: argv.includes('--debug') });
+  configureLog({
+    file: get('--log'),
+    format: get('--log-format') === 'json' ? 'json' : 'text',
+    debug: argv.includes('--debug'),
+  });
 }
 
 /** fd 1 is a pipe or socket whose reader is gone (poll reports POLLERR for it). */
 function stdoutBroken(): boolean {
   try {
     const { addon } = require('./native') as typeof import('./native');
-    return (addon().pollEvents(1, 4 /* POLLOUT */, 0) & (8 /* POLLERR */ | 16 /* POLLHUP */)) !== 0;
+    return (addon().pollEvents(1, 4 /* POLLOUT */, 0) & (8 /* POLLERR */ | 16)) /* POLLHUP */ !== 0;
   } catch {
     return true;
   }
@@ -164,17 +211,19 @@ export function run(argv: string[]): void {
   // Building the V8 code cache (scripts/bundle.mjs): compile the yargs path
   // too, so commands the fast path does not take start from cached code.
   const warm = process.env.CARTON_WRITE_CODE_CACHE ? warmCodeCache() : Promise.resolve();
-  warm.then(() => main(argv)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      // stdout closed under us (`carton list | head -1`): end as a process
-      // with the default SIGPIPE disposition would, without an error line.
-      // Only then: an EPIPE from anything else (a dead carton-init's socket)
-      // is an error with a message, never a silent 141.
-      if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && stdoutBroken()) process.exit(128 + 13);
-      const msg = e instanceof Error ? e.message : String(e);
-      fatal(firstLine(msg));
-      process.exit(e instanceof CartonError ? e.exitCode : 1);
-    },
-  );
+  warm
+    .then(() => main(argv))
+    .then(
+      (code) => process.exit(code),
+      (e: unknown) => {
+        // stdout closed under us (`carton list | head -1`): end as a process
+        // with the default SIGPIPE disposition would, without an error line.
+        // Only then: an EPIPE from anything else (a dead carton-init's socket)
+        // is an error with a message, never a silent 141.
+        if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && stdoutBroken()) process.exit(128 + 13);
+        const msg = e instanceof Error ? e.message : String(e);
+        fatal(firstLine(msg));
+        process.exit(e instanceof CartonError ? e.exitCode : 1);
+      },
+    );
 }

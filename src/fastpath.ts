@@ -56,7 +56,13 @@ const SHAPES: Record<string, CommandShape> = {
   // create and run are what engines call for every container
   create: { flags: CREATE_FLAGS, defaults: CREATE_DEFAULTS, min: 1, max: 1 },
   run: {
-    flags: { ...CREATE_FLAGS, '--detach': DETACH, '-d': DETACH, '--no-subreaper': { key: 'noSubreaper', value: false }, '--keep': { key: 'keep', value: false } },
+    flags: {
+      ...CREATE_FLAGS,
+      '--detach': DETACH,
+      '-d': DETACH,
+      '--no-subreaper': { key: 'noSubreaper', value: false },
+      '--keep': { key: 'keep', value: false },
+    },
     defaults: { ...CREATE_DEFAULTS, detach: false, noSubreaper: false, keep: false },
     min: 1,
     max: 1,
@@ -67,7 +73,12 @@ const SHAPES: Record<string, CommandShape> = {
   resume: ID_ONLY,
   kill: { flags: { '--all': ALL, '-a': ALL }, defaults: { all: false }, min: 1, max: 2 },
   delete: { flags: { '--force': FORCE, '-f': FORCE }, defaults: { force: false }, min: 1, max: 1 },
-  list: { flags: { '--format': FORMAT, '-f': FORMAT, '--quiet': QUIET, '-q': QUIET }, defaults: { format: 'table', quiet: false }, min: 0, max: 0 },
+  list: {
+    flags: { '--format': FORMAT, '-f': FORMAT, '--quiet': QUIET, '-q': QUIET },
+    defaults: { format: 'table', quiet: false },
+    min: 0,
+    max: 0,
+  },
   events: { flags: { '--stats': STATS }, defaults: { stats: false, interval: '5s' }, min: 1, max: 1 },
   // ps parses its own argv (everything after the id is ps(1)'s); only the
   // globals matter here.
@@ -75,7 +86,13 @@ const SHAPES: Record<string, CommandShape> = {
 };
 
 /** Reads `--name value` / `--name=value` / `--bool` at argv[i]; null if not this flag set's. */
-function take(argv: string[], i: number, flags: Record<string, Flag>, out: Record<string, unknown>, seen: Set<string>): number | null {
+function take(
+  argv: string[],
+  i: number,
+  flags: Record<string, Flag>,
+  out: Record<string, unknown>,
+  seen: Set<string>,
+): number | null {
   const x = argv[i] ?? '';
   const eq = x.indexOf('=');
   const name = eq > 0 ? x.slice(0, eq) : x;
@@ -106,7 +123,13 @@ function take(argv: string[], i: number, flags: Record<string, Flag>, out: Recor
 }
 
 export function fastParse(argv: string[], defaultRoot: string): { command: string; args: Args } | null {
-  const out: Record<string, unknown> = { root: defaultRoot, logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
+  const out: Record<string, unknown> = {
+    root: defaultRoot,
+    logFormat: 'text',
+    debug: false,
+    systemdCgroup: false,
+    rootless: 'auto',
+  };
   const seen = new Set<string>();
   let i = 0;
   while (argv[i]?.startsWith('-')) {

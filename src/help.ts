@@ -66,7 +66,10 @@ function optionLines(opts: Opt[]): string {
   const w = Math.max(...heads.map((h) => h.length));
   return opts
     .map((o, i) => {
-      const def = o.default !== undefined && o.default !== '' && o.default !== false && o.type !== 'boolean' ? ` (default: ${JSON.stringify(o.default)})` : '';
+      const def =
+        o.default !== undefined && o.default !== '' && o.default !== false && o.type !== 'boolean'
+          ? ` (default: ${JSON.stringify(o.default)})`
+          : '';
       return `   ${(heads[i] ?? '').padEnd(w)}  ${o.describe ?? ''}${def}`.trimEnd();
     })
     .join('\n');
@@ -76,10 +79,29 @@ export const GLOBAL_OPTIONS: Opt[] = [
   { name: 'debug', type: 'boolean', describe: 'enable debug logging' },
   { name: 'log', type: 'string', describe: "set the log file to write carton logs to (default is '/dev/stderr')" },
   { name: 'log-format', type: 'string', describe: "set the log format ('text' (default), or 'json')", default: 'text' },
-  { name: 'root', type: 'string', describe: 'root directory for storage of container state (this should be located in tmpfs)' },
-  { name: 'criu', type: 'string', describe: 'path to the criu binary used for checkpoint and restore', default: 'criu' },
-  { name: 'systemd-cgroup', type: 'boolean', describe: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:carton:434234"' },
-  { name: 'rootless', type: 'string', describe: "ignore cgroup permission errors ('true', 'false', or 'auto')", default: 'auto' },
+  {
+    name: 'root',
+    type: 'string',
+    describe: 'root directory for storage of container state (this should be located in tmpfs)',
+  },
+  {
+    name: 'criu',
+    type: 'string',
+    describe: 'path to the criu binary used for checkpoint and restore',
+    default: 'criu',
+  },
+  {
+    name: 'systemd-cgroup',
+    type: 'boolean',
+    describe:
+      'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:carton:434234"',
+  },
+  {
+    name: 'rootless',
+    type: 'string',
+    describe: "ignore cgroup permission errors ('true', 'false', or 'auto')",
+    default: 'auto',
+  },
   { name: 'help', alias: 'h', type: 'boolean', describe: 'show help' },
   { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
 ];
@@ -87,7 +109,8 @@ export const GLOBAL_OPTIONS: Opt[] = [
 export function rootHelp(commands: Record<string, () => Command>, version: string, root: string): string {
   const names = [...Object.keys(commands), 'help, h'];
   const w = Math.max(...names.map((n) => n.length));
-  const describe = (n: string) => (n === 'help, h' ? 'Shows a list of commands or help for one command' : (commands[n]?.().describe ?? ''));
+  const describe = (n: string) =>
+    n === 'help, h' ? 'Shows a list of commands or help for one command' : (commands[n]?.().describe ?? '');
   const globals = GLOBAL_OPTIONS.map((o) => (o.name === 'root' ? { ...o, default: root } : o));
   return [
     'NAME:',
@@ -100,7 +123,10 @@ export function rootHelp(commands: Record<string, () => Command>, version: strin
     '   carton [global options] command [command options] [arguments...]',
     '',
     'VERSION:',
-    ...version.trimEnd().split('\n').map((l, i) => (i === 0 ? `   ${l.replace(/^carton version /, '')}` : l)),
+    ...version
+      .trimEnd()
+      .split('\n')
+      .map((l, i) => (i === 0 ? `   ${l.replace(/^carton version /, '')}` : l)),
     '',
     'COMMANDS:',
     ...names.map((n) => `   ${n.padEnd(w)}  ${describe(n)}`),
@@ -113,7 +139,15 @@ export function rootHelp(commands: Record<string, () => Command>, version: strin
 
 export function commandHelp(name: string, c: Command): string {
   const opts = optionsOf(c.builder);
-  return ['NAME:', `   carton ${name} - ${c.describe}`, '', 'USAGE:', `   carton ${name} ${USAGE[name] ?? '[command options] [arguments...]'}`, '', ...(opts.length ? ['OPTIONS:', optionLines(opts), ''] : [])].join('\n');
+  return [
+    'NAME:',
+    `   carton ${name} - ${c.describe}`,
+    '',
+    'USAGE:',
+    `   carton ${name} ${USAGE[name] ?? '[command options] [arguments...]'}`,
+    '',
+    ...(opts.length ? ['OPTIONS:', optionLines(opts), ''] : []),
+  ].join('\n');
 }
 
 /** Global options that take a value (they come before the subcommand). */
@@ -123,7 +157,12 @@ const GLOBAL_VALUE = new Set(['--root', '--log', '--log-format', '--rootless', '
  * If argv asks for help, its text; null otherwise. An unknown command is
  * runc's error and exit status 3 ("No help topic for 'foo'").
  */
-export function helpFor(argv: string[], commands: Record<string, () => Command>, root: () => string, version: () => string): string | null {
+export function helpFor(
+  argv: string[],
+  commands: Record<string, () => Command>,
+  root: () => string,
+  version: () => string,
+): string | null {
   let i = 0;
   let globalHelp = false;
   for (let a = argv[i]; a !== undefined && a.startsWith('-'); a = argv[i]) {

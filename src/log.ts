@@ -35,7 +35,12 @@ function toFile(line: string): void {
   if (!cfg.file) return;
   try {
     // O_APPEND keeps concurrent writers' lines whole; runc also uses O_SYNC.
-    if (fileFd === undefined) fileFd = fs.openSync(cfg.file, fs.constants.O_CREAT | fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_SYNC, 0o644);
+    if (fileFd === undefined)
+      fileFd = fs.openSync(
+        cfg.file,
+        fs.constants.O_CREAT | fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_SYNC,
+        0o644,
+      );
     fs.writeSync(fileFd, line);
   } catch {
     // A log file we cannot write must not turn success into failure.
@@ -68,7 +73,10 @@ export function phase(name: string): void {
   if (!cfg.debug) return;
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = process.cpuUsage();
-  record('debug', `phase ${name} at ${ms.toFixed(1)}ms (cpu ${(cpu.user / 1e3).toFixed(1)}+${(cpu.system / 1e3).toFixed(1)}ms)`);
+  record(
+    'debug',
+    `phase ${name} at ${ms.toFixed(1)}ms (cpu ${(cpu.user / 1e3).toFixed(1)}+${(cpu.system / 1e3).toFixed(1)}ms)`,
+  );
 }
 
 /** The one line a failed command leaves. */

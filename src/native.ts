@@ -15,7 +15,13 @@ export interface Addon {
    * `fallback` names the errno when the kernel could not and posix_spawn ran.
    * With stdio, those fds are init's 0-2 (the shim's fifos); otherwise ours.
    */
-  spawnInit(initPath: string, plan: Buffer, fds: number[], cgroup2Dir?: string, stdio?: [number, number, number]): { pid: number; sync: number; via: 'clone3' | 'posix_spawn'; fallback?: string };
+  spawnInit(
+    initPath: string,
+    plan: Buffer,
+    fds: number[],
+    cgroup2Dir?: string,
+    stdio?: [number, number, number],
+  ): { pid: number; sync: number; via: 'clone3' | 'posix_spawn'; fallback?: string };
   socketPair(seqpacket: boolean): [number, number];
   connectUnix(path: string): number;
   recvFd(sock: number): number;
@@ -49,7 +55,12 @@ export interface SeccompFilter {
   /** libseccomp's architecture names ("x86_64", ...) */
   arches: string[];
   /** one seccomp_rule_add each; args are ANDed */
-  rules: Array<{ name: string; action: number; where: string; args: Array<{ index: number; op: number; a: bigint; b: bigint }> }>;
+  rules: Array<{
+    name: string;
+    action: number;
+    where: string;
+    args: Array<{ index: number; op: number; a: bigint; b: bigint }>;
+  }>;
   /**
    * runc's ENOSYS stub: per architecture, syscalls numbered above every name
    * here return ENOSYS before the filter runs. Absent: no stub.

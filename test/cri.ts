@@ -73,8 +73,17 @@ export class CriClient {
   private readonly runtime: grpc.Client;
   private readonly images: grpc.Client;
 
-  constructor(endpoint: string, readonly timeoutMs = 60000) {
-    const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  constructor(
+    endpoint: string,
+    readonly timeoutMs = 60000,
+  ) {
+    const def = protoLoader.loadSync(PROTO, {
+      keepCase: true,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
     const pkg = grpc.loadPackageDefinition(def) as unknown as {
       runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor; ImageService: grpc.ServiceClientConstructor } };
     };
@@ -105,16 +114,24 @@ export class CriClient {
   }
 
   async imageStatus(image: string): Promise<{ id: string; repo_tags: string[] } | null> {
-    const r = await this.call<{ image: { id: string; repo_tags: string[] } | null }>('ImageStatus', { image: { image } }, this.images);
+    const r = await this.call<{ image: { id: string; repo_tags: string[] } | null }>(
+      'ImageStatus',
+      { image: { image } },
+      this.images,
+    );
     return r.image;
   }
 
   async runPodSandbox(config: PodSandboxConfig, runtimeHandler: string): Promise<string> {
-    return (await this.call<{ pod_sandbox_id: string }>('RunPodSandbox', { config, runtime_handler: runtimeHandler })).pod_sandbox_id;
+    return (await this.call<{ pod_sandbox_id: string }>('RunPodSandbox', { config, runtime_handler: runtimeHandler }))
+      .pod_sandbox_id;
   }
 
   /** The sandbox's status; with `verbose`, `info` holds containerd's JSON (pid, runtime options). */
-  podSandboxStatus(id: string, verbose = false): Promise<{ status: { id: string; state: string; runtime_handler: string }; info: Record<string, string> }> {
+  podSandboxStatus(
+    id: string,
+    verbose = false,
+  ): Promise<{ status: { id: string; state: string; runtime_handler: string }; info: Record<string, string> }> {
     return this.call('PodSandboxStatus', { pod_sandbox_id: id, verbose });
   }
 
@@ -127,7 +144,13 @@ export class CriClient {
   }
 
   async createContainer(podId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
-    return (await this.call<{ container_id: string }>('CreateContainer', { pod_sandbox_id: podId, config, sandbox_config: sandboxConfig })).container_id;
+    return (
+      await this.call<{ container_id: string }>('CreateContainer', {
+        pod_sandbox_id: podId,
+        config,
+        sandbox_config: sandboxConfig,
+      })
+    ).container_id;
   }
 
   async startContainer(id: string): Promise<void> {
@@ -143,18 +166,27 @@ export class CriClient {
     await this.call('RemoveContainer', { container_id: id });
   }
 
-  async containerStatus(id: string, verbose = false): Promise<{ status: ContainerStatus; info: Record<string, string> }> {
+  async containerStatus(
+    id: string,
+    verbose = false,
+  ): Promise<{ status: ContainerStatus; info: Record<string, string> }> {
     return this.call('ContainerStatus', { container_id: id, verbose });
   }
 
   async listContainers(podId?: string): Promise<{ id: string; pod_sandbox_id: string; state: ContainerState }[]> {
     const r = await this.call<{ containers: { id: string; pod_sandbox_id: string; state: ContainerState }[] }>(
-      'ListContainers', { filter: podId ? { pod_sandbox_id: podId } : {} });
+      'ListContainers',
+      { filter: podId ? { pod_sandbox_id: podId } : {} },
+    );
     return r.containers;
   }
 
   async execSync(id: string, cmd: string[], timeoutSec = 30): Promise<ExecSyncResult> {
-    const r = await this.call<{ stdout: Buffer; stderr: Buffer; exit_code: number }>('ExecSync', { container_id: id, cmd, timeout: timeoutSec });
+    const r = await this.call<{ stdout: Buffer; stderr: Buffer; exit_code: number }>('ExecSync', {
+      container_id: id,
+      cmd,
+      timeout: timeoutSec,
+    });
     return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), exitCode: r.exit_code };
   }
 }

@@ -24,7 +24,9 @@ export function busyboxArchive(dir: string, opts: { tag?: string; cmd?: string[]
   const work = fs.mkdtempSync(path.join(dir, 'img-'));
   const layer = spawnSync('tar', ['-C', ROOTFS, '-cf', path.join(work, 'layer.tar'), '.']);
   if (layer.status !== 0) throw new Error(`tar of ${ROOTFS} failed: ${String(layer.stderr)}`);
-  const diffId = createHash('sha256').update(fs.readFileSync(path.join(work, 'layer.tar'))).digest('hex');
+  const diffId = createHash('sha256')
+    .update(fs.readFileSync(path.join(work, 'layer.tar')))
+    .digest('hex');
   const config = JSON.stringify({
     architecture: 'amd64',
     os: 'linux',
@@ -33,7 +35,10 @@ export function busyboxArchive(dir: string, opts: { tag?: string; cmd?: string[]
   });
   const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
   fs.writeFileSync(path.join(work, configName), config);
-  fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [opts.tag ?? IMAGE], Layers: ['layer.tar'] }]));
+  fs.writeFileSync(
+    path.join(work, 'manifest.json'),
+    JSON.stringify([{ Config: configName, RepoTags: [opts.tag ?? IMAGE], Layers: ['layer.tar'] }]),
+  );
   const out = path.join(dir, opts.file ?? 'busybox.tar');
   const r = spawnSync('tar', ['-C', work, '-cf', out, 'manifest.json', configName, 'layer.tar']);
   if (r.status !== 0) throw new Error(`tar of the image failed: ${String(r.stderr)}`);
@@ -57,8 +62,11 @@ export function pidsMentioning(needle: string): number[] {
 
 /** Unmounts (lazily, deepest first) every mount under `dir`: engines leave some under their temp root. */
 export function unmountUnder(dir: string): void {
-  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]).filter((p): p is string => p !== undefined && (p === dir || p.startsWith(`${dir}/`)));
+  const points = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => p !== undefined && (p === dir || p.startsWith(`${dir}/`)));
   for (const p of points.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p]);
 }
 
@@ -131,25 +139,42 @@ export interface ContainerdOptions {
  * snapshotters this host cannot use stay off, and so does CRI unless
  * `opts.cri` asks for it. Returns pid and socket.
  */
-export async function startContainerd(bin: string, dir: string, opts: ContainerdOptions = {}): Promise<{ pid: number; sock: string }> {
+export async function startContainerd(
+  bin: string,
+  dir: string,
+  opts: ContainerdOptions = {},
+): Promise<{ pid: number; sock: string }> {
   const sock = path.join(dir, 'containerd.sock');
-  const disabled = ['io.containerd.snapshotter.v1.btrfs', 'io.containerd.snapshotter.v1.zfs', 'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.aufs'];
+  const disabled = [
+    'io.containerd.snapshotter.v1.btrfs',
+    'io.containerd.snapshotter.v1.zfs',
+    'io.containerd.snapshotter.v1.devmapper',
+    'io.containerd.snapshotter.v1.aufs',
+  ];
   if (!opts.cri) disabled.unshift('io.containerd.grpc.v1.cri');
-  fs.writeFileSync(path.join(dir, 'containerd.toml'), [
-    'version = 2',
-    `root = "${dir}/croot"`,
-    `state = "${dir}/cstate"`,
-    `disabled_plugins = [${disabled.map((p) => JSON.stringify(p)).join(', ')}]`,
-    '[grpc]',
-    `  address = "${sock}"`,
-    '[ttrpc]',
-    `  address = "${sock}.ttrpc"`,
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = "${dir}/opt"`,
-    ...(opts.cri ? criConfig(dir, opts.cri) : []),
-    '',
-  ].join('\n'));
-  const pid = await startDaemon(bin, ['--config', path.join(dir, 'containerd.toml')], path.join(dir, 'containerd.log'), opts.env);
+  fs.writeFileSync(
+    path.join(dir, 'containerd.toml'),
+    [
+      'version = 2',
+      `root = "${dir}/croot"`,
+      `state = "${dir}/cstate"`,
+      `disabled_plugins = [${disabled.map((p) => JSON.stringify(p)).join(', ')}]`,
+      '[grpc]',
+      `  address = "${sock}"`,
+      '[ttrpc]',
+      `  address = "${sock}.ttrpc"`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${dir}/opt"`,
+      ...(opts.cri ? criConfig(dir, opts.cri) : []),
+      '',
+    ].join('\n'),
+  );
+  const pid = await startDaemon(
+    bin,
+    ['--config', path.join(dir, 'containerd.toml')],
+    path.join(dir, 'containerd.log'),
+    opts.env,
+  );
   await waitFor(sock, path.join(dir, 'containerd.log'));
   return { pid, sock };
 }

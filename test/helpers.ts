@@ -15,7 +15,8 @@ export const REPO = path.resolve(__dirname, '..');
  * The CLI under test: the shipped executable (dist/carton, what setup puts on
  * PATH). CARTON_TEST_NODE=1 runs the Node entry (bin/carton) instead.
  */
-export const CARTON = process.env.CARTON_TEST_NODE === '1' ? path.join(REPO, 'bin', 'carton') : path.join(REPO, 'dist', 'carton');
+export const CARTON =
+  process.env.CARTON_TEST_NODE === '1' ? path.join(REPO, 'bin', 'carton') : path.join(REPO, 'dist', 'carton');
 export const ROOTFS = path.join(REPO, 'bundles', 'busybox', 'rootfs');
 
 export interface Result {
@@ -68,7 +69,10 @@ export class Env {
   }
 
   /** Run carton with pipes: for commands that do not hand their stdio to a container. */
-  carton(args: string[], opts: { input?: string; globals?: string[]; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Result {
+  carton(
+    args: string[],
+    opts: { input?: string; globals?: string[]; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+  ): Result {
     const r = spawnSync(CARTON, [...(opts.globals ?? ['--root', this.root]), ...args], {
       encoding: 'utf8',
       input: opts.input,
@@ -85,7 +89,10 @@ export class Env {
   detached(args: string[], globals?: string[]): Result & { out: string } {
     const out = path.join(this.dir, `out-${++this.n}`);
     const fd = fs.openSync(out, 'w+');
-    const r = spawnSync(CARTON, [...(globals ?? ['--root', this.root]), ...args], { stdio: ['ignore', fd, fd], timeout: 30000 });
+    const r = spawnSync(CARTON, [...(globals ?? ['--root', this.root]), ...args], {
+      stdio: ['ignore', fd, fd],
+      timeout: 30000,
+    });
     fs.closeSync(fd);
     const text = fs.readFileSync(out, 'utf8');
     return { code: r.status, signal: r.signal, stdout: text, stderr: text, out };
@@ -108,7 +115,9 @@ export class Env {
     const id = this.id(prefix);
     const c = this.detached(['create', '--bundle', bundle, id], ['--root', root]);
     if (c.code !== 0) throw new Error(`create ${id}: ${c.stderr}`);
-    const { pid } = JSON.parse(spawnSync(CARTON, ['--root', root, 'state', id], { encoding: 'utf8' }).stdout) as { pid: number };
+    const { pid } = JSON.parse(spawnSync(CARTON, ['--root', root, 'state', id], { encoding: 'utf8' }).stdout) as {
+      pid: number;
+    };
     this.pids.add(pid);
     return { id, bundle, pid };
   }
@@ -119,7 +128,8 @@ export class Env {
       for (const id of fs.readdirSync(this.root)) this.carton(['delete', '--force', id]);
     }
     const leaks = leaksUnder(this.dir, this.ids, this.pids);
-    if (fs.existsSync(this.root) && fs.readdirSync(this.root).length) leaks.push(`state left in ${this.root}: ${fs.readdirSync(this.root).join(' ')}`);
+    if (fs.existsSync(this.root) && fs.readdirSync(this.root).length)
+      leaks.push(`state left in ${this.root}: ${fs.readdirSync(this.root).join(' ')}`);
     fs.rmSync(this.dir, { recursive: true, force: true });
     return leaks;
   }
@@ -128,7 +138,10 @@ export class Env {
 /** Host checks: mounts mentioning `dir`, live container pids, cgroups of `ids`, /dev/null. */
 export function leaksUnder(dir: string, ids: Iterable<string>, pids: Iterable<number>): string[] {
   const leaks: string[] = [];
-  const mi = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir));
+  const mi = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(dir));
   if (mi.length) leaks.push(`mounts left: ${mi.join(' | ')}`);
   for (const pid of pids) {
     try {
@@ -146,7 +159,8 @@ export function leaksUnder(dir: string, ids: Iterable<string>, pids: Iterable<nu
     }
   }
   const st = fs.statSync('/dev/null');
-  if (!st.isCharacterDevice() || st.uid !== 0 || st.gid !== 0 || st.rdev !== (1 << 8 | 3)) leaks.push('host /dev/null changed');
+  if (!st.isCharacterDevice() || st.uid !== 0 || st.gid !== 0 || st.rdev !== ((1 << 8) | 3))
+    leaks.push('host /dev/null changed');
   return leaks;
 }
 

@@ -19,7 +19,12 @@ export function runcParity(tag: string) {
   function runc(args: string[], input?: string): Result {
     const out = path.join(env.dir, 'runc-out');
     const fd = fs.openSync(out, 'w+');
-    const r = spawnSync(runcBin!, ['--root', runcRoot, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', fd, 'pipe'], input, encoding: 'utf8', timeout: 30000 });
+    const r = spawnSync(runcBin!, ['--root', runcRoot, ...args], {
+      stdio: [input === undefined ? 'ignore' : 'pipe', fd, 'pipe'],
+      input,
+      encoding: 'utf8',
+      timeout: 30000,
+    });
     fs.closeSync(fd);
     return { code: r.status, signal: r.signal, stdout: fs.readFileSync(out, 'utf8'), stderr: r.stderr ?? '' };
   }
@@ -30,7 +35,8 @@ export function runcParity(tag: string) {
     for (const h of fs.readdirSync('/sys/fs/cgroup')) {
       const p = path.join('/sys/fs/cgroup', h, RUNC_PARENT);
       if (!fs.existsSync(p)) continue;
-      for (const c of fs.readdirSync(p, { withFileTypes: true })) if (c.isDirectory()) leaks.push(`runc cgroup left: ${p}/${c.name}`);
+      for (const c of fs.readdirSync(p, { withFileTypes: true }))
+        if (c.isDirectory()) leaks.push(`runc cgroup left: ${p}/${c.name}`);
       try {
         fs.rmdirSync(p);
       } catch {

@@ -40,7 +40,10 @@ export class SystemdNs {
   readonly parents: string[] = [];
   private readonly specs: string[] = [];
 
-  constructor(readonly dir: string, readonly name: string) {
+  constructor(
+    readonly dir: string,
+    readonly name: string,
+  ) {
     const layout = hostLayout();
     for (const h of layout.v1) {
       const opts = h.controllers.map((c) => (c.startsWith('name=') ? `none,${c}` : c)).join(',');
@@ -60,7 +63,8 @@ export class SystemdNs {
       fs.mkdirSync(p, { recursive: true });
       // a v1 cpuset cgroup takes no task until it has cpus and mems
       for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        if (fs.existsSync(path.join(p, f))) fs.writeFileSync(path.join(p, f), fs.readFileSync(path.join(path.dirname(p), f), 'utf8').trim());
+        if (fs.existsSync(path.join(p, f)))
+          fs.writeFileSync(path.join(p, f), fs.readFileSync(path.join(path.dirname(p), f), 'utf8').trim());
       }
     }
     const script = path.join(this.dir, 'systemd-ns.sh');
@@ -68,10 +72,19 @@ export class SystemdNs {
     // The shell joins the parents, then unshare makes them its cgroup namespace's root.
     const join = this.parents.map((p) => `echo $$ > ${p}/cgroup.procs`).join('; ');
     const log = fs.openSync(path.join(this.dir, 'systemd.log'), 'w');
-    const child = spawn('bash', ['-c', `${join}; exec unshare --mount --pid --fork --cgroup --net --uts --ipc ${script} "$@"`, 'bash', ...this.specs], {
-      stdio: ['ignore', log, log],
-      detached: true,
-    });
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        `${join}; exec unshare --mount --pid --fork --cgroup --net --uts --ipc ${script} "$@"`,
+        'bash',
+        ...this.specs,
+      ],
+      {
+        stdio: ['ignore', log, log],
+        detached: true,
+      },
+    );
     fs.closeSync(log);
     child.unref();
     this.unsharePid = child.pid!;
@@ -85,7 +98,9 @@ export class SystemdNs {
       if (this.pid && this.systemctl(['is-system-running']).stdout.trim() === 'running') return;
       await sleep(50);
     }
-    throw new Error(`systemd did not come up: ${fs.readFileSync(path.join(this.dir, 'systemd.log'), 'utf8').slice(-500)}`);
+    throw new Error(
+      `systemd did not come up: ${fs.readFileSync(path.join(this.dir, 'systemd.log'), 'utf8').slice(-500)}`,
+    );
   }
 
   /**
@@ -97,7 +112,10 @@ export class SystemdNs {
     const out = path.join(this.dir, `ns-out-${++this.n}`);
     const err = `${out}.err`;
     const fds = [fs.openSync(out, 'w+'), fs.openSync(err, 'w+')];
-    const r = spawnSync('nsenter', ['-t', String(this.pid), '-a', '--', ...cmd], { stdio: ['ignore', fds[0], fds[1]], timeout: 60000 });
+    const r = spawnSync('nsenter', ['-t', String(this.pid), '-a', '--', ...cmd], {
+      stdio: ['ignore', fds[0], fds[1]],
+      timeout: 60000,
+    });
     fds.forEach((fd) => fs.closeSync(fd));
     const res = { code: r.status, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };
     fs.rmSync(out);

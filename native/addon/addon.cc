@@ -27,13 +27,12 @@
 #include <string>
 #include <vector>
 
-void RegisterBpf(Napi::Env env, Napi::Object exports);  // bpf.cc: cgroup v2 device programs
-void RegisterShim(Napi::Env env, Napi::Object exports);  // shim.cc: rootfs mounts, stdio for a spawn
-Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
-Napi::Value SpawnInit(const Napi::CallbackInfo& info);  // spawn.cc: carton-init from a sealed memfd
+void RegisterBpf(Napi::Env env, Napi::Object exports);      // bpf.cc: cgroup v2 device programs
+void RegisterShim(Napi::Env env, Napi::Object exports);     // shim.cc: rootfs mounts, stdio for a spawn
+Napi::Value SeccompCompile(const Napi::CallbackInfo& info); // seccomp.cc
+Napi::Value SpawnInit(const Napi::CallbackInfo& info);      // spawn.cc: carton-init from a sealed memfd
 
 namespace {
-
 
 // socketPair(seqpacket: boolean) -> [a, b], both CLOEXEC.
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
@@ -60,7 +59,9 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Fail(env, "socket", errno);
   if (connect(fd, (struct sockaddr*)&sa, sizeof sa) < 0) {
-    int e = errno; close(fd); return Fail(env, "connect " + path, e);
+    int e = errno;
+    close(fd);
+    return Fail(env, "connect " + path, e);
   }
   return Napi::Number::New(env, fd);
 }
@@ -91,7 +92,8 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   int op = info[1].ToBoolean() ? LOCK_EX : LOCK_SH;
   if (info[2].ToBoolean()) op |= LOCK_NB;
   int r;
-  do r = flock(fd, op); while (r < 0 && errno == EINTR);
+  do r = flock(fd, op);
+  while (r < 0 && errno == EINTR);
   if (r < 0) {
     if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
     return Fail(env, "flock", errno);
@@ -122,7 +124,8 @@ Napi::Value PollIn(const Napi::CallbackInfo& info) {
   struct pollfd p = {info[0].As<Napi::Number>().Int32Value(), POLLIN, 0};
   int timeout = info[1].As<Napi::Number>().Int32Value();
   int r;
-  do r = poll(&p, 1, timeout); while (r < 0 && errno == EINTR);
+  do r = poll(&p, 1, timeout);
+  while (r < 0 && errno == EINTR);
   if (r < 0) return Fail(env, "poll", errno);
   return Napi::Boolean::New(env, r > 0);
 }
@@ -135,7 +138,8 @@ Napi::Value PollEvents(const Napi::CallbackInfo& info) {
   struct pollfd p = {info[0].As<Napi::Number>().Int32Value(), (short)info[1].As<Napi::Number>().Int32Value(), 0};
   int timeout = info[2].As<Napi::Number>().Int32Value();
   int r;
-  do r = poll(&p, 1, timeout); while (r < 0 && errno == EINTR);
+  do r = poll(&p, 1, timeout);
+  while (r < 0 && errno == EINTR);
   if (r < 0) return Fail(env, "poll", errno);
   return Napi::Number::New(env, r > 0 ? p.revents : 0);
 }
@@ -159,7 +163,8 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   int flags = info[1].ToBoolean() ? WNOHANG : 0;
   int status = 0;
   pid_t r;
-  do r = waitpid(pid, &status, flags); while (r < 0 && errno == EINTR);
+  do r = waitpid(pid, &status, flags);
+  while (r < 0 && errno == EINTR);
   if (r < 0) return Fail(env, "waitpid " + std::to_string(pid), errno);
   if (r == 0) return env.Null();
   return Status(env, status);
@@ -173,7 +178,8 @@ class WaitWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return d_.Promise(); }
   void Execute() override {
     pid_t r;
-    do r = waitpid(pid_, &status_, 0); while (r < 0 && errno == EINTR);
+    do r = waitpid(pid_, &status_, 0);
+    while (r < 0 && errno == EINTR);
     err_ = r < 0 ? errno : 0;
   }
   void OnOK() override {
@@ -183,6 +189,7 @@ class WaitWorker : public Napi::AsyncWorker {
       d_.Resolve(Status(Env(), status_));
     }
   }
+
  private:
   int pid_, status_ = 0, err_ = 0;
   Napi::Promise::Deferred d_;
@@ -269,6 +276,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   return exports;
 }
 
-}  // namespace
+} // namespace
 
 NODE_API_MODULE(carton, Init)

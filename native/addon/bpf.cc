@@ -20,7 +20,6 @@ namespace {
 
 long Bpf(int cmd, union bpf_attr* attr) { return syscall(__NR_bpf, cmd, attr, sizeof(*attr)); }
 
-
 // Program ids attached to the cgroup as BPF_CGROUP_DEVICE.
 bool Query(int cg, std::vector<__u32>* ids) {
   ids->assign(64, 0);
@@ -60,7 +59,8 @@ Napi::Value Install(const Napi::CallbackInfo& info) {
     log[0] = 0;
     Bpf(BPF_PROG_LOAD, &a);
     std::string l(log);
-    for (auto& c : l) if (c == '\n') c = ' ';
+    for (auto& c : l)
+      if (c == '\n') c = ' ';
     return Fail(env, "bpf(BPF_PROG_LOAD) device filter" + (l.empty() ? "" : " [" + l.substr(0, 200) + "]"), e);
   }
   int cg = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -113,7 +113,7 @@ Napi::Value Count(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, ids.size());
 }
 
-}  // namespace
+} // namespace
 
 void RegisterBpf(Napi::Env env, Napi::Object exports) {
   exports.Set("bpfDeviceInstall", Napi::Function::New(env, Install));

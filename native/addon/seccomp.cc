@@ -33,16 +33,27 @@ std::string Errno(int rc) { return strerror(rc < 0 ? -rc : rc); }
 // export to an fd).
 bool Export(scmp_filter_ctx ctx, std::vector<uint8_t>* out, std::string* err) {
   int fd = memfd_create("carton-seccomp", MFD_CLOEXEC);
-  if (fd < 0) { *err = "memfd_create: " + Errno(errno); return false; }
+  if (fd < 0) {
+    *err = "memfd_create: " + Errno(errno);
+    return false;
+  }
   int rc = seccomp_export_bpf(ctx, fd);
-  if (rc < 0) { *err = "export BPF: " + Errno(rc); close(fd); return false; }
+  if (rc < 0) {
+    *err = "export BPF: " + Errno(rc);
+    close(fd);
+    return false;
+  }
   off_t len = lseek(fd, 0, SEEK_END);
   out->resize((size_t)len);
   size_t off = 0;
   while (off < out->size()) {
     ssize_t n = pread(fd, out->data() + off, out->size() - off, (off_t)off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) { *err = "read BPF: " + Errno(n < 0 ? errno : EIO); close(fd); return false; }
+    if (n <= 0) {
+      *err = "read BPF: " + Errno(n < 0 ? errno : EIO);
+      close(fd);
+      return false;
+    }
     off += (size_t)n;
   }
   close(fd);
@@ -57,8 +68,8 @@ bool Export(scmp_filter_ctx ctx, std::vector<uint8_t>* out, std::string* err) {
 constexpr uint32_t kX32Bit = 0x40000000;
 
 struct StubArch {
-  int64_t max64 = -1;   // the native ABI's largest named syscall, -1 = none
-  int64_t maxX32 = -1;  // x32's (with kX32Bit), -1 = none
+  int64_t max64 = -1;  // the native ABI's largest named syscall, -1 = none
+  int64_t maxX32 = -1; // x32's (with kX32Bit), -1 = none
 };
 
 void StubFor(std::vector<sock_filter>* p, std::vector<size_t>* toFilter, uint32_t audit, const StubArch& a) {
@@ -66,21 +77,21 @@ void StubFor(std::vector<sock_filter>* p, std::vector<size_t>* toFilter, uint32_
   const uint16_t JGT = BPF_JMP | BPF_JGT | BPF_K, JSET = BPF_JMP | BPF_JSET | BPF_K;
   size_t jeq = p->size() + 1;
   I(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
-  I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, audit);  // jf: to the next architecture, set below
+  I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, audit); // jf: to the next architecture, set below
   I(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
   if (audit == AUDIT_ARCH_X86_64 && a.max64 >= 0 && a.maxX32 >= 0) {
-    I(JSET, 1, 0, kX32Bit);                  // x32: to its own comparison
-    I(JGT, 1, 2, (uint32_t)a.max64);         // -> ENOSYS | -> filter
-    I(JGT, 0, 1, (uint32_t)a.maxX32);        // -> ENOSYS | -> filter
+    I(JSET, 1, 0, kX32Bit);           // x32: to its own comparison
+    I(JGT, 1, 2, (uint32_t)a.max64);  // -> ENOSYS | -> filter
+    I(JGT, 0, 1, (uint32_t)a.maxX32); // -> ENOSYS | -> filter
   } else if (audit == AUDIT_ARCH_X86_64) {
-    bool x32 = a.maxX32 >= 0;                // the other ABI goes straight to the filter
+    bool x32 = a.maxX32 >= 0; // the other ABI goes straight to the filter
     I(JSET, x32 ? 0 : 2, x32 ? 2 : 0, kX32Bit);
     I(JGT, 0, 1, (uint32_t)(x32 ? a.maxX32 : a.max64));
   } else {
     I(JGT, 0, 1, (uint32_t)a.max64);
   }
   I(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS);
-  I(BPF_JMP | BPF_JA, 0, 0, 0);  // to the filter, set once the stub's length is known
+  I(BPF_JMP | BPF_JA, 0, 0, 0); // to the filter, set once the stub's length is known
   toFilter->push_back(p->size() - 1);
   (*p)[jeq].jf = (uint8_t)(p->size() - jeq - 1);
 }
@@ -91,12 +102,12 @@ void EnosysStub(Napi::Array arches, Napi::Array names, std::vector<sock_filter>*
   for (uint32_t i = 0; i < arches.Length(); i++) {
     std::string arch = arches.Get(i).As<Napi::String>();
     uint32_t token = seccomp_arch_resolve_name(arch.c_str());
-    bool x32 = token == SCMP_ARCH_X32;  // libseccomp's own token, not an AUDIT_ARCH value
+    bool x32 = token == SCMP_ARCH_X32; // libseccomp's own token, not an AUDIT_ARCH value
     int64_t max = -1;
     for (uint32_t j = 0; j < names.Length(); j++) {
       std::string name = names.Get(j).As<Napi::String>();
       int nr = seccomp_syscall_resolve_name_arch(token, name.c_str());
-      if (nr < 0) continue;  // unknown here, or a pseudo-syscall of another architecture
+      if (nr < 0) continue; // unknown here, or a pseudo-syscall of another architecture
       if (x32) nr |= (int)kX32Bit;
       if (nr > max) max = nr;
     }
@@ -109,7 +120,7 @@ void EnosysStub(Napi::Array arches, Napi::Array names, std::vector<sock_filter>*
   for (size_t i : toFilter) out->at(i).k = (uint32_t)(out->size() - i - 1);
 }
 
-}  // namespace
+} // namespace
 
 // compileSeccomp({ defaultAction: u32, arches: string[], rules: [{ name,
 //   action: u32, where, args: [{ index, op, a: bigint, b: bigint }] }],
@@ -124,7 +135,10 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
   uint32_t def = cfg.Get("defaultAction").As<Napi::Number>().Uint32Value();
   scmp_filter_ctx ctx = seccomp_init(def);
   if (!ctx) return Throw(env, "seccomp_init: invalid default action");
-  struct Guard { scmp_filter_ctx c; ~Guard() { seccomp_release(c); } } guard{ctx};
+  struct Guard {
+    scmp_filter_ctx c;
+    ~Guard() { seccomp_release(c); }
+  } guard{ctx};
   // The program is installed by carton-init, which handles no_new_privs
   // itself; libseccomp must not add anything the export would not carry.
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);

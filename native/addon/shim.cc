@@ -58,7 +58,7 @@ Napi::Value PeerCred(const Napi::CallbackInfo& info) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 void RegisterShim(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount));

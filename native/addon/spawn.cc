@@ -32,34 +32,63 @@ namespace {
 // neither rewrite the runtime binary on the host nor the copy (CVE-2019-5736).
 int SealedCopy(const char* path, int* err) {
   int src = open(path, O_RDONLY | O_CLOEXEC);
-  if (src < 0) { *err = errno; return -1; }
+  if (src < 0) {
+    *err = errno;
+    return -1;
+  }
   struct stat st;
-  if (fstat(src, &st) < 0) { *err = errno; close(src); return -1; }
+  if (fstat(src, &st) < 0) {
+    *err = errno;
+    close(src);
+    return -1;
+  }
   int mfd = memfd_create("carton-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (mfd < 0) { *err = errno; close(src); return -1; }
+  if (mfd < 0) {
+    *err = errno;
+    close(src);
+    return -1;
+  }
   off_t off = 0;
   while (off < st.st_size) {
     ssize_t n = sendfile(mfd, src, &off, st.st_size - off);
-    if (n <= 0) { *err = n < 0 ? errno : EIO; close(src); close(mfd); return -1; }
+    if (n <= 0) {
+      *err = n < 0 ? errno : EIO;
+      close(src);
+      close(mfd);
+      return -1;
+    }
   }
   close(src);
-  if (fchmod(mfd, 0555) < 0 ||
-      fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
-    *err = errno; close(mfd); return -1;
+  if (fchmod(mfd, 0555) < 0 || fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    *err = errno;
+    close(mfd);
+    return -1;
   }
   return mfd;
 }
 
 int PlanMemfd(const uint8_t* data, size_t len, int* err) {
   int fd = memfd_create("carton-plan", MFD_CLOEXEC);
-  if (fd < 0) { *err = errno; return -1; }
+  if (fd < 0) {
+    *err = errno;
+    return -1;
+  }
   size_t off = 0;
   while (off < len) {
     ssize_t n = write(fd, data + off, len - off);
-    if (n < 0) { if (errno == EINTR) continue; *err = errno; close(fd); return -1; }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      close(fd);
+      return -1;
+    }
     off += n;
   }
-  if (lseek(fd, 0, SEEK_SET) < 0) { *err = errno; close(fd); return -1; }
+  if (lseek(fd, 0, SEEK_SET) < 0) {
+    *err = errno;
+    close(fd);
+    return -1;
+  }
   return fd;
 }
 
@@ -84,7 +113,7 @@ void OnLastingThread(const std::function<void()>& fn) {
   // Never destroyed: at exit the thread still waits on them (glibc's
   // pthread_cond_destroy would wait for it forever).
   struct Shared {
-    std::mutex callers;  // one job at a time
+    std::mutex callers; // one job at a time
     std::mutex mu;
     std::condition_variable cv;
     const std::function<void()>* job = nullptr;
@@ -112,7 +141,7 @@ void OnLastingThread(const std::function<void()>& fn) {
   sh->job = nullptr;
 }
 
-}  // namespace
+} // namespace
 
 // spawnInit(initPath, plan: Buffer, fds: number[], cgroup2Dir?: string, stdio?: number[3])
 //   -> { pid, sync, via: "clone3" | "posix_spawn", fallback?: errno name }
@@ -141,10 +170,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   int exe = SealedCopy(path.c_str(), &err);
   if (exe < 0) return Fail(env, "copy " + path + " to a sealed memfd", err);
   int planfd = PlanMemfd(plan.Data(), plan.Length(), &err);
-  if (planfd < 0) { close(exe); return Fail(env, "plan memfd", err); }
+  if (planfd < 0) {
+    close(exe);
+    return Fail(env, "plan memfd", err);
+  }
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-    err = errno; close(exe); close(planfd); return Fail(env, "socketpair", err);
+    err = errno;
+    close(exe);
+    close(planfd);
+    return Fail(env, "socketpair", err);
   }
   want.push_back(planfd);
   want.push_back(sp[1]);
@@ -155,16 +190,25 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   bool ok = true;
   for (int i = 0; i < n && ok; i++) {
     high[i] = fcntl(want[i], F_DUPFD_CLOEXEC, 3 + n);
-    if (high[i] < 0) { err = errno; ok = false; }
+    if (high[i] < 0) {
+      err = errno;
+      ok = false;
+    }
   }
   // The memfd's own number must stay clear of the targets too.
   int exeHigh = ok ? fcntl(exe, F_DUPFD_CLOEXEC, 3 + n) : -1;
-  if (ok && exeHigh < 0) { err = errno; ok = false; }
+  if (ok && exeHigh < 0) {
+    err = errno;
+    ok = false;
+  }
   // stdio sources likewise (without `stdio` the child keeps 0-2 as they are).
   int stdioHigh[3] = {-1, -1, -1};
   for (int i = 0; i < 3 && ok && ownStdio; i++) {
     stdioHigh[i] = fcntl(stdioWant[i], F_DUPFD_CLOEXEC, 3 + n);
-    if (stdioHigh[i] < 0) { err = errno; ok = false; }
+    if (stdioHigh[i] < 0) {
+      err = errno;
+      ok = false;
+    }
   }
   pid_t pid = -1;
   std::string exePath = "/proc/self/fd/" + std::to_string(exeHigh);
@@ -175,16 +219,26 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     if (ok && !cgDir.empty()) {
       int cg = open(cgDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (cg < 0) {
-        err = errno; ok = false; failWhat = "open cgroup " + cgDir;
+        err = errno;
+        ok = false;
+        failWhat = "open cgroup " + cgDir;
       } else {
         std::vector<int> leak = InheritableFds(3 + n);
-        SpawnSpec spec = {cg, exeHigh, ownStdio ? stdioHigh : nullptr, high.data(), n, leak.data(), (int)leak.size(), argv, envp};
+        SpawnSpec spec = {cg,   exeHigh, ownStdio ? stdioHigh : nullptr, high.data(), n, leak.data(), (int)leak.size(),
+                          argv, envp};
         bool unsupported = false;
         pid = SpawnIntoCgroup(spec, &err, &unsupported);
         close(cg);
-        if (pid > 0) via = "clone3";
-        else if (unsupported) { const char* nm = strerrorname_np(err); fallback = nm ? nm : "?"; err = 0; }
-        else { ok = false; failWhat = "spawn carton-init into cgroup " + cgDir; }
+        if (pid > 0)
+          via = "clone3";
+        else if (unsupported) {
+          const char* nm = strerrorname_np(err);
+          fallback = nm ? nm : "?";
+          err = 0;
+        } else {
+          ok = false;
+          failWhat = "spawn carton-init into cgroup " + cgDir;
+        }
       }
     }
     if (ok && pid <= 0) {
@@ -213,13 +267,18 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
       posix_spawnattr_destroy(&attr);
     }
   });
-  for (int h : high) if (h >= 0) close(h);
-  for (int h : stdioHigh) if (h >= 0) close(h);
+  for (int h : high)
+    if (h >= 0) close(h);
+  for (int h : stdioHigh)
+    if (h >= 0) close(h);
   if (exeHigh >= 0) close(exeHigh);
   close(exe);
   close(planfd);
   close(sp[1]);
-  if (!ok) { close(sp[0]); return Fail(env, failWhat, err); }
+  if (!ok) {
+    close(sp[0]);
+    return Fail(env, failWhat, err);
+  }
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", Napi::Number::New(env, pid));
   out.Set("sync", Napi::Number::New(env, sp[0]));

@@ -51,7 +51,7 @@ constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; sig++) {
-    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);  // EINVAL for glibc's own: already default
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr); // EINVAL for glibc's own: already default
   }
   // dup2(i, i) would keep close-on-exec; Node opens its stdio that way.
   for (int i = 0; i < 3; i++) {
@@ -70,7 +70,7 @@ constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
   ChildFail(pipeW, errno);
 }
 
-}  // namespace
+} // namespace
 
 std::vector<int> InheritableFds(int from) {
   std::vector<int> out;
@@ -91,13 +91,20 @@ std::vector<int> InheritableFds(int from) {
 pid_t SpawnIntoCgroup(const SpawnSpec& s, int* err, bool* unsupported) {
   *unsupported = false;
   int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) { *err = errno; return -1; }
+  if (pipe2(p, O_CLOEXEC) < 0) {
+    *err = errno;
+    return -1;
+  }
   // The child's dup2 onto 3.. must not hit its own error pipe.
   int pr = fcntl(p[0], F_DUPFD_CLOEXEC, 3 + s.n);
   int pw = pr < 0 ? -1 : fcntl(p[1], F_DUPFD_CLOEXEC, 3 + s.n);
   close(p[0]);
   close(p[1]);
-  if (pw < 0) { *err = errno; if (pr >= 0) close(pr); return -1; }
+  if (pw < 0) {
+    *err = errno;
+    if (pr >= 0) close(pr);
+    return -1;
+  }
 
   CloneArgs a;
   memset(&a, 0, sizeof a);
@@ -123,7 +130,8 @@ pid_t SpawnIntoCgroup(const SpawnSpec& s, int* err, bool* unsupported) {
   // EOF: the exec happened (the pipe was close-on-exec). An int: it failed.
   int childErr = 0;
   ssize_t r;
-  do r = read(pr, &childErr, sizeof childErr); while (r < 0 && errno == EINTR);
+  do r = read(pr, &childErr, sizeof childErr);
+  while (r < 0 && errno == EINTR);
   close(pr);
   if (r == (ssize_t)sizeof childErr) {
     int st;

@@ -6,12 +6,12 @@
 
 // Everything the child needs, built before clone3: it may not allocate.
 struct SpawnSpec {
-  int cgroupFd;      // O_PATH directory fd of the cgroup2 cgroup to start in
-  int exe;           // the sealed memfd, numbered >= 3 + n
-  const int* stdio;  // stdio[i] becomes fd i (all >= 3 + n), or null: keep 0-2
-  const int* high;   // high[i] becomes fd 3 + i; all >= 3 + n
+  int cgroupFd;     // O_PATH directory fd of the cgroup2 cgroup to start in
+  int exe;          // the sealed memfd, numbered >= 3 + n
+  const int* stdio; // stdio[i] becomes fd i (all >= 3 + n), or null: keep 0-2
+  const int* high;  // high[i] becomes fd 3 + i; all >= 3 + n
   int n;
-  const int* leak;   // inheritable fds >= 3 + n to close
+  const int* leak; // inheritable fds >= 3 + n to close
   int nleak;
   char* const* argv;
   char* const* envp;

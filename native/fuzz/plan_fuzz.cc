@@ -23,7 +23,7 @@ namespace {
 
 uint64_t g_rng = 0x9e3779b97f4a7c15ull;
 
-uint64_t next() {  // xorshift64*: fast, deterministic for a given FUZZ_SEED
+uint64_t next() { // xorshift64*: fast, deterministic for a given FUZZ_SEED
   g_rng ^= g_rng >> 12;
   g_rng ^= g_rng << 25;
   g_rng ^= g_rng >> 27;
@@ -49,8 +49,24 @@ std::vector<uint8_t> read_file(const char* path) {
 // Values that sit on the decoder's boundaries: lengths of 0, of exactly what
 // is left, one more, and huge ones that would wrap a size computation.
 uint32_t interesting(size_t len) {
-  const uint32_t v[] = {0, 1, 2, 3, 4, 7, 8, 0x7f, 0xff, 0xffff, 0x7fffffff, 0x80000000u, 0xfffffffeu, 0xffffffffu,
-                        (uint32_t)len, (uint32_t)len - 1, (uint32_t)len + 1, (uint32_t)len / 2};
+  const uint32_t v[] = {0,
+                        1,
+                        2,
+                        3,
+                        4,
+                        7,
+                        8,
+                        0x7f,
+                        0xff,
+                        0xffff,
+                        0x7fffffff,
+                        0x80000000u,
+                        0xfffffffeu,
+                        0xffffffffu,
+                        (uint32_t)len,
+                        (uint32_t)len - 1,
+                        (uint32_t)len + 1,
+                        (uint32_t)len / 2};
   return v[below(sizeof v / sizeof v[0])];
 }
 
@@ -90,28 +106,28 @@ void mutate(std::vector<uint8_t>& b) {
   for (int i = 0; i < ops; i++) {
     size_t n = b.size();
     switch (below(8)) {
-      case 0:  // flip one bit
+      case 0: // flip one bit
         if (n) b[below(n)] ^= (uint8_t)(1u << below(8));
         break;
-      case 1:  // one random byte
+      case 1: // one random byte
         if (n) b[below(n)] = (uint8_t)next();
         break;
-      case 2:  // a boundary value over a u32 (tags, lengths, counts, fds)
+      case 2: // a boundary value over a u32 (tags, lengths, counts, fds)
         if (n >= 4) {
           uint32_t v = interesting(n);
           memcpy(&b[below(n - 3)], &v, 4);
         }
         break;
-      case 3:  // truncate
+      case 3: // truncate
         b.resize(below(n + 1));
         break;
-      case 4:  // cut a chunk out
+      case 4: // cut a chunk out
         if (n) {
           size_t at = below(n), k = 1 + below(n - at);
           b.erase(b.begin() + (long)at, b.begin() + (long)(at + k));
         }
         break;
-      case 5:  // insert random bytes
+      case 5: // insert random bytes
       {
         size_t at = below(n + 1), k = 1 + below(16);
         std::vector<uint8_t> r(k);
@@ -119,14 +135,14 @@ void mutate(std::vector<uint8_t>& b) {
         b.insert(b.begin() + (long)at, r.begin(), r.end());
         break;
       }
-      case 6:  // repeat a chunk (duplicate records)
+      case 6: // repeat a chunk (duplicate records)
         if (n) {
           size_t at = below(n), k = 1 + below(n - at < 64 ? n - at : 64);
           std::vector<uint8_t> c(b.begin() + (long)at, b.begin() + (long)(at + k));
           b.insert(b.begin() + (long)below(n + 1), c.begin(), c.end());
         }
         break;
-      case 7:  // keep the header's total length in step, so the records are reached
+      case 7: // keep the header's total length in step, so the records are reached
         if (n >= 16) {
           uint32_t v = (uint32_t)n;
           memcpy(&b[12], &v, 4);
@@ -156,7 +172,7 @@ bool decode(const std::vector<uint8_t>& b, std::string* why) {
   return !err;
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -189,9 +205,12 @@ int main(int argc, char** argv) {
       b = seeds[below(seeds.size())];
       mutate(b);
     }
-    if (decode(b, nullptr)) accepted++;
-    else rejected++;
+    if (decode(b, nullptr))
+      accepted++;
+    else
+      rejected++;
   }
-  printf("%zu seeds decoded; %ld inputs: %ld accepted, %ld rejected cleanly\n", seeds.size(), iters, accepted, rejected);
+  printf("%zu seeds decoded; %ld inputs: %ld accepted, %ld rejected cleanly\n", seeds.size(), iters, accepted,
+         rejected);
   return 0;
 }

@@ -10,14 +10,14 @@
 //  - the executable is looked up while still root, before the user switch.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -43,8 +43,7 @@ static bool joins_user_ns(const plan* p) {
 }
 
 static void set_names(const plan* p) {
-  if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
-    die(errno, "sethostname %s", p->hostname);
+  if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0) die(errno, "sethostname %s", p->hostname);
   if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
     die(errno, "setdomainname %s", p->domainname);
 }
@@ -95,14 +94,14 @@ void stage_b(plan* p) {
   // if the CLI dies mid-setup we go too.
   if (p->ns_new & CLONE_NEWUSER) {
     sync_expect(MSG_MAPPED);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // born dumpable only for the parent's map writes (main.cc)
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // born dumpable only for the parent's map writes (main.cc)
   }
   if ((p->ns_new & CLONE_NEWUSER) || joins_user_ns(p)) {
     // Become the namespace's root so that files we create are owned by the
     // container's root, and so the later setresuid is a change of mapped ids.
     if (setresgid(0, 0, 0) < 0) die(errno, "setresgid 0 in user namespace");
     if (setresuid(0, 0, 0) < 0) die(errno, "setresuid 0 in user namespace");
-    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a credential change clears it
+    prctl(PR_SET_PDEATHSIG, SIGKILL); // a credential change clears it
     // ...and sets dumpable to fs.suid_dumpable, which may be 1 on a host.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
@@ -171,7 +170,9 @@ void stage_b(plan* p) {
   // holding it until start would deadlock create against start.
   // Without a terminal we become a session leader now too (runc's init is
   // one from the start): setsid must not come after the seccomp filter.
-  if (tty >= 0) console_attach(tty);
-  else if (getsid(0) != getpid() && setsid() < 0) die(errno, "setsid");
+  if (tty >= 0)
+    console_attach(tty);
+  else if (getsid(0) != getpid() && setsid() < 0)
+    die(errno, "setsid");
   wait_and_exec(p, exe);
 }

@@ -41,8 +41,10 @@ static void copy_data(int in, int out, const char* target, const char* name) {
 
 // Owner, mode (after chown, which clears set-id bits) and times of `name` in dst.
 static void copy_attrs(int dst, const char* name, const struct stat* st, const char* target) {
-  if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0) die(errno, "tmpcopyup %s: chown %s", target, name);
-  if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0) die(errno, "tmpcopyup %s: chmod %s", target, name);
+  if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+    die(errno, "tmpcopyup %s: chown %s", target, name);
+  if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
+    die(errno, "tmpcopyup %s: chmod %s", target, name);
   struct timespec ts[2] = {st->st_atim, st->st_mtim};
   utimensat(dst, name, ts, AT_SYMLINK_NOFOLLOW);
 }
@@ -59,7 +61,7 @@ static void copy_dir(int src, int dst, dev_t dev, int depth, const char* target)
     struct stat st;
     if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) die(errno, "tmpcopyup %s: stat %s", target, n);
     if (S_ISDIR(st.st_mode)) {
-      if (st.st_dev != dev) continue;  // another mount: not the image's
+      if (st.st_dev != dev) continue; // another mount: not the image's
       if (mkdirat(dst, n, 0700) < 0) die(errno, "tmpcopyup %s: mkdir %s", target, n);
       int s = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       int t = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -84,7 +86,7 @@ static void copy_dir(int src, int dst, dev_t dev, int depth, const char* target)
     } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
       if (mknodat(dst, n, st.st_mode & S_IFMT, st.st_rdev) < 0) die(errno, "tmpcopyup %s: mknod %s", target, n);
     } else {
-      continue;  // sockets: nothing to copy
+      continue; // sockets: nothing to copy
     }
     copy_attrs(dst, n, &st, target);
   }
@@ -105,9 +107,13 @@ static void configure(int fsfd, const plan_mount* m) {
     if (r < 0) die(errno, "mount tmpfs to %s: option %s", m->target, kv);
   }
   free(data);
-  const struct { unsigned long ms; const char* key; } sb[] = {{MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"}, {MS_LAZYTIME, "lazytime"}};
+  const struct {
+    unsigned long ms;
+    const char* key;
+  } sb[] = {{MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"}, {MS_LAZYTIME, "lazytime"}};
   for (const auto& f : sb)
-    if ((m->flags & f.ms) && fsconfig(fsfd, FSCONFIG_SET_FLAG, f.key, nullptr, 0) < 0) die(errno, "mount tmpfs to %s: %s", m->target, f.key);
+    if ((m->flags & f.ms) && fsconfig(fsfd, FSCONFIG_SET_FLAG, f.key, nullptr, 0) < 0)
+      die(errno, "mount tmpfs to %s: %s", m->target, f.key);
   if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) die(errno, "mount tmpfs to %s", m->target);
 }
 
@@ -116,10 +122,13 @@ void tmpcopyup_mount(const plan_mount* m, int targetfd) {
   if (fsfd < 0) die(errno, "mount tmpfs to %s: fsopen", m->target);
   configure(fsfd, m);
   unsigned attrs = 0;
-  const struct { unsigned long ms; unsigned attr; } map[] = {
-      {MS_NOSUID, MOUNT_ATTR_NOSUID}, {MS_NODEV, MOUNT_ATTR_NODEV}, {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
-      {MS_NOATIME, MOUNT_ATTR_NOATIME}, {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}, {MS_STRICTATIME, MOUNT_ATTR_STRICTATIME},
-      {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW}};
+  const struct {
+    unsigned long ms;
+    unsigned attr;
+  } map[] = {{MS_NOSUID, MOUNT_ATTR_NOSUID},          {MS_NODEV, MOUNT_ATTR_NODEV},
+             {MS_NOEXEC, MOUNT_ATTR_NOEXEC},          {MS_NOATIME, MOUNT_ATTR_NOATIME},
+             {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},  {MS_STRICTATIME, MOUNT_ATTR_STRICTATIME},
+             {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW}};
   for (const auto& f : map)
     if (m->flags & f.ms) attrs |= f.attr;
   int mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);

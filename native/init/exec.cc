@@ -40,7 +40,9 @@ check:
   long n = syscall(SYS_getcwd, buf, sizeof buf);
   if (n < 0) die(errno, "getcwd");
   if (buf[0] != '/')
-    die(0, "current working directory is outside of container mount namespace root -- possible container breakout detected");
+    die(0,
+        "current working directory is outside of container mount namespace root -- possible container breakout "
+        "detected");
   return true;
 }
 
@@ -63,7 +65,7 @@ char* find_executable(const plan* p) {
     return strdup(name);
   }
   const char* path = DEFAULT_PATH;
-  for (size_t i = 0; i < p->n_env; i++)  // the last PATH= wins, as with setenv
+  for (size_t i = 0; i < p->n_env; i++) // the last PATH= wins, as with setenv
     if (!strncmp(p->env[i], "PATH=", 5)) path = p->env[i] + 5;
   size_t nlen = strlen(name);
   for (const char* dir = path;;) {
@@ -71,13 +73,14 @@ char* find_executable(const plan* p) {
     size_t dlen = (size_t)(end - dir);
     char* cand = (char*)malloc(dlen + nlen + 3);
     if (!cand) die(0, "out of memory");
-    if (dlen) memcpy(cand, dir, dlen);
-    else cand[0] = '.', dlen = 1;  // an empty PATH element means "."
+    if (dlen)
+      memcpy(cand, dir, dlen);
+    else
+      cand[0] = '.', dlen = 1; // an empty PATH element means "."
     cand[dlen] = '/';
     memcpy(cand + dlen + 1, name, nlen + 1);
     if (check_executable(cand) == 0) {
-      if (cand[0] != '/')
-        die(0, "exec: \"%s\": cannot run executable found relative to current directory", name);
+      if (cand[0] != '/') die(0, "exec: \"%s\": cannot run executable found relative to current directory", name);
       return cand;
     }
     free(cand);

@@ -29,7 +29,7 @@ static char* read_passwd() {
   struct open_how how;
   memset(&how, 0, sizeof how);
   how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;  // IN_ROOT blocks magic links today; say it anyway
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS; // IN_ROOT blocks magic links today; say it anyway
   int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/etc/passwd", &how, sizeof how);
   if (fd < 0) return nullptr;
   struct stat st;

@@ -55,8 +55,7 @@ struct capture {
   // (a child the hook left behind may keep it open for as long as it
   // lives), and bounded, in case that child keeps writing.
   void drain() {
-    for (int i = 0; i < 256 && pump() == 1; i++) {
-    }
+    for (int i = 0; i < 256 && pump() == 1; i++) {}
   }
 };
 
@@ -64,19 +63,46 @@ struct capture {
 // "signal: killed", "signal: segmentation fault (core dumped)". The same
 // table as signalText() in src/container/hooks.ts.
 void wait_text(int status, char* out, size_t cap) {
-  static const char* const names[] = {"", "hangup", "interrupt", "quit", "illegal instruction", "trace/breakpoint trap",
-                                      "aborted", "bus error", "floating point exception", "killed", "user defined signal 1",
-                                      "segmentation fault", "user defined signal 2", "broken pipe", "alarm clock", "terminated",
-                                      "stack fault", "child exited", "continued", "stopped (signal)", "stopped",
-                                      "stopped (tty input)", "stopped (tty output)", "urgent I/O condition",
-                                      "CPU time limit exceeded", "file size limit exceeded", "virtual timer expired",
-                                      "profiling timer expired", "window changed", "I/O possible", "power failure",
+  static const char* const names[] = {"",
+                                      "hangup",
+                                      "interrupt",
+                                      "quit",
+                                      "illegal instruction",
+                                      "trace/breakpoint trap",
+                                      "aborted",
+                                      "bus error",
+                                      "floating point exception",
+                                      "killed",
+                                      "user defined signal 1",
+                                      "segmentation fault",
+                                      "user defined signal 2",
+                                      "broken pipe",
+                                      "alarm clock",
+                                      "terminated",
+                                      "stack fault",
+                                      "child exited",
+                                      "continued",
+                                      "stopped (signal)",
+                                      "stopped",
+                                      "stopped (tty input)",
+                                      "stopped (tty output)",
+                                      "urgent I/O condition",
+                                      "CPU time limit exceeded",
+                                      "file size limit exceeded",
+                                      "virtual timer expired",
+                                      "profiling timer expired",
+                                      "window changed",
+                                      "I/O possible",
+                                      "power failure",
                                       "bad system call"};
   const char* core = WIFSIGNALED(status) && WCOREDUMP(status) ? " (core dumped)" : "";
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  if (WIFEXITED(status)) fmt(out, cap, "exit status %d", WEXITSTATUS(status));
-  else if (sig > 0 && sig < (int)(sizeof names / sizeof names[0])) fmt(out, cap, "signal: %s%s", names[sig], core);
-  else fmt(out, cap, "signal: signal %d%s", sig, core);
+  if (WIFEXITED(status))
+    fmt(out, cap, "exit status %d", WEXITSTATUS(status));
+  else if (sig > 0 && sig < (int)(sizeof names / sizeof names[0]))
+    fmt(out, cap, "signal: %s%s", names[sig], core);
+  else
+    fmt(out, cap, "signal: signal %d%s", sig, core);
 }
 
 const char* run_one(const plan_hook* h, size_t idx, const char* state) {
@@ -112,7 +138,7 @@ const char* run_one(const plan_hook* h, size_t idx, const char* state) {
     (void)w;
     _exit(127);
   }
-  setpgid(pid, pid);  // also here, so the group exists whoever runs first
+  setpgid(pid, pid); // also here, so the group exists whoever runs first
   close(in[0]);
   close(out[1]);
   close(err[1]);
@@ -137,7 +163,7 @@ const char* run_one(const plan_hook* h, size_t idx, const char* state) {
         waitpid(pid, &status, 0);
         break;
       }
-      wait = left > 60000 ? 60000 : (int)left;  // poll() takes an int; the loop re-reads the clock
+      wait = left > 60000 ? 60000 : (int)left; // poll() takes an int; the loop re-reads the clock
     }
     // Without a pidfd, fall back to polling the pipes every 50 ms.
     if (pidfd < 0 && (wait < 0 || wait > 50)) wait = 50;
@@ -153,21 +179,22 @@ const char* run_one(const plan_hook* h, size_t idx, const char* state) {
   close(co.fd);
   close(ce.fd);
   if (timed_out) {
-    fmt(g_err, sizeof g_err, "error running %s hook #%u: hook ran past specified timeout of %u.0s", kind, (unsigned)idx, h->timeout);
+    fmt(g_err, sizeof g_err, "error running %s hook #%u: hook ran past specified timeout of %u.0s", kind, (unsigned)idx,
+        h->timeout);
     return g_err;
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return nullptr;
   char why[64];
   wait_text(status, why, sizeof why);
-  fmt(g_err, sizeof g_err, "error running %s hook #%u: error running hook: %s, stdout: %s, stderr: %s", kind, (unsigned)idx, why,
-      co.buf, ce.buf);
+  fmt(g_err, sizeof g_err, "error running %s hook #%u: error running hook: %s, stdout: %s, stderr: %s", kind,
+      (unsigned)idx, why, co.buf, ce.buf);
   // One line: the parent prints it as the command's error.
   for (char* c = g_err; *c; c++)
     if (*c == '\n') *c = ' ';
   return g_err;
 }
 
-}  // namespace
+} // namespace
 
 void hooks_pause(plan* p) {
   sync_send(MSG_HOOKS, nullptr, 0);
@@ -178,7 +205,7 @@ void hooks_pause(plan* p) {
   ssize_t n;
   do n = recv(get_sync_fd(), buf, cap, 0);
   while (n < 0 && errno == EINTR);
-  if (n == 0) _exit(1);  // the parent gave up (a hook failed); it cleans up
+  if (n == 0) _exit(1); // the parent gave up (a hook failed); it cleans up
   if (n < 0) die(errno, "read sync socket");
   if (buf[0] != MSG_CONTINUE) die(0, "protocol: expected '%c' from parent, got '%c'", MSG_CONTINUE, buf[0]);
   if (n < 5) die(0, "protocol: short '%c' message", MSG_CONTINUE);

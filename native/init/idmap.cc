@@ -25,9 +25,11 @@
 static void write_map(long pid, const char* file, const plan_idmap_range* r, size_t n, const plan_mount* m) {
   char path[64], buf[340 * 36];
   size_t len = 0;
-  for (size_t i = 0; i < n; i++) len += fmt(buf + len, sizeof buf - len, "%u %u %u\n", r[i].container, r[i].host, r[i].size);
+  for (size_t i = 0; i < n; i++)
+    len += fmt(buf + len, sizeof buf - len, "%u %u %u\n", r[i].container, r[i].host, r[i].size);
   fmt(path, sizeof path, "/proc/%ld/%s", pid, file);
-  if (int e = -write_file(path, buf, len, 0)) die(e, "mount %s to %s: write %s of its id mapping", m->source, m->target, file);
+  if (int e = -write_file(path, buf, len, 0))
+    die(e, "mount %s to %s: write %s of its id mapping", m->source, m->target, file);
 }
 
 // A user namespace holding the mount's maps, as an fd. A helper child is
@@ -46,8 +48,7 @@ static int userns_for(const plan_mount* m) {
   if (pid == 0) {
     close(pfd[1]);
     char c;
-    while (read(pfd[0], &c, 1) < 0 && errno == EINTR) {
-    }
+    while (read(pfd[0], &c, 1) < 0 && errno == EINTR) {}
     _exit(0);
   }
   close(pfd[0]);
@@ -65,8 +66,7 @@ static int userns_for(const plan_mount* m) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   int e = errno;
   close(pfd[1]);
-  while (waitpid((pid_t)pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid((pid_t)pid, nullptr, 0) < 0 && errno == EINTR) {}
   if (fd < 0) die(e, "open %s", path);
   return fd;
 }

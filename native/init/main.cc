@@ -41,7 +41,7 @@ static void reset_signals() {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &sa, nullptr);  // EINVAL for libc-reserved ones is fine
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &sa, nullptr); // EINVAL for libc-reserved ones is fine
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -155,8 +155,8 @@ static void new_time_ns(const plan* p) {
   size_t n = 0;
   for (size_t i = 0; i < p->n_time_offsets; i++) {
     const plan_time_offset* t = &p->time_offsets[i];
-    n += fmt(buf + n, sizeof buf - n, "%s %lld %u\n",
-             t->clock == CLOCK_MONOTONIC ? "monotonic" : "boottime", (long long)t->secs, t->nsecs);
+    n += fmt(buf + n, sizeof buf - n, "%s %lld %u\n", t->clock == CLOCK_MONOTONIC ? "monotonic" : "boottime",
+             (long long)t->secs, t->nsecs);
   }
   if (int e = -write_file("/proc/self/timens_offsets", buf, n, 0)) die(e, "write /proc/self/timens_offsets");
 }
@@ -224,9 +224,9 @@ int main(int argc, char** argv) {
     if (toggle) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (e) die(e, "write /proc/self/oom_score_adj");
   }
-  idmap_prepare(&p);  // needs the initial user namespace: before any join
-  detached_sources_prepare(&p);  // the same: host paths, host credentials
-  net_devices_prepare(&p);  // in the host's network namespace
+  idmap_prepare(&p);            // needs the initial user namespace: before any join
+  detached_sources_prepare(&p); // the same: host paths, host credentials
+  net_devices_prepare(&p);      // in the host's network namespace
   join_namespaces(&p);
   if (p.ns_new & CLONE_NEWTIME) new_time_ns(&p);
 
@@ -253,11 +253,10 @@ int main(int argc, char** argv) {
     die(errno, "clone (namespaces: %s)", names[0] ? names : "none");
   }
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);  // not inherited through clone
+    prctl(PR_SET_PDEATHSIG, SIGKILL); // not inherited through clone
     close(order[1]);
     char c;
-    while (read(order[0], &c, 1) < 0 && errno == EINTR) {
-    }
+    while (read(order[0], &c, 1) < 0 && errno == EINTR) {}
     close(order[0]);
     stage_b(&p);
   }

@@ -25,8 +25,8 @@ static const unsigned long PROPAGATION = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_
 // Files under /proc that lxcfs-style bind mounts may replace (runc's list);
 // anything else under /proc stays the kernel's.
 static const char* const PROC_ALLOWED[] = {
-    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
-    "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",    "/proc/swaps",
+    "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
 
 // A mount over /proc, or inside it, would let the config (or a symlink in
 // the image: CVE-2019-19921, CVE-2023-27561) hide what masking and the LSM
@@ -139,11 +139,10 @@ static void mount_one(const plan_mount* m, int rootfd) {
       tmpcopyup_mount(m, fd);
       fd = reopen(rootfd, fd, m->target);
       break;
-    default:  // MOUNT_REMOUNT
+    default: // MOUNT_REMOUNT
       fd = open_in_root(rootfd, m->target);
       if (fd < 0) die(errno, "remount %s", m->target);
-      if (remount(fd, m->target, m->flags & ~(unsigned long)MS_REMOUNT, data) < 0)
-        die(errno, "remount %s", m->target);
+      if (remount(fd, m->target, m->flags & ~(unsigned long)MS_REMOUNT, data) < 0) die(errno, "remount %s", m->target);
       break;
   }
 
@@ -291,8 +290,8 @@ void readonly_paths(const plan* p, int rootfd) {
     // The remount must repeat nosuid/nodev/noexec, or a user namespace
     // refuses it as an attempt to clear locked flags.
     unsigned long keep = locked_flags(fd) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
-    if (mount(nullptr, mount_point(fd, path, b), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC | keep,
-              nullptr) < 0)
+    if (mount(nullptr, mount_point(fd, path, b), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC | keep, nullptr) <
+        0)
       die(errno, "remount %s read-only", path);
     close(fd);
   }

@@ -8,10 +8,10 @@
 //           'P': B is still waiting for A to exit;
 //  stage B:               re-add the noted addresses and set the link up.
 #include <errno.h>
-#include <net/if.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +36,7 @@ struct dev_state {
   size_t n_addrs;
 };
 
-dev_state* g_devs;  // parallel to plan.net_devices; B inherits it through clone
+dev_state* g_devs; // parallel to plan.net_devices; B inherits it through clone
 
 struct msg {
   nlmsghdr h;
@@ -108,7 +108,8 @@ void save_addrs(int fd, const char* name, dev_state* d) {
     if (n < 0) die(errno, "network device %s: list addresses", name);
     for (nlmsghdr* r = (nlmsghdr*)buf; NLMSG_OK(r, (size_t)n); r = NLMSG_NEXT(r, n)) {
       if (r->nlmsg_type == NLMSG_DONE) return;
-      if (r->nlmsg_type == NLMSG_ERROR) die(-((nlmsgerr*)NLMSG_DATA(r))->error, "network device %s: list addresses", name);
+      if (r->nlmsg_type == NLMSG_ERROR)
+        die(-((nlmsgerr*)NLMSG_DATA(r))->error, "network device %s: list addresses", name);
       if (r->nlmsg_type != RTM_NEWADDR) continue;
       ifaddrmsg* ifa = (ifaddrmsg*)NLMSG_DATA(r);
       if ((int)ifa->ifa_index != d->ifindex || ifa->ifa_scope != RT_SCOPE_UNIVERSE) continue;
@@ -132,7 +133,7 @@ void save_addrs(int fd, const char* name, dev_state* d) {
   }
 }
 
-}  // namespace
+} // namespace
 
 void net_devices_prepare(const plan* p) {
   if (!p->n_net_devices) return;
@@ -186,7 +187,8 @@ void net_devices_configure(const plan* p) {
       if (a->local_len) add_attr(&m.h, IFA_LOCAL, a->local, a->local_len);
       if (a->address_len) add_attr(&m.h, IFA_ADDRESS, a->address, a->address_len);
       // Flags a user may set (nodad etc.); the kernel decides the rest.
-      uint32_t fl = a->flags & (IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_MCAUTOJOIN);
+      uint32_t fl =
+          a->flags & (IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_MCAUTOJOIN);
       ifa->ifa_flags = (uint8_t)fl;
       if (fl) add_attr(&m.h, IFA_FLAGS, &fl, sizeof fl);
       if (int e = -nl_request(fd, &m.h)) die(e, "network device %s: restore an address", d->name);

@@ -27,11 +27,11 @@ struct plan_idmap {
 
 struct plan_mount {
   uint32_t kind, flags, propagation, attr_clr, attr_set;
-  bool defer_ro;  // MOUNT_DEFER_RDONLY: remount read-only at the end (mounts_readonly_late)
-  bool detached;  // MOUNT_DETACHED_SOURCE: src_fd is stage A's open_tree() copy of source
+  bool defer_ro; // MOUNT_DEFER_RDONLY: remount read-only at the end (mounts_readonly_late)
+  bool detached; // MOUNT_DETACHED_SOURCE: src_fd is stage A's open_tree() copy of source
   int src_fd;
   char *source, *target, *fstype, *data;
-  plan_idmap* idmap;  // NULL: an ordinary mount
+  plan_idmap* idmap; // NULL: an ordinary mount
 };
 
 struct plan_net_device {
@@ -65,8 +65,8 @@ struct plan_time_offset {
 struct plan_hook {
   uint32_t kind, timeout;
   char* path;
-  char** args;  // NULL-terminated; {path} when the hook has no args
-  char** env;   // NULL-terminated
+  char** args; // NULL-terminated; {path} when the hook has no args
+  char** env;  // NULL-terminated
 };
 
 struct plan {
@@ -74,11 +74,11 @@ struct plan {
   plan_ns_join* joins;
   size_t n_joins;
 
-  char* hostname;    // NULL = leave
-  char* domainname;  // NULL = leave
-  char* rootfs;      // NULL = no rootfs setup at all
+  char* hostname;   // NULL = leave
+  char* domainname; // NULL = leave
+  char* rootfs;     // NULL = no rootfs setup at all
   bool root_readonly;
-  uint32_t rootfs_propagation;  // 0 = MS_SLAVE|MS_REC
+  uint32_t rootfs_propagation; // 0 = MS_SLAVE|MS_REC
   bool no_pivot;
 
   plan_mount* mounts;
@@ -94,20 +94,20 @@ struct plan {
   plan_sysctl* sysctls;
   size_t n_sysctls;
 
-  char* cwd;    // "/" when absent
-  char** args;  // NULL-terminated, n_args >= 1
+  char* cwd;   // "/" when absent
+  char** args; // NULL-terminated, n_args >= 1
   size_t n_args;
-  char** env;   // NULL-terminated
+  char** env; // NULL-terminated
   size_t n_env;
 
-  uint32_t uid, gid, umask;  // 0/0/PLAN_NO_UMASK when T_USER is absent
+  uint32_t uid, gid, umask; // 0/0/PLAN_NO_UMASK when T_USER is absent
   uint32_t* groups;
   size_t n_groups;
 
   plan_rlimit* rlimits;
   size_t n_rlimits;
 
-  bool has_caps;  // false: leave capabilities to the kernel's setuid rules
+  bool has_caps; // false: leave capabilities to the kernel's setuid rules
   uint64_t cap_bounding, cap_effective, cap_inheritable, cap_permitted, cap_ambient;
 
   bool no_new_privs;
@@ -116,20 +116,20 @@ struct plan {
   bool terminal;
   uint32_t rows, cols;
 
-  bool has_fds;  // set as soon as T_FDS was decoded, even if a later record fails
-  int sync_fd, fifo_fd, console_fd, first_own;  // console_fd -1 = none
+  bool has_fds;                                // set as soon as T_FDS was decoded, even if a later record fails
+  int sync_fd, fifo_fd, console_fd, first_own; // console_fd -1 = none
 
   plan_time_offset* time_offsets;
   size_t n_time_offsets;
 
-  char* session_keyring;  // NULL = keep the inherited session keyring
+  char* session_keyring; // NULL = keep the inherited session keyring
 
-  uint8_t* seccomp_prog;  // NULL = no filter
-  size_t seccomp_len;     // bytes, a multiple of 8
+  uint8_t* seccomp_prog; // NULL = no filter
+  size_t seccomp_len;    // bytes, a multiple of 8
   uint32_t seccomp_flags, seccomp_stage;
-  bool exec_now;      // T_EXEC: no fifo wait, no container setup
-  bool hooks_pause;   // T_HOOKS_PAUSE
-  bool trace;         // T_TRACE
+  bool exec_now;    // T_EXEC: no fifo wait, no container setup
+  bool hooks_pause; // T_HOOKS_PAUSE
+  bool trace;       // T_TRACE
   plan_hook* hooks;
   size_t n_hooks;
   // Filled in from the parent's 'C' (hooks.cc), not from the plan.
@@ -151,8 +151,8 @@ struct plan {
   uint64_t* mempolicy_nodes;
   size_t n_mempolicy_words;
   bool has_host_facts;
-  uint32_t last_cap;   // highest capability number the host kernel knows
-  uint32_t setgroups;  // SETGROUPS_*; stage A turns ASK into ALLOW or DENY
+  uint32_t last_cap;  // highest capability number the host kernel knows
+  uint32_t setgroups; // SETGROUPS_*; stage A turns ASK into ALLOW or DENY
 };
 
 // Decodes and validates buf. Returns NULL on success, else a static message

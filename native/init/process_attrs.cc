@@ -23,9 +23,10 @@ struct sched_attr_v1 {
   uint64_t sched_runtime, sched_deadline, sched_period;
 };
 
-const char* const POLICY[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"};
+const char* const POLICY[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",      "SCHED_BATCH",
+                              "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE"};
 
-}  // namespace
+} // namespace
 
 void apply_process_attrs(const plan* p) {
   if (p->has_personality && personality(p->personality) < 0) die(errno, "personality 0x%x", p->personality);

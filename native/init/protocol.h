@@ -50,9 +50,9 @@
 // The exec variant (`carton exec`, plan has T_EXEC): A joins every namespace
 // of the container's init (/proc/<pid>/ns/*: time, user, the rest, mnt last) and
 // creates none; A is born in the container's cgroup2 cgroup (or the --cgroup
-// sub-cgroup) and the parent has put it into the other cgroups before 'G'. B does no rootfs work, no hooks, has no fifo: after cwd (verified
-// inside the container), rlimits, user, caps and no_new_privs it sends 'R'
-// and execs at once. B is the CLI's child, so a foreground exec waits for it.
+// sub-cgroup) and the parent has put it into the other cgroups before 'G'. B does no rootfs work, no hooks, has no
+// fifo: after cwd (verified inside the container), rlimits, user, caps and no_new_privs it sends 'R' and execs at once.
+// B is the CLI's child, so a foreground exec waits for it.
 //
 //   carton exec ─── 'G' ──▶ A: setns(all), clone ──▶ B
 //               ◀── 'P' ──  exit

@@ -47,14 +47,15 @@ bool split_path(const char* path, char** parent, const char** name) {
   const char* slash = (const char*)memrchr(path, '/', len);
   const char* base = slash ? slash + 1 : path;
   size_t blen = len - (size_t)(base - path);
-  if (!blen || (blen == 1 && base[0] == '.') || (blen == 2 && base[0] == '.' && base[1] == '.'))
-    return false;
+  if (!blen || (blen == 1 && base[0] == '.') || (blen == 2 && base[0] == '.' && base[1] == '.')) return false;
   // One allocation: "<parent>\0<name>\0".
   size_t plen = slash && slash > path ? (size_t)(slash - path) : 1;
   char* buf = (char*)malloc(plen + blen + 2);
   if (!buf) die(0, "out of memory");
-  if (!slash) buf[0] = '.';
-  else memcpy(buf, slash > path ? path : "/", plen);
+  if (!slash)
+    buf[0] = '.';
+  else
+    memcpy(buf, slash > path ? path : "/", plen);
   buf[plen] = 0;
   memcpy(buf + plen + 1, base, blen);
   buf[plen + 1 + blen] = 0;
@@ -104,8 +105,7 @@ restart:
     int next = open_in_root(rootfd, buf);
     if (next < 0 && errno == ENOENT) {
       const char* name = buf + start;
-      int r = last && mode == CREATE_FILE ? mknodat(cur, name, S_IFREG | file_mode, 0)
-                                          : mkdirat(cur, name, 0755);
+      int r = last && mode == CREATE_FILE ? mknodat(cur, name, S_IFREG | file_mode, 0) : mkdirat(cur, name, 0755);
       if (r < 0 && errno == EEXIST) {
         // Exists but does not resolve: a dangling symlink (images have
         // them, e.g. /var/run -> /run). Create where it points instead.
@@ -143,9 +143,7 @@ restart:
   return cur;
 }
 
-const char* mount_point(int fd, const char* path, char buf[32]) {
-  return g_proc_fd_ok ? fd_path(fd, buf) : path;
-}
+const char* mount_point(int fd, const char* path, char buf[32]) { return g_proc_fd_ok ? fd_path(fd, buf) : path; }
 
 unsigned long locked_flags(int fd) {
   struct statfs sf;
@@ -182,7 +180,7 @@ static void make_parent_private(const char* rootfs) {
     // longer than any path, so no ancestor of the rootfs
     if (m >= sizeof best) continue;
     bool ancestor = !strcmp(mp, "/") || path_under(rootfs, mp);
-    if (ancestor && m >= best_len) {  // ">=": the last of stacked mounts is on top
+    if (ancestor && m >= best_len) { // ">=": the last of stacked mounts is on top
       best_len = m;
       memcpy(best, mp, m + 1);
       best_shared = strstr(e.optional, "shared:") != nullptr;

@@ -16,20 +16,52 @@
 #include "security.h"
 #include "util.h"
 
-static const char* const RLIMIT_NAMES[] = {
-    "RLIMIT_CPU",  "RLIMIT_FSIZE",   "RLIMIT_DATA",   "RLIMIT_STACK",      "RLIMIT_CORE",   "RLIMIT_RSS",
-    "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",        "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
-    "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+static const char* const RLIMIT_NAMES[] = {"RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",   "RLIMIT_STACK",
+                                           "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+                                           "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+                                           "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
 
-static const char* const CAP_NAMES[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+static const char* const CAP_NAMES[] = {"CAP_CHOWN",
+                                        "CAP_DAC_OVERRIDE",
+                                        "CAP_DAC_READ_SEARCH",
+                                        "CAP_FOWNER",
+                                        "CAP_FSETID",
+                                        "CAP_KILL",
+                                        "CAP_SETGID",
+                                        "CAP_SETUID",
+                                        "CAP_SETPCAP",
+                                        "CAP_LINUX_IMMUTABLE",
+                                        "CAP_NET_BIND_SERVICE",
+                                        "CAP_NET_BROADCAST",
+                                        "CAP_NET_ADMIN",
+                                        "CAP_NET_RAW",
+                                        "CAP_IPC_LOCK",
+                                        "CAP_IPC_OWNER",
+                                        "CAP_SYS_MODULE",
+                                        "CAP_SYS_RAWIO",
+                                        "CAP_SYS_CHROOT",
+                                        "CAP_SYS_PTRACE",
+                                        "CAP_SYS_PACCT",
+                                        "CAP_SYS_ADMIN",
+                                        "CAP_SYS_BOOT",
+                                        "CAP_SYS_NICE",
+                                        "CAP_SYS_RESOURCE",
+                                        "CAP_SYS_TIME",
+                                        "CAP_SYS_TTY_CONFIG",
+                                        "CAP_MKNOD",
+                                        "CAP_LEASE",
+                                        "CAP_AUDIT_WRITE",
+                                        "CAP_AUDIT_CONTROL",
+                                        "CAP_SETFCAP",
+                                        "CAP_MAC_OVERRIDE",
+                                        "CAP_MAC_ADMIN",
+                                        "CAP_SYSLOG",
+                                        "CAP_WAKE_ALARM",
+                                        "CAP_BLOCK_SUSPEND",
+                                        "CAP_AUDIT_READ",
+                                        "CAP_PERFMON",
+                                        "CAP_BPF",
+                                        "CAP_CHECKPOINT_RESTORE"};
 
 static const char* cap_name(int cap, char* buf) {
   if (cap < (int)(sizeof CAP_NAMES / sizeof *CAP_NAMES)) return CAP_NAMES[cap];
@@ -49,8 +81,7 @@ void apply_rlimits(const plan* p) {
   for (size_t i = 0; i < p->n_rlimits; i++) {
     const plan_rlimit* l = &p->rlimits[i];
     struct rlimit rl = {(rlim_t)l->soft, (rlim_t)l->hard};
-    if (setrlimit((__rlimit_resource_t)l->resource, &rl) < 0)
-      die(errno, "setrlimit %s", RLIMIT_NAMES[l->resource]);
+    if (setrlimit((__rlimit_resource_t)l->resource, &rl) < 0) die(errno, "setrlimit %s", RLIMIT_NAMES[l->resource]);
   }
 }
 
@@ -65,7 +96,6 @@ static void drop_bounding(const plan* p, uint64_t keep) {
       die(errno, "drop %s from the bounding set", cap_name(cap, b));
   }
 }
-
 
 static void set_caps(const plan* p) {
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -89,7 +119,7 @@ static void set_caps(const plan* p) {
 
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     die(errno, "clear ambient capabilities");
-  uint64_t amb = p->cap_ambient & prm & inh;  // the kernel's rule for raising
+  uint64_t amb = p->cap_ambient & prm & inh; // the kernel's rule for raising
   char b[16];
   for (int cap = 0; cap < 64; cap++)
     if ((amb & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
@@ -100,8 +130,7 @@ void apply_user(const plan* p) {
   if (p->has_caps) drop_bounding(p, p->cap_bounding);
   // In a user namespace whose setgroups file says "deny", setgroups(2)
   // always fails; the plan says so (T_HOST_FACTS), never the container's /proc.
-  if (p->setgroups != SETGROUPS_DENY && setgroups(p->n_groups, (const gid_t*)p->groups) < 0)
-    die(errno, "setgroups");
+  if (p->setgroups != SETGROUPS_DENY && setgroups(p->n_groups, (const gid_t*)p->groups) < 0) die(errno, "setgroups");
   if (setresgid(p->gid, p->gid, p->gid) < 0) die(errno, "setresgid %u", p->gid);
   if (p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(errno, "prctl PR_SET_KEEPCAPS");
   if (setresuid(p->uid, p->uid, p->uid) < 0) die(errno, "setresuid %u", p->uid);

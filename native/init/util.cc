@@ -39,7 +39,7 @@ struct out {
   }
 };
 
-}  // namespace
+} // namespace
 
 size_t vfmt(char* buf, size_t cap, const char* f, va_list ap) {
   out o{buf, cap, 0};
@@ -59,20 +59,25 @@ size_t vfmt(char* buf, size_t cap, const char* f, va_list ap) {
       }
       case 'c': o.put((char)va_arg(ap, int)); break;
       case 'd': {
-        long long v = longs >= 2 ? va_arg(ap, long long)
-                      : longs ? va_arg(ap, long) : va_arg(ap, int);
+        long long v = longs >= 2 ? va_arg(ap, long long) : longs ? va_arg(ap, long) : va_arg(ap, int);
         o.num(v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 10, v < 0);
         break;
       }
-      case 'u': case 'x': case 'o': {
+      case 'u':
+      case 'x':
+      case 'o': {
         unsigned long long v = longs >= 2 ? va_arg(ap, unsigned long long)
-                               : longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+                               : longs    ? va_arg(ap, unsigned long)
+                                          : va_arg(ap, unsigned);
         o.num(v, *f == 'u' ? 10 : *f == 'x' ? 16 : 8, false);
         break;
       }
       case '%': o.put('%'); break;
       case 0: f--; break;
-      default: o.put('%'); o.put(*f); break;
+      default:
+        o.put('%');
+        o.put(*f);
+        break;
     }
   }
   if (cap) buf[o.len < cap ? o.len : cap - 1] = 0;
@@ -144,7 +149,7 @@ void sync_send(char type, const void* payload, size_t len) {
   while (n < 0 && errno == EINTR);
   if (n != (ssize_t)(len + 1)) {
     int e = n < 0 ? errno : EIO;
-    g_sync_fd = -1;  // the socket is what failed: report on stderr instead
+    g_sync_fd = -1; // the socket is what failed: report on stderr instead
     die(e, "send '%c' on sync socket", type);
   }
 }

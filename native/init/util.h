@@ -18,8 +18,7 @@ int get_sync_fd();
 // Formats into buf (always NUL-terminated, truncates). Supports %s %c %d %u
 // %x %o with l/ll length modifiers; nothing else is needed here.
 size_t vfmt(char* buf, size_t cap, const char* f, va_list ap);
-size_t fmt(char* buf, size_t cap, const char* f, ...)
-    __attribute__((format(printf, 3, 4)));
+size_t fmt(char* buf, size_t cap, const char* f, ...) __attribute__((format(printf, 3, 4)));
 
 // errno as Go prints it ("no such file or directory"), because the parent
 // forwards these lines to users who compare them with runc's.

@@ -25,7 +25,7 @@
 #define SOCKET_DIR "/run/containerd/s"
 #define MAX_REPLY (16u << 20)
 
-static char **g_argv;
+static char** g_argv;
 
 // Execs the Node shim that sits beside this checkout's build:
 // <repo>/build/Release/containerd-shim-carton-v2 -> <repo>/bin/containerd-shim-carton-v2.js
@@ -38,7 +38,7 @@ static void fall_back(void) {
   }
   exe[n] = '\0';
   for (int up = 0; up < 3; up++) {
-    char *slash = strrchr(exe, '/');
+    char* slash = strrchr(exe, '/');
     if (!slash) break;
     *slash = '\0';
   }
@@ -51,25 +51,25 @@ static void fall_back(void) {
 
 // Go's flag syntax as src/shim/flags.ts parses it; anything it does not know
 // falls back, so the Node shim words the error.
-static int parse(int argc, char **argv, const char **ns, const char **addr, const char **action) {
-  static const char *strings[] = {"namespace", "address", "publish-binary", "id", "bundle", "socket"};
+static int parse(int argc, char** argv, const char** ns, const char** addr, const char** action) {
+  static const char* strings[] = {"namespace", "address", "publish-binary", "id", "bundle", "socket"};
   int i = 1;
   for (; i < argc; i++) {
-    const char *a = argv[i];
+    const char* a = argv[i];
     if (!strcmp(a, "--")) {
       i++;
       break;
     }
     if (a[0] != '-' || !a[1]) break;
-    const char *body = a + (a[1] == '-' ? 2 : 1);
-    const char *eq = strchr(body, '=');
+    const char* body = a + (a[1] == '-' ? 2 : 1);
+    const char* eq = strchr(body, '=');
     size_t len = eq ? (size_t)(eq - body) : strlen(body);
     if (len == 5 && !strncmp(body, "debug", 5)) continue;
     int known = -1;
     for (int k = 0; k < 6; k++)
       if (strlen(strings[k]) == len && !strncmp(body, strings[k], len)) known = k;
-    if (known < 0) return -1;  // -v and unknown flags: Node's answer
-    const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+    if (known < 0) return -1; // -v and unknown flags: Node's answer
+    const char* v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
     if (!v) return -1;
     if (known == 0) *ns = v;
     if (known == 1) *addr = v;
@@ -78,7 +78,7 @@ static int parse(int argc, char **argv, const char **ns, const char **addr, cons
   return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
+static int write_all(int fd, const char* p, size_t n) {
   while (n) {
     ssize_t w = write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
@@ -89,7 +89,7 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   g_argv = argv;
   const char *ns = "", *addr = "", *action = "", *off = getenv("CARTON_SHIM_RELAY");
   if ((off && !strcmp(off, "0")) || parse(argc, argv, &ns, &addr, &action) || !*ns ||
@@ -98,16 +98,16 @@ int main(int argc, char **argv) {
 
   // FNV-1a 64 of "<address>\0<namespace>" (src/shim/frontdoor.ts)
   uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char *p = addr;; p++) {
+  for (const char* p = addr;; p++) {
     h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
     if (!*p) break;
   }
-  for (const char *p = ns; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+  for (const char* p = ns; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   snprintf(sa.sun_path, sizeof sa.sun_path, SOCKET_DIR "/carton-%016llx", (unsigned long long)h);
 
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) fall_back();
+  if (fd < 0 || connect(fd, (struct sockaddr*)&sa, sizeof sa) < 0) fall_back();
   // A wedged shim must not wedge containerd: give up and fall back.
   struct timeval tv = {.tv_sec = 10};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
   if (shutdown(fd, SHUT_WR) < 0) fall_back();
 
   size_t cap = 4096, len = 0;
-  char *buf = malloc(cap);
+  char* buf = malloc(cap);
   for (;;) {
     if (!buf) fall_back();
     if (len == cap) {

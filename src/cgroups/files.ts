@@ -37,7 +37,10 @@ export function apply(dir: string, controller: string, w: Write): void {
     const c = errCode(e);
     if (c === 'ENOENT' && w.optional) return;
     if (c === 'EINVAL' && w.softEinval) return;
-    if (c === 'ENOENT' && fs.existsSync(dir)) throw new SetupError(`${w.field}: the ${controller} controller on this host has no ${w.file} (${dir})`, { kind: 'host-lacks' });
+    if (c === 'ENOENT' && fs.existsSync(dir))
+      throw new SetupError(`${w.field}: the ${controller} controller on this host has no ${w.file} (${dir})`, {
+        kind: 'host-lacks',
+      });
     throw new SetupError(`${w.field}: write ${w.value} to ${file}: ${errText(e)}`);
   }
   if (w.verify) {

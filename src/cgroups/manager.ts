@@ -40,10 +40,14 @@ export function systemdUnit(cgroupsPath: string | undefined, id: string): system
 export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string): string {
   if (!cgroupsPath) return `${DEFAULT_PARENT}/${id}`;
   if (cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) {
-    throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`, { kind: 'invalid-config' });
+    throw new SetupError(
+      `linux.cgroupsPath "${cgroupsPath}" is in systemd "slice:prefix:name" form, which needs --systemd-cgroup`,
+      { kind: 'invalid-config' },
+    );
   }
   const norm = path.posix.normalize(cgroupsPath);
-  if (norm.split('/').includes('..')) throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" escapes the cgroup hierarchy`, { kind: 'invalid-config' });
+  if (norm.split('/').includes('..'))
+    throw new SetupError(`linux.cgroupsPath "${cgroupsPath}" escapes the cgroup hierarchy`, { kind: 'invalid-config' });
   return norm;
 }
 
@@ -117,7 +121,13 @@ function fillCpuset(dir: string, mountPoint: string): void {
 function enableControllers(d: string): void {
   const avail = fs.readFileSync(path.join(d, 'cgroup.controllers'), 'utf8').trim();
   if (!avail) return;
-  fs.writeFileSync(path.join(d, 'cgroup.subtree_control'), avail.split(/\s+/).map((c) => `+${c}`).join(' '));
+  fs.writeFileSync(
+    path.join(d, 'cgroup.subtree_control'),
+    avail
+      .split(/\s+/)
+      .map((c) => `+${c}`)
+      .join(' '),
+  );
 }
 
 function v2Available(rec: CgroupRecord): string[] {
@@ -151,9 +161,22 @@ function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources): Plac
     if (c.name === 'devices' && rec.dirs['']) continue; // an eBPF program on the cgroup2 directory
     const fields = c.fields(r);
     if (fields.length) {
-      const where = layout.mode === 'v1' ? 'no cgroup v1 hierarchy has it' : layout.mode === 'v2' ? `not enabled in ${rec.dirs['']}` : `not mounted as cgroup v1, and not enabled in ${rec.dirs['']}`;
-      const v2name = alt && alt.name !== c.name ? ` (v2: ${alt.name})` : !alt && c.name.startsWith('net_') ? ' (cgroup v2 has no equivalent)' : '';
-      throw new SetupError(`${fields[0]}: the ${c.name} cgroup controller${v2name} is not available on this host: ${where}`, { kind: 'host-lacks' });
+      const where =
+        layout.mode === 'v1'
+          ? 'no cgroup v1 hierarchy has it'
+          : layout.mode === 'v2'
+            ? `not enabled in ${rec.dirs['']}`
+            : `not mounted as cgroup v1, and not enabled in ${rec.dirs['']}`;
+      const v2name =
+        alt && alt.name !== c.name
+          ? ` (v2: ${alt.name})`
+          : !alt && c.name.startsWith('net_')
+            ? ' (cgroup v2 has no equivalent)'
+            : '';
+      throw new SetupError(
+        `${fields[0]}: the ${c.name} cgroup controller${v2name} is not available on this host: ${where}`,
+        { kind: 'host-lacks' },
+      );
     }
   }
   return out;
@@ -162,7 +185,9 @@ function placements(rec: CgroupRecord, layout: CgroupLayout, r: Resources): Plac
 /** Checks that need no cgroup directory, done before anything is created. */
 export function checkSupported(r: Resources | undefined, layout: CgroupLayout = hostLayout()): void {
   if (r?.unified && Object.keys(r.unified).length && !layout.unified) {
-    throw new SetupError('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1', { kind: 'invalid-config' });
+    throw new SetupError('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1', {
+      kind: 'invalid-config',
+    });
   }
   if (r?.unified) v2.unifiedWrites(r.unified, Object.keys(r.unified).map(controllerOf), '');
   if (layout.mode === 'v2') {
@@ -266,7 +291,17 @@ export function stats(rec: CgroupRecord): StatsData {
   for (const p of placements(rec, hostLayout(), {})) p.ctrl.stats?.(reader(p.dir), out);
   const ordered: StatsData = {
     cpu: out.cpu ?? { usage: { kernel: 0, user: 0 }, throttling: {} },
-    cpuset: out.cpuset ?? { cpu_exclusive: 0, mem_hardwall: 0, mem_exclusive: 0, memory_migrate: 0, memory_spread_page: 0, memory_spread_slab: 0, memory_pressure: 0, sched_load_balance: 0, sched_relax_domain_level: 0 },
+    cpuset: out.cpuset ?? {
+      cpu_exclusive: 0,
+      mem_hardwall: 0,
+      mem_exclusive: 0,
+      memory_migrate: 0,
+      memory_spread_page: 0,
+      memory_spread_slab: 0,
+      memory_pressure: 0,
+      sched_load_balance: 0,
+      sched_relax_domain_level: 0,
+    },
     memory: out.memory ?? {},
     pids: out.pids ?? {},
     blkio: out.blkio ?? {},

@@ -46,7 +46,18 @@ export function parseMountinfo(text: string): CgroupLayout {
       if (!unified) unified = { type: 'cgroup2', mountPoint, root, controllers: [] };
       continue;
     }
-    const controllers = (post[2] ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr' && o !== 'cpuset_v2_mode');
+    const controllers = (post[2] ?? '')
+      .split(',')
+      .filter(
+        (o) =>
+          o !== 'rw' &&
+          o !== 'ro' &&
+          !o.startsWith('release_agent') &&
+          o !== 'clone_children' &&
+          o !== 'noprefix' &&
+          o !== 'xattr' &&
+          o !== 'cpuset_v2_mode',
+      );
     const key = controllers.join(',');
     if (seen.has(key)) continue;
     seen.add(key);

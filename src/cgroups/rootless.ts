@@ -49,11 +49,20 @@ function wantsLimits(r: Resources | undefined): string | undefined {
  * unchanged when not rootless. `explicit`: linux.cgroupsPath was given, so
  * the cgroup is required, as in runc.
  */
-export function rootlessRecord(rec: CgroupRecord, rootless: boolean, explicit: boolean, r: Resources | undefined): CgroupRecord {
+export function rootlessRecord(
+  rec: CgroupRecord,
+  rootless: boolean,
+  explicit: boolean,
+  r: Resources | undefined,
+): CgroupRecord {
   if (!rootless || explicit) return rec;
   const dirs = Object.fromEntries(Object.entries(rec.dirs).filter(([, d]) => writable(d)));
   if (Object.keys(dirs).length === Object.keys(rec.dirs).length) return rec;
   const field = wantsLimits(r);
-  if (field) throw new SetupError(`linux.resources.${field}: cannot set ${field} limit: container could not join or create cgroup`, { kind: 'invalid-config' });
+  if (field)
+    throw new SetupError(
+      `linux.resources.${field}: cannot set ${field} limit: container could not join or create cgroup`,
+      { kind: 'invalid-config' },
+    );
   return { ...rec, dirs };
 }

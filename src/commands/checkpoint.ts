@@ -27,7 +27,10 @@ export const command: Command = {
       .option('leave-running', { type: 'boolean', describe: 'leave the process running after checkpointing' })
       .option('status-fd', { type: 'number', describe: 'criu writes \\0 to this FD once lazy-pages is ready' })
       .option('page-server', { type: 'string', describe: 'ADDRESS:PORT of the page server' })
-      .option('pre-dump', { type: 'boolean', describe: "dump container's memory information only, leave the container running after this" }),
+      .option('pre-dump', {
+        type: 'boolean',
+        describe: "dump container's memory information only, leave the container running after this",
+      }),
   run(a): number {
     const [id] = positionals(a, 'checkpoint', 1);
     // The container must exist (and is locked) before anything else is said about it.

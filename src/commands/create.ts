@@ -6,11 +6,22 @@ import { positionals, store } from './util';
 export const createFlags = (y: Argv): Argv =>
   y
     .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory', default: '' })
-    .option('console-socket', { type: 'string', describe: 'path to an AF_UNIX socket which will receive the pty master' })
+    .option('console-socket', {
+      type: 'string',
+      describe: 'path to an AF_UNIX socket which will receive the pty master',
+    })
     .option('pid-file', { type: 'string', describe: 'file to write the process id to' })
-    .option('no-pivot', { type: 'boolean', default: false, describe: 'do not use pivot_root (for a rootfs on a ramdisk)' })
+    .option('no-pivot', {
+      type: 'boolean',
+      default: false,
+      describe: 'do not use pivot_root (for a rootfs on a ramdisk)',
+    })
     .option('no-new-keyring', { type: 'boolean', default: false, describe: 'do not create a new session keyring' })
-    .option('preserve-fds', { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container' });
+    .option('preserve-fds', {
+      type: 'number',
+      default: 0,
+      describe: 'pass N additional file descriptors to the container',
+    });
 
 /** The options create and run share, from their parsed flags. */
 export function createOptions(a: Args, id: string, detach: boolean): CreateOptions {

@@ -7,8 +7,23 @@ import { store } from './util';
 const GLOBAL_VALUE = new Set(['--root', '--log', '--log-format', '--rootless', '--cgroup-manager', '--criu']);
 /** exec's options that take a value. */
 const EXEC_VALUE = new Set([
-  '--console-socket', '--cwd', '--env', '-e', '--user', '-u', '--additional-gids', '-g', '--process', '-p',
-  '--pid-file', '--process-label', '--apparmor', '--cap', '-c', '--preserve-fds', '--cgroup',
+  '--console-socket',
+  '--cwd',
+  '--env',
+  '-e',
+  '--user',
+  '-u',
+  '--additional-gids',
+  '-g',
+  '--process',
+  '-p',
+  '--pid-file',
+  '--process-label',
+  '--apparmor',
+  '--cap',
+  '-c',
+  '--preserve-fds',
+  '--cgroup',
 ]);
 
 /**
@@ -41,21 +56,47 @@ export const command: Command = {
   describe: 'execute new process inside the container',
   builder: (y: Argv) =>
     y
-      .option('console-socket', { type: 'string', describe: 'path to an AF_UNIX socket which will receive the pty master' })
+      .option('console-socket', {
+        type: 'string',
+        describe: 'path to an AF_UNIX socket which will receive the pty master',
+      })
       .option('cwd', { type: 'string', describe: 'current working directory in the container' })
       .option('env', { alias: 'e', type: 'string', describe: 'set environment variables (repeatable)' })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-TTY' })
       .option('user', { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' })
       .option('additional-gids', { alias: 'g', type: 'string', describe: 'additional gids (repeatable)' })
       .option('process', { alias: 'p', type: 'string', describe: 'path to the process.json' })
-      .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'detach from the container\'s process' })
+      .option('detach', {
+        alias: 'd',
+        type: 'boolean',
+        default: false,
+        describe: "detach from the container's process",
+      })
       .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
-      .option('process-label', { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' })
+      .option('process-label', {
+        type: 'string',
+        describe: 'set the asm process label for the process commonly used with selinux',
+      })
       .option('apparmor', { type: 'string', describe: 'set the apparmor profile for the process' })
-      .option('no-new-privs', { type: 'boolean', default: false, describe: 'set the no new privileges value for the process' })
-      .option('cap', { alias: 'c', type: 'string', describe: 'add a capability to the bounding set for the process (repeatable)' })
-      .option('preserve-fds', { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container' })
-      .option('cgroup', { type: 'string', describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' })
+      .option('no-new-privs', {
+        type: 'boolean',
+        default: false,
+        describe: 'set the no new privileges value for the process',
+      })
+      .option('cap', {
+        alias: 'c',
+        type: 'string',
+        describe: 'add a capability to the bounding set for the process (repeatable)',
+      })
+      .option('preserve-fds', {
+        type: 'number',
+        default: 0,
+        describe: 'pass N additional file descriptors to the container',
+      })
+      .option('cgroup', {
+        type: 'string',
+        describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.',
+      })
       .option('ignore-paused', { type: 'boolean', default: false, describe: 'allow exec in a paused container' }),
   async run(a) {
     const split = splitExecArgv(a.rawArgv as string[]) ?? { head: [], tail: [] };
@@ -64,7 +105,8 @@ export const command: Command = {
     const processFile = a.process as string | undefined;
     if (!processFile && split.tail.length === 0) throw new UsageError('"exec" requires a minimum of 2 argument(s)');
     for (const k of ['cwd', 'user', 'pidFile', 'consoleSocket', 'process', 'apparmor', 'processLabel']) {
-      if (Array.isArray(a[k])) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} given more than once`);
+      if (Array.isArray(a[k]))
+        throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} given more than once`);
     }
     const { exec } = require('../container/exec') as typeof import('../container/exec');
     try {

@@ -8,13 +8,20 @@ export const command: Command = {
   describe: 'lists containers started by carton with the given root',
   builder: (y) =>
     y
-      .option('format', { alias: 'f', type: 'string', default: 'table', choices: ['table', 'json'], describe: 'select one of: table or json' })
+      .option('format', {
+        alias: 'f',
+        type: 'string',
+        default: 'table',
+        choices: ['table', 'json'],
+        describe: 'select one of: table or json',
+      })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
   run(a) {
     positionals(a, 'list', 0);
     const { publicState, ownerName } = require('../container/state') as typeof import('../container/state');
     const st = store(a);
-    if (!fs.existsSync(st.root) && a.rootExplicit) throw new CartonError(`open ${st.root}: no such file or directory`, { kind: 'not-found' });
+    if (!fs.existsSync(st.root) && a.rootExplicit)
+      throw new CartonError(`open ${st.root}: no such file or directory`, { kind: 'not-found' });
     const states = [];
     for (const id of st.ids()) {
       try {
@@ -32,7 +39,12 @@ export const command: Command = {
       const header = ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'];
       const rows = [header, ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
       const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
-      fs.writeSync(1, rows.map((r) => r.map((v, c) => (c < r.length - 1 ? v.padEnd((widths[c] ?? 0) + 3) : v)).join('') + '\n').join(''));
+      fs.writeSync(
+        1,
+        rows
+          .map((r) => r.map((v, c) => (c < r.length - 1 ? v.padEnd((widths[c] ?? 0) + 3) : v)).join('') + '\n')
+          .join(''),
+      );
     }
     return 0;
   },

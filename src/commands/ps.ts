@@ -28,7 +28,10 @@ export function splitPsArgv(argv: string[]): { format: string; rest: string[] } 
 export const command: Command = {
   command: 'ps',
   describe: 'ps displays the processes running inside a container',
-  builder: (y) => y.option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' }).parserConfiguration({ 'halt-at-non-option': true, 'unknown-options-as-args': true }),
+  builder: (y) =>
+    y
+      .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' })
+      .parserConfiguration({ 'halt-at-non-option': true, 'unknown-options-as-args': true }),
   run(a) {
     const { format, rest } = splitPsArgv(a.rawArgv as string[]);
     const [id, ...psArgs] = rest;

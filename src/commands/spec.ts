@@ -11,7 +11,12 @@ export const command: Command = {
     y
       // `spec --rootless` shares its name with the global string flag
       // --rootless[=true|false|auto]; yargs keeps one option, read below.
-      .option('bundle', { alias: 'b', type: 'string', default: '', describe: 'path to the root of the bundle directory' }),
+      .option('bundle', {
+        alias: 'b',
+        type: 'string',
+        default: '',
+        describe: 'path to the root of the bundle directory',
+      }),
   run(a) {
     positionals(a, 'spec', 0);
     const { exampleSpec, toRootless } = require('../spec/defaults') as typeof import('../spec/defaults');
@@ -20,7 +25,8 @@ export const command: Command = {
     if (fs.existsSync(file)) throw new CartonError('File config.json exists. Remove it first', { kind: 'exists' });
     let spec = exampleSpec();
     const after = (a.rawArgv as string[]).slice((a.rawArgv as string[]).indexOf('spec') + 1);
-    if (after.some((x) => x === '--rootless' || x === '--rootless=true')) spec = toRootless(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
+    if (after.some((x) => x === '--rootless' || x === '--rootless=true'))
+      spec = toRootless(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
     fs.writeFileSync(file, JSON.stringify(spec, null, '\t'));
     return 0;
   },

@@ -19,7 +19,8 @@ export function ramInBytes(flag: string, s: string): number {
 
 function int(flag: string, s: unknown, unsigned: boolean): number {
   const n = Number(s);
-  if (String(s).trim() === '' || !Number.isInteger(n) || (unsigned && n < 0)) throw new CartonError(`invalid value for ${flag}: ${JSON.stringify(String(s))}`, { kind: 'usage' });
+  if (String(s).trim() === '' || !Number.isInteger(n) || (unsigned && n < 0))
+    throw new CartonError(`invalid value for ${flag}: ${JSON.stringify(String(s))}`, { kind: 'usage' });
   return n;
 }
 
@@ -27,8 +28,15 @@ function fromFlags(a: Record<string, unknown>): Resources {
   const r: Resources = {};
   const has = (k: string) => a[k] !== undefined;
   const memory: NonNullable<Resources['memory']> = {};
-  for (const [flag, key] of [['memory', 'limit'], ['memoryReservation', 'reservation'], ['memorySwap', 'swap'], ['kernelMemory', 'kernel'], ['kernelMemoryTcp', 'kernelTCP']] as const) {
-    if (has(flag) && a[flag] !== '') memory[key] = ramInBytes(`--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, String(a[flag]));
+  for (const [flag, key] of [
+    ['memory', 'limit'],
+    ['memoryReservation', 'reservation'],
+    ['memorySwap', 'swap'],
+    ['kernelMemory', 'kernel'],
+    ['kernelMemoryTcp', 'kernelTCP'],
+  ] as const) {
+    if (has(flag) && a[flag] !== '')
+      memory[key] = ramInBytes(`--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, String(a[flag]));
   }
   if (Object.keys(memory).length) r.memory = memory;
   const cpu: NonNullable<Resources['cpu']> = {};
@@ -51,8 +59,20 @@ function fromFlags(a: Record<string, unknown>): Resources {
 /** Intel RDT is not supported by carton's create, so no container can have it; say which part is missing. */
 function checkRdt(a: Record<string, unknown>): void {
   const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(' - resctrl ');
-  if (a.l3CacheSchema !== undefined) throw new CartonError(mounted ? '--l3-cache-schema: the container has no linux.intelRdt' : 'Intel RDT/CAT: l3 cache schema is not enabled', { kind: 'host-lacks' });
-  if (a.memBwSchema !== undefined) throw new CartonError(mounted ? '--mem-bw-schema: the container has no linux.intelRdt' : 'Intel RDT/MBA: memory bandwidth schema is not enabled', { kind: 'host-lacks' });
+  if (a.l3CacheSchema !== undefined)
+    throw new CartonError(
+      mounted
+        ? '--l3-cache-schema: the container has no linux.intelRdt'
+        : 'Intel RDT/CAT: l3 cache schema is not enabled',
+      { kind: 'host-lacks' },
+    );
+  if (a.memBwSchema !== undefined)
+    throw new CartonError(
+      mounted
+        ? '--mem-bw-schema: the container has no linux.intelRdt'
+        : 'Intel RDT/MBA: memory bandwidth schema is not enabled',
+      { kind: 'host-lacks' },
+    );
 }
 
 export const command: Command = {
@@ -60,20 +80,43 @@ export const command: Command = {
   describe: 'update container resource constraints',
   builder: (y) =>
     y
-      .option('resources', { alias: 'r', type: 'string', describe: "path to the file containing the resources to update or '-' to read from the standard input" })
+      .option('resources', {
+        alias: 'r',
+        type: 'string',
+        describe: "path to the file containing the resources to update or '-' to read from the standard input",
+      })
       .option('blkio-weight', { type: 'string', describe: 'Specifies per cgroup weight, range is from 10 to 1000' })
-      .option('cpu-period', { type: 'string', describe: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' })
-      .option('cpu-quota', { type: 'string', describe: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period' })
-      .option('cpu-share', { alias: 'cpu-shares', type: 'string', describe: 'CPU shares (relative weight vs. other containers)' })
-      .option('cpu-rt-period', { type: 'string', describe: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default' })
-      .option('cpu-rt-runtime', { type: 'string', describe: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period' })
+      .option('cpu-period', {
+        type: 'string',
+        describe: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default',
+      })
+      .option('cpu-quota', {
+        type: 'string',
+        describe: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period',
+      })
+      .option('cpu-share', {
+        alias: 'cpu-shares',
+        type: 'string',
+        describe: 'CPU shares (relative weight vs. other containers)',
+      })
+      .option('cpu-rt-period', {
+        type: 'string',
+        describe: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default',
+      })
+      .option('cpu-rt-runtime', {
+        type: 'string',
+        describe: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period',
+      })
       .option('cpuset-cpus', { type: 'string', describe: 'CPU(s) to use' })
       .option('cpuset-mems', { type: 'string', describe: 'Memory node(s) to use' })
       .option('kernel-memory', { type: 'string', describe: '(obsoleted; do not use)' })
       .option('kernel-memory-tcp', { type: 'string', describe: '(obsoleted; do not use)' })
       .option('memory', { type: 'string', describe: 'Memory limit (in bytes)' })
       .option('memory-reservation', { type: 'string', describe: 'Memory reservation or soft_limit (in bytes)' })
-      .option('memory-swap', { type: 'string', describe: "Total memory usage (memory + swap); set '-1' to enable unlimited swap" })
+      .option('memory-swap', {
+        type: 'string',
+        describe: "Total memory usage (memory + swap); set '-1' to enable unlimited swap",
+      })
       .option('pids-limit', { type: 'string', describe: 'Maximum number of pids allowed in the container' })
       .option('l3-cache-schema', { type: 'string', describe: 'The string of Intel RDT/CAT L3 cache schema' })
       .option('mem-bw-schema', { type: 'string', describe: 'The string of Intel RDT/MBA memory bandwidth schema' }),

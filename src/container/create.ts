@@ -52,7 +52,6 @@ function writeIdMap(pid: number, file: string, maps: IdMap[] | undefined, raw?: 
   }
 }
 
-
 /**
  * LISTEN_FDS meant for us (systemd socket activation) pass through ahead of
  * --preserve-fds. As runc (go-systemd's activation.Files), only when
@@ -73,14 +72,28 @@ export interface Created {
 export function create(store: Store, o: CreateOptions): Created {
   const bundle = loadBundle(o.bundle);
   const proc = bundle.spec.process!;
-  if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty', { kind: 'usage' });
-  if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket', { kind: 'usage' });
-  if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`, { kind: 'usage' });
-  if (process.geteuid?.() !== 0 && bundle.spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path) && proc.user?.additionalGids?.length) {
-    throw new CartonError('config.json: /process/user/additionalGids: cannot set supplementary groups without root: setgroups is denied in a rootless user namespace', { kind: 'invalid-config' });
+  if (o.consoleSocket && !proc.terminal)
+    throw new CartonError('cannot use console socket if runc will not detach or allocate tty', { kind: 'usage' });
+  if (proc.terminal && o.detach && !o.consoleSocket)
+    throw new CartonError('cannot allocate tty if runc will detach without setting console socket', { kind: 'usage' });
+  if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0)
+    throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`, { kind: 'usage' });
+  if (
+    process.geteuid?.() !== 0 &&
+    bundle.spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path) &&
+    proc.user?.additionalGids?.length
+  ) {
+    throw new CartonError(
+      'config.json: /process/user/additionalGids: cannot set supplementary groups without root: setgroups is denied in a rootless user namespace',
+      { kind: 'invalid-config' },
+    );
   }
   cgroups.checkSupported(bundle.spec.linux?.resources);
-  if (o.systemdCgroup && isRootless(o.rootless)) throw new SetupError('--systemd-cgroup: rootless containers under a systemd user manager are not supported; use the cgroupfs driver', { kind: 'unsupported' });
+  if (o.systemdCgroup && isRootless(o.rootless))
+    throw new SetupError(
+      '--systemd-cgroup: rootless containers under a systemd user manager are not supported; use the cgroupfs driver',
+      { kind: 'unsupported' },
+    );
   const unit = o.systemdCgroup ? cgroups.systemdUnit(bundle.spec.linux?.cgroupsPath, o.id) : undefined;
   const cgPath = unit?.path ?? cgroups.resolveCgroupsPath(bundle.spec.linux?.cgroupsPath, o.id);
 
@@ -92,7 +105,12 @@ export function create(store: Store, o: CreateOptions): Created {
   let ours: number | undefined;
   try {
     const layout = cgroups.hostLayout();
-    rec = rootlessRecord(cgroups.plan(layout, cgPath, unit), isRootless(o.rootless), Boolean(bundle.spec.linux?.cgroupsPath), bundle.spec.linux?.resources);
+    rec = rootlessRecord(
+      cgroups.plan(layout, cgPath, unit),
+      isRootless(o.rootless),
+      Boolean(bundle.spec.linux?.cgroupsPath),
+      bundle.spec.linux?.resources,
+    );
     cgroups.create(rec, layout, bundle.spec.linux?.resources);
     phase('cgroup');
 
@@ -105,7 +123,15 @@ export function create(store: Store, o: CreateOptions): Created {
     ours = relayEnd;
     const listening = listenFds();
     const preserved = o.preserveFds + listening;
-    const plan = buildPlan(bundle, { id: o.id, noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserved, console: consoleFd !== undefined, cgroup: rec, layout });
+    const plan = buildPlan(bundle, {
+      id: o.id,
+      noPivot: o.noPivot,
+      noNewKeyring: o.noNewKeyring,
+      preserved,
+      console: consoleFd !== undefined,
+      cgroup: rec,
+      layout,
+    });
     Object.assign(plan, planHooks(bundle.spec), { trace: debugEnabled() });
     // runc tells the process about them as its own: fds from 3, LISTEN_PID=1.
     if (listening) plan.env = [...plan.env, `LISTEN_FDS=${listening}`, 'LISTEN_PID=1'];
@@ -113,7 +139,11 @@ export function create(store: Store, o: CreateOptions): Created {
     const bytes = encodePlan(plan);
     phase('plan');
 
-    const table = [...Array.from({ length: preserved }, (_, i) => 3 + i), fifoFd, ...(consoleFd !== undefined ? [consoleFd] : [])];
+    const table = [
+      ...Array.from({ length: preserved }, (_, i) => 3 + i),
+      fifoFd,
+      ...(consoleFd !== undefined ? [consoleFd] : []),
+    ];
     ({ chan, pid: initB } = launchInit(bytes, table, rec, 'the container process was created', undefined, o.stdio));
     if (plan.nsNew & CLONE.NEWUSER) {
       // Without CAP_SETGID in our own namespace the kernel takes a gid_map
@@ -126,7 +156,7 @@ export function create(store: Store, o: CreateOptions): Created {
     phase('namespaces');
     if (plan.hooksPause) {
       // init waits after its mounts, before pivot_root (protocol.h).
-      chan.expect(MSG.HOOKS, 'the container\'s mounts were set up');
+      chan.expect(MSG.HOOKS, "the container's mounts were set up");
       const st = (pid: number) => hookState(bundle.spec, o.id, bundle.dir, 'creating', pid);
       runHooks(bundle.spec, 'prestart', st(initB));
       runHooks(bundle.spec, 'createRuntime', st(initB));
@@ -135,11 +165,24 @@ export function create(store: Store, o: CreateOptions): Created {
       const created = Buffer.from(JSON.stringify(st(inner)));
       const len = Buffer.alloc(4);
       len.writeUInt32LE(created.length);
-      chan.send(MSG.CONTINUE, Buffer.concat([len, created, Buffer.from(JSON.stringify(hookState(bundle.spec, o.id, bundle.dir, 'created', inner)))]));
+      chan.send(
+        MSG.CONTINUE,
+        Buffer.concat([
+          len,
+          created,
+          Buffer.from(JSON.stringify(hookState(bundle.spec, o.id, bundle.dir, 'created', inner))),
+        ]),
+      );
     }
     // init sends the listener fd ('S') just before 'R', after any hooks pause.
     if (plan.seccomp?.listenerPath) {
-      relaySeccompListener(chan, plan.seccomp, { ociVersion: bundle.spec.ociVersion, id: o.id, pid: initB, bundle: bundle.dir, annotations: bundle.spec.annotations });
+      relaySeccompListener(chan, plan.seccomp, {
+        ociVersion: bundle.spec.ociVersion,
+        id: o.id,
+        pid: initB,
+        bundle: bundle.dir,
+        annotations: bundle.spec.annotations,
+      });
     }
     chan.expect(MSG.READY, 'the container was set up');
     phase('init ready');
@@ -152,11 +195,16 @@ export function create(store: Store, o: CreateOptions): Created {
       pid: initB,
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
-      created: new Date().toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z'),
+      created: new Date()
+        .toISOString()
+        .replace('Z', '000000Z')
+        .replace(/(\.\d{9})\d*Z$/, '$1Z'),
       annotations: bundle.spec.annotations,
       startTime: stat.startTime,
       cgroup: rec,
-      namespaces: Object.entries(NAMESPACES).filter(([, f]) => plan.nsNew & f).map(([n]) => n),
+      namespaces: Object.entries(NAMESPACES)
+        .filter(([, f]) => plan.nsNew & f)
+        .map(([n]) => n),
     };
     // exact: exec compiles the container's seccomp filter again from this copy
     fs.writeFileSync(path.join(store.dir(o.id), 'config.json'), stringifyExact(bundle.spec));

@@ -12,13 +12,17 @@ export function criuProblem(criu: string): string | undefined {
   if (err) return `${criu} check: ${err.message}`;
   if (r.status === 0) return undefined;
   // CRIU's last lines say what failed and, before them, why: keep three.
-  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.replace(/^Error \([^)]*\): /, '').trim()).filter(Boolean);
+  const lines = `${r.stderr}\n${r.stdout}`
+    .split('\n')
+    .map((l) => l.replace(/^Error \([^)]*\): /, '').trim())
+    .filter(Boolean);
   return `criu check failed: ${lines.length ? lines.slice(-3).join('; ') : `exit status ${r.status}`}`;
 }
 
 /** Both operations end here: with the reason CRIU is unusable, or that carton lacks the feature. */
 export function refuse(op: 'checkpoint' | 'restore', criu: string): never {
   const problem = criuProblem(criu);
-  if (problem) throw new CartonError(`${op} failed: CRIU is not usable on this host: ${problem}`, { kind: 'host-lacks' });
+  if (problem)
+    throw new CartonError(`${op} failed: CRIU is not usable on this host: ${problem}`, { kind: 'host-lacks' });
   throw new CartonError(`${op} failed: ${op} is not supported by this version of carton`, { kind: 'unsupported' });
 }

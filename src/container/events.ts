@@ -10,7 +10,7 @@ import { toJSON } from '../cgroups/driver';
 import type { StoredState, Store } from '../state/store';
 import { isAlive, statusOf } from '../state/status';
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
 
 /** Go's time.ParseDuration, in milliseconds ("5s", "1m30s", "250ms"). */
 export function parseDuration(s: string): number {
@@ -23,7 +23,8 @@ export function parseDuration(s: string): number {
     total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? NaN);
     end = re.lastIndex;
   }
-  if (!s || end !== s.length) throw new CartonError(`invalid value "${s}" for flag -interval: parse error`, { kind: 'usage' });
+  if (!s || end !== s.length)
+    throw new CartonError(`invalid value "${s}" for flag -interval: parse error`, { kind: 'usage' });
   return total;
 }
 
@@ -31,7 +32,8 @@ function load(store: Store, id: string): StoredState {
   const lock = store.lock(id, false);
   try {
     const s = store.read(id);
-    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError(`container with id ${id} is not running`, { kind: 'bad-state' });
+    if (statusOf(s, store.fifo(id)) === 'stopped')
+      throw new CartonError(`container with id ${id} is not running`, { kind: 'bad-state' });
     return s;
   } finally {
     lock.release();
@@ -71,10 +73,13 @@ export function stream(store: Store, id: string, intervalMs: number): Promise<nu
       resolve(0);
     };
     const alive = () => cgroups.exists(s.cgroup) && isAlive(s);
-    const oom = setInterval(() => {
-      reportOoms();
-      if (!alive()) stop();
-    }, Math.min(OOM_POLL_MS, intervalMs));
+    const oom = setInterval(
+      () => {
+        reportOoms();
+        if (!alive()) stop();
+      },
+      Math.min(OOM_POLL_MS, intervalMs),
+    );
     const tick = () => {
       if (!alive()) return stop();
       emit({ type: 'stats', id, data: cgroups.stats(s.cgroup) });

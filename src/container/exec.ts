@@ -61,7 +61,8 @@ const UNSUPPORTED: Array<[keyof Process, string]> = [
 ];
 
 function intOf(v: string, what: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new CartonError(`parsing ${v} as int for ${what} failed`, { kind: 'usage' });
+  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff)
+    throw new CartonError(`parsing ${v} as int for ${what} failed`, { kind: 'usage' });
   return Number(v);
 }
 
@@ -107,7 +108,11 @@ export function resolveProcess(o: ExecOptions, saved: Spec): { proc: Process; wh
       user.uid = intOf(u, 'uid');
       if (g !== undefined) user.gid = intOf(g, 'gid');
     }
-    if (o.additionalGids.length) user.additionalGids = [...(user.additionalGids ?? []), ...o.additionalGids.map((g) => intOf(g, 'additional-gids'))];
+    if (o.additionalGids.length)
+      user.additionalGids = [
+        ...(user.additionalGids ?? []),
+        ...o.additionalGids.map((g) => intOf(g, 'additional-gids')),
+      ];
     proc.user = user;
     if (o.caps.length) {
       // Never into the inheritable or ambient sets: an exec'd process must not
@@ -123,10 +128,16 @@ export function resolveProcess(o: ExecOptions, saved: Spec): { proc: Process; wh
     if (o.processLabel) proc.selinuxLabel = o.processLabel;
   }
   for (const [key, ptr] of UNSUPPORTED) {
-    if (proc[key] !== undefined && proc[key] !== '') throw new CartonError(`${where}: ${ptr} is not supported by this version of carton`, { kind: 'unsupported' });
+    if (proc[key] !== undefined && proc[key] !== '')
+      throw new CartonError(`${where}: ${ptr} is not supported by this version of carton`, { kind: 'unsupported' });
   }
-  if (!proc.args || proc.args.length === 0) throw new CartonError(o.processFile || o.process !== undefined ? `${where}: /args must not be empty` : 'exec args cannot be empty', { kind: 'invalid-config' });
-  if (!proc.cwd.startsWith('/')) throw new CartonError(`${where}: cwd must be an absolute path, got "${proc.cwd}"`, { kind: 'invalid-config' });
+  if (!proc.args || proc.args.length === 0)
+    throw new CartonError(
+      o.processFile || o.process !== undefined ? `${where}: /args must not be empty` : 'exec args cannot be empty',
+      { kind: 'invalid-config' },
+    );
+  if (!proc.cwd.startsWith('/'))
+    throw new CartonError(`${where}: cwd must be an absolute path, got "${proc.cwd}"`, { kind: 'invalid-config' });
   return { proc, where };
 }
 
@@ -136,12 +147,19 @@ function execCgroups(rec: CgroupRecord, specs: string[]): CgroupRecord {
   for (const spec of specs) {
     const i = spec.indexOf(':');
     const [ctrl, sub] = i >= 0 ? [spec.slice(0, i), spec.slice(i + 1)] : ['', spec];
-    const keys = Object.keys(dirs).filter((k) => (ctrl ? k.split(',').includes(ctrl) || (ctrl === 'unified' && k === '') : true));
-    if (!keys.length) throw new CartonError(`--cgroup ${spec}: the container has no cgroup for controller "${ctrl}"`, { kind: 'usage' });
+    const keys = Object.keys(dirs).filter((k) =>
+      ctrl ? k.split(',').includes(ctrl) || (ctrl === 'unified' && k === '') : true,
+    );
+    if (!keys.length)
+      throw new CartonError(`--cgroup ${spec}: the container has no cgroup for controller "${ctrl}"`, {
+        kind: 'usage',
+      });
     for (const [k, base] of Object.entries(rec.dirs).filter(([k]) => keys.includes(k))) {
       const d = path.join(base, sub);
-      if (d !== base && !d.startsWith(base + '/')) throw new CartonError(`--cgroup ${spec}: path escapes the container's cgroup`, { kind: 'usage' });
-      if (!fs.existsSync(d)) throw new CartonError(`--cgroup ${spec}: ${d}: no such file or directory`, { kind: 'usage' });
+      if (d !== base && !d.startsWith(base + '/'))
+        throw new CartonError(`--cgroup ${spec}: path escapes the container's cgroup`, { kind: 'usage' });
+      if (!fs.existsSync(d))
+        throw new CartonError(`--cgroup ${spec}: ${d}: no such file or directory`, { kind: 'usage' });
       dirs[k] = d;
     }
   }
@@ -166,16 +184,28 @@ export function startProcess(store: Store, o: ExecOptions): Started {
     const s = store.read(o.id);
     const status = statusOf(s, store.fifo(o.id));
     if (status === 'stopped') throw new CartonError('cannot exec in a stopped container', { kind: 'bad-state' });
-    if (status === 'paused' && !o.ignorePaused) throw new CartonError('cannot exec in a paused container (use --ignore-paused to override)', { kind: 'bad-state' });
+    if (status === 'paused' && !o.ignorePaused)
+      throw new CartonError('cannot exec in a paused container (use --ignore-paused to override)', {
+        kind: 'bad-state',
+      });
     // Until its execve the init is not dumpable (CVE-2016-9962): opening its
     // /proc/<pid>/ns/* then takes CAP_SYS_PTRACE in the host's user namespace.
-    if (status === 'created' && process.geteuid?.() !== 0) throw new CartonError('cannot exec in a created container without root: its init accepts no joins until `start` (CVE-2016-9962)', { kind: 'bad-state' });
+    if (status === 'created' && process.geteuid?.() !== 0)
+      throw new CartonError(
+        'cannot exec in a created container without root: its init accepts no joins until `start` (CVE-2016-9962)',
+        { kind: 'bad-state' },
+      );
     const saved = savedSpec(store, o.id);
     if (!saved) throw new CartonError(`container ${o.id}: its saved config.json is missing`);
     const { proc, where } = resolveProcess(o, saved);
-    if (o.consoleSocket && !proc.terminal) throw new CartonError('cannot use console socket if runc will not detach or allocate tty', { kind: 'usage' });
-    if (proc.terminal && o.detach && !o.consoleSocket) throw new CartonError('cannot allocate tty if runc will detach without setting console socket', { kind: 'usage' });
-    if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0) throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`, { kind: 'usage' });
+    if (o.consoleSocket && !proc.terminal)
+      throw new CartonError('cannot use console socket if runc will not detach or allocate tty', { kind: 'usage' });
+    if (proc.terminal && o.detach && !o.consoleSocket)
+      throw new CartonError('cannot allocate tty if runc will detach without setting console socket', {
+        kind: 'usage',
+      });
+    if (!Number.isInteger(o.preserveFds) || o.preserveFds < 0)
+      throw new CartonError(`--preserve-fds: invalid value ${o.preserveFds}`, { kind: 'usage' });
     const rec = execCgroups(s.cgroup, o.cgroups);
     args = [s.pid, s.startTime, s.bundle, rec, proc, where, saved, o];
   } finally {
@@ -184,7 +214,16 @@ export function startProcess(store: Store, o: ExecOptions): Started {
   return spawnExec(...args);
 }
 
-function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: CgroupRecord, proc: Process, where: string, saved: Spec, o: ExecOptions): Started {
+function spawnExec(
+  initPid: number,
+  startTime: string,
+  bundleDir: string,
+  rec: CgroupRecord,
+  proc: Process,
+  where: string,
+  saved: Spec,
+  o: ExecOptions,
+): Started {
   const fds: number[] = [];
   let ours: number | undefined;
   let chan: InitChannel | undefined;
@@ -193,21 +232,40 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
     const { consoleFd, ours: relayEnd } = openConsole(Boolean(proc.terminal), true, o.consoleSocket, fds);
     ours = relayEnd;
     const namespaces = (saved.linux?.namespaces ?? []).map((n) => n.type);
-    const plan = buildExecPlan(proc, { id: o.id, initPid, namespaces, preserved: o.preserveFds, console: consoleFd !== undefined, where, seccomp: saved.linux?.seccomp, linux: saved.linux });
+    const plan = buildExecPlan(proc, {
+      id: o.id,
+      initPid,
+      namespaces,
+      preserved: o.preserveFds,
+      console: consoleFd !== undefined,
+      where,
+      seccomp: saved.linux?.seccomp,
+      linux: saved.linux,
+    });
     if (debugEnabled()) for (const line of describePlan(plan, saved)) debug(line);
     const bytes = encodePlan(plan);
     phase('plan');
-    const table = [...Array.from({ length: o.preserveFds }, (_, i) => 3 + i), ...(consoleFd !== undefined ? [consoleFd] : [])];
+    const table = [
+      ...Array.from({ length: o.preserveFds }, (_, i) => 3 + i),
+      ...(consoleFd !== undefined ? [consoleFd] : []),
+    ];
     // The namespaces are joined by path: make sure the pid is still the
     // container's init (same start time) before init opens them.
     const alive = () => {
-      if (!isAlive({ pid: initPid, startTime } as Parameters<typeof isAlive>[0])) throw new CartonError('cannot exec in a stopped container', { kind: 'bad-state' });
+      if (!isAlive({ pid: initPid, startTime } as Parameters<typeof isAlive>[0]))
+        throw new CartonError('cannot exec in a stopped container', { kind: 'bad-state' });
     };
     ({ chan, pid } = launchInit(bytes, table, rec, 'the process was created', alive, o.stdio));
     phase('namespaces');
     // SCMP_ACT_NOTIFY: the exec'd process has a listener of its own for the agent, as with runc.
     if (plan.seccomp?.listenerPath) {
-      relaySeccompListener(chan, plan.seccomp, { ociVersion: saved.ociVersion, id: o.id, pid, bundle: bundleDir, annotations: saved.annotations });
+      relaySeccompListener(chan, plan.seccomp, {
+        ociVersion: saved.ociVersion,
+        id: o.id,
+        pid,
+        bundle: bundleDir,
+        annotations: saved.annotations,
+      });
     }
     chan.expect(MSG.READY, 'the process was set up');
     phase('exec');
@@ -224,7 +282,8 @@ function spawnExec(initPid: number, startTime: string, bundleDir: string, rec: C
     }
     if (ours !== undefined) fs.closeSync(ours);
     // init's own errors are runc's "unable to start container process: ..."
-    if (e instanceof SetupError) throw new SetupError(`unable to start container process: ${e.message}`, { kind: e.kind, cause: e });
+    if (e instanceof SetupError)
+      throw new SetupError(`unable to start container process: ${e.message}`, { kind: e.kind, cause: e });
     throw e;
   } finally {
     chan?.close();

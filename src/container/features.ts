@@ -22,8 +22,19 @@ export interface Features {
 
 /** Namespace types this kernel has (e.g. "time" needs Linux 5.6). */
 function kernelNamespaces(): string[] {
-  const file: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
-  return Object.keys(NAMESPACES).filter((n) => fs.existsSync(`/proc/self/ns/${file[n]}`)).sort();
+  const file: Record<string, string> = {
+    pid: 'pid',
+    network: 'net',
+    mount: 'mnt',
+    ipc: 'ipc',
+    uts: 'uts',
+    user: 'user',
+    cgroup: 'cgroup',
+    time: 'time',
+  };
+  return Object.keys(NAMESPACES)
+    .filter((n) => fs.existsSync(`/proc/self/ns/${file[n]}`))
+    .sort();
 }
 
 /** Capabilities carton knows that this kernel also knows. */
@@ -39,9 +50,23 @@ function kernelCapabilities(): string[] {
 
 /** runc's list of seccomp architectures; only those this libseccomp builds a filter for are kept. */
 const SCMP_ARCHES = [
-  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64',
-  'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64',
-  'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X',
+  'SCMP_ARCH_X86',
+  'SCMP_ARCH_X86_64',
+  'SCMP_ARCH_X32',
+  'SCMP_ARCH_ARM',
+  'SCMP_ARCH_AARCH64',
+  'SCMP_ARCH_MIPS',
+  'SCMP_ARCH_MIPS64',
+  'SCMP_ARCH_MIPS64N32',
+  'SCMP_ARCH_MIPSEL',
+  'SCMP_ARCH_MIPSEL64',
+  'SCMP_ARCH_MIPSEL64N32',
+  'SCMP_ARCH_PPC',
+  'SCMP_ARCH_PPC64',
+  'SCMP_ARCH_PPC64LE',
+  'SCMP_ARCH_RISCV64',
+  'SCMP_ARCH_S390',
+  'SCMP_ARCH_S390X',
 ];
 
 function seccompArches(): string[] {

@@ -7,21 +7,36 @@ import { addon } from '../native';
 
 // Not SIGPIPE: carton only ever gets it from its own writes (a hook that
 // does not read its stdin), and handling it at all would un-ignore it.
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP'];
+const FORWARDED: NodeJS.Signals[] = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGALRM',
+  'SIGCONT',
+  'SIGTSTP',
+];
 
 /**
  * Stay the parent of `pid` (our child through CLONE_PARENT): take the pty
  * master if it comes back to us, forward signals, run `begin` (start), relay
  * the terminal, and resolve to the exit status (128+N for a signal).
  */
-export async function foreground(pid: number, consoleSock: number | undefined, begin: () => void = () => undefined): Promise<number> {
+export async function foreground(
+  pid: number,
+  consoleSock: number | undefined,
+  begin: () => void = () => undefined,
+): Promise<number> {
   const a = addon();
   let master: number | undefined;
   if (consoleSock !== undefined) {
     try {
       // init sends the pty master before 'R', so it is there already; a bound anyway.
       const deadline = new Deadline();
-      if (!a.pollIn(consoleSock, Math.max(1, deadline.left()))) throw deadline.error('carton-init to send the pty master');
+      if (!a.pollIn(consoleSock, Math.max(1, deadline.left())))
+        throw deadline.error('carton-init to send the pty master');
       master = a.recvFd(consoleSock);
     } finally {
       a.close(consoleSock);

@@ -29,7 +29,13 @@ export interface HookState {
   annotations?: Record<string, string>;
 }
 
-export function hookState(spec: Spec, id: string, bundle: string, status: HookState['status'], pid?: number): HookState {
+export function hookState(
+  spec: Spec,
+  id: string,
+  bundle: string,
+  status: HookState['status'],
+  pid?: number,
+): HookState {
   const annotations = spec.annotations && Object.keys(spec.annotations).length ? { annotations: spec.annotations } : {};
   return { ociVersion: spec.ociVersion, id, status, ...(pid ? { pid } : {}), bundle, ...annotations };
 }
@@ -50,7 +56,13 @@ export function hookTimeout(h: Hook): number {
 
 /** The plan's part of the hooks: init pauses for the runtime hooks and runs the container ones. */
 export function planHooks(spec: Spec): { hooksPause: boolean; hooks: PlanHook[] } {
-  const toPlan = (kind: HookKind, h: Hook): PlanHook => ({ kind, timeout: hookTimeout(h), path: h.path, args: h.args ?? [], env: h.env ?? [] });
+  const toPlan = (kind: HookKind, h: Hook): PlanHook => ({
+    kind,
+    timeout: hookTimeout(h),
+    path: h.path,
+    args: h.args ?? [],
+    env: h.env ?? [],
+  });
   const hooks = [
     ...(spec.hooks?.createContainer ?? []).map((h) => toPlan(HookKind.CreateContainer, h)),
     ...(spec.hooks?.startContainer ?? []).map((h) => toPlan(HookKind.StartContainer, h)),
@@ -70,12 +82,38 @@ function envObject(list: string[]): NodeJS.ProcessEnv {
 // Go's names for signals 1-31 (its ProcessState text), as runc reports a
 // hook killed by one. The same table as wait_text() in native/init/hooks.cc.
 const GO_SIGNALS = [
-  '', 'hangup', 'interrupt', 'quit', 'illegal instruction', 'trace/breakpoint trap', 'aborted', 'bus error',
-  'floating point exception', 'killed', 'user defined signal 1', 'segmentation fault', 'user defined signal 2',
-  'broken pipe', 'alarm clock', 'terminated', 'stack fault', 'child exited', 'continued', 'stopped (signal)', 'stopped',
-  'stopped (tty input)', 'stopped (tty output)', 'urgent I/O condition', 'CPU time limit exceeded',
-  'file size limit exceeded', 'virtual timer expired', 'profiling timer expired', 'window changed', 'I/O possible',
-  'power failure', 'bad system call',
+  '',
+  'hangup',
+  'interrupt',
+  'quit',
+  'illegal instruction',
+  'trace/breakpoint trap',
+  'aborted',
+  'bus error',
+  'floating point exception',
+  'killed',
+  'user defined signal 1',
+  'segmentation fault',
+  'user defined signal 2',
+  'broken pipe',
+  'alarm clock',
+  'terminated',
+  'stack fault',
+  'child exited',
+  'continued',
+  'stopped (signal)',
+  'stopped',
+  'stopped (tty input)',
+  'stopped (tty output)',
+  'urgent I/O condition',
+  'CPU time limit exceeded',
+  'file size limit exceeded',
+  'virtual timer expired',
+  'profiling timer expired',
+  'window changed',
+  'I/O possible',
+  'power failure',
+  'bad system call',
 ];
 
 /** Go's exec.ExitError text: "exit status 3", "signal: killed", "signal: signal 34". */
@@ -149,13 +187,18 @@ function runOne(h: Hook, state: HookState): string | undefined {
     return `error running hook: fork/exec ${h.path}: ${why}, stdout: , stderr: `;
   }
   if (r.status === 0) return undefined;
-  return `error running hook: ${exitText(r.status, r.signal)}, stdout: ${stdout}, stderr: ${stderr}`.replace(/\n/g, ' ');
+  return `error running hook: ${exitText(r.status, r.signal)}, stdout: ${stdout}, stderr: ${stderr}`.replace(
+    /\n/g,
+    ' ',
+  );
 }
 
 /** Runs every hook of `name` in order; the first failure throws. */
 export function runHooks(spec: Spec, name: HookName, state: HookState): void {
   for (const [i, h] of (spec.hooks?.[name] ?? []).entries()) {
-    debug(`running ${name} hook #${i}: ${JSON.stringify(h.args ?? [h.path])} (${h.path})${h.timeout ? `, timeout ${h.timeout}s` : ''}`);
+    debug(
+      `running ${name} hook #${i}: ${JSON.stringify(h.args ?? [h.path])} (${h.path})${h.timeout ? `, timeout ${h.timeout}s` : ''}`,
+    );
     const e = runOne(h, state);
     if (e !== undefined) throw new CartonError(`error running ${name} hook #${i}: ${e}`);
   }

@@ -31,7 +31,8 @@ export class InitChannel {
     try {
       fs.writeSync(this.fd, Buffer.concat([Buffer.from(type, 'latin1'), body]));
     } catch (e) {
-      if (errCode(e) === 'EPIPE' || errCode(e) === 'ECONNRESET') throw new SetupError(`carton-init exited before ${what}`);
+      if (errCode(e) === 'EPIPE' || errCode(e) === 'ECONNRESET')
+        throw new SetupError(`carton-init exited before ${what}`);
       throw e;
     }
   }

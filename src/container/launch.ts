@@ -24,7 +24,12 @@ export interface ConsoleEnds {
  * no socket) back to us over a socketpair. Every fd opened here is pushed to
  * `fds` for the caller to close after the launch.
  */
-export function openConsole(terminal: boolean, relayHere: boolean, socketPath: string | undefined, fds: number[]): ConsoleEnds {
+export function openConsole(
+  terminal: boolean,
+  relayHere: boolean,
+  socketPath: string | undefined,
+  fds: number[],
+): ConsoleEnds {
   if (terminal && relayHere && !socketPath) {
     const pair = addon().socketPair(false);
     fds.push(pair[1]);
@@ -60,7 +65,12 @@ function bornInCgroup(rec: CgroupRecord): string | undefined {
  * return the pid of the process stage A cloned, with the channel to it.
  */
 export function launchInit(
-  plan: Buffer, table: number[], rec: CgroupRecord, what: string, beforeGo?: () => void, stdio?: [number, number, number],
+  plan: Buffer,
+  table: number[],
+  rec: CgroupRecord,
+  what: string,
+  beforeGo?: () => void,
+  stdio?: [number, number, number],
 ): { chan: InitChannel; pid: number } {
   const born = bornInCgroup(rec);
   try {
@@ -72,7 +82,9 @@ export function launchInit(
     // killed with kill --all or delete --force that was never removed) is
     // SIGKILLed before its first instruction, every time. It ran nothing:
     // start it the other way, posix_spawn and then join.
-    debug(`carton-init was killed at birth in ${born} (a cgroup that once saw cgroup.kill); spawning it with posix_spawn`);
+    debug(
+      `carton-init was killed at birth in ${born} (a cgroup that once saw cgroup.kill); spawning it with posix_spawn`,
+    );
     return launchOnce(plan, table, rec, what, undefined, beforeGo, stdio, 'clone3 child killed at birth');
   }
 }
@@ -81,12 +93,23 @@ export function launchInit(
 class KilledAtBirth extends Error {}
 
 function launchOnce(
-  plan: Buffer, table: number[], rec: CgroupRecord, what: string, born: string | undefined, beforeGo?: () => void, stdio?: [number, number, number], why = 'no cgroup2 directory to clone into',
+  plan: Buffer,
+  table: number[],
+  rec: CgroupRecord,
+  what: string,
+  born: string | undefined,
+  beforeGo?: () => void,
+  stdio?: [number, number, number],
+  why = 'no cgroup2 directory to clone into',
 ): { chan: InitChannel; pid: number } {
   const spawned = addon().spawnInit(initPath, plan, table, born, stdio);
   const chan = new InitChannel(spawned.sync);
   phase('spawn init');
-  debug(spawned.via === 'clone3' ? `init spawned by clone3 into cgroup ${born}` : `init spawned by posix_spawn (${born ? `clone3 into cgroup ${born}: ${spawned.fallback}` : why})`);
+  debug(
+    spawned.via === 'clone3'
+      ? `init spawned by clone3 into cgroup ${born}`
+      : `init spawned by posix_spawn (${born ? `clone3 into cgroup ${born}: ${spawned.fallback}` : why})`,
+  );
   let reaped = false;
   try {
     cgroups.addProcess(rec, spawned.pid, spawned.via === 'clone3' ? born : undefined);
@@ -97,7 +120,8 @@ function launchOnce(
     // Stage A may still be waiting for 'G' (or be stopped): it must not outlive the failure.
     // If it died on its own, how (a kill at birth, the OOM killer...) is part of the message.
     let st: WaitStatus | null = addon().waitPid(spawned.pid, true);
-    if (!st && /^carton-init exited before|no such process/.test((e as Error).message)) st = addon().waitPid(spawned.pid, false);
+    if (!st && /^carton-init exited before|no such process/.test((e as Error).message))
+      st = addon().waitPid(spawned.pid, false);
     if (!st) {
       try {
         process.kill(spawned.pid, 'SIGKILL');
@@ -109,7 +133,8 @@ function launchOnce(
     reaped = true;
     chan.close();
     if (st && st.signal === 9 && spawned.via === 'clone3') throw new KilledAtBirth();
-    if (st && st.signal) throw new SetupError(`${(e as Error).message} (carton-init was killed by signal ${signalName(st.signal)})`);
+    if (st && st.signal)
+      throw new SetupError(`${(e as Error).message} (carton-init was killed by signal ${signalName(st.signal)})`);
     throw e;
   } finally {
     if (!reaped) addon().waitPid(spawned.pid, false);

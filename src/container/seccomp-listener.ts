@@ -22,7 +22,8 @@ export interface ProcessState {
 function receiveListenerFd(chan: InitChannel): number {
   const deadline = new Deadline();
   const next = () => {
-    if (!addon().pollIn(chan.fd, Math.max(1, deadline.left()))) throw deadline.error('carton-init until it sent the seccomp listener fd');
+    if (!addon().pollIn(chan.fd, Math.max(1, deadline.left())))
+      throw deadline.error('carton-init until it sent the seccomp listener fd');
     return addon().recvMsg(chan.fd);
   };
   let m = next();
@@ -60,7 +61,14 @@ export function relaySeccompListener(chan: InitChannel, sc: SeccompPlan, st: Pro
       fds: ['seccompFd'],
       pid: st.pid,
       ...(sc.listenerMetadata !== undefined ? { metadata: sc.listenerMetadata } : {}),
-      state: { ociVersion: st.ociVersion, id: st.id, status: 'creating', pid: st.pid, bundle: st.bundle, ...(st.annotations ? { annotations: st.annotations } : {}) },
+      state: {
+        ociVersion: st.ociVersion,
+        id: st.id,
+        status: 'creating',
+        pid: st.pid,
+        bundle: st.bundle,
+        ...(st.annotations ? { annotations: st.annotations } : {}),
+      },
     };
     const data = Buffer.from(JSON.stringify(msg));
     try {

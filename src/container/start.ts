@@ -51,7 +51,8 @@ export function start(store: Store, id: string): void {
     const s = store.read(id);
     const fifo = store.fifo(id);
     const status = statusOf(s, fifo);
-    if (status === 'running' || status === 'paused') throw new CartonError('cannot start an already running container', { kind: 'bad-state' });
+    if (status === 'running' || status === 'paused')
+      throw new CartonError('cannot start an already running container', { kind: 'bad-state' });
     if (status === 'stopped') throw new CartonError('cannot start a container that has stopped', { kind: 'bad-state' });
     const spec = savedSpec(store, id);
     let fd: number;
@@ -59,7 +60,8 @@ export function start(store: Store, id: string): void {
       // Non-blocking: if init is gone there is no reader and open fails (ENXIO).
       fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
     } catch (e) {
-      if (errCode(e) === 'ENXIO') throw new CartonError('cannot start a container that has stopped', { kind: 'bad-state' });
+      if (errCode(e) === 'ENXIO')
+        throw new CartonError('cannot start a container that has stopped', { kind: 'bad-state' });
       throw e;
     }
     try {

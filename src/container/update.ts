@@ -27,7 +27,8 @@ export function update(store: Store, id: string, upd: Resources): void {
   const lock = store.lock(id, true);
   try {
     const s = store.read(id);
-    if (statusOf(s, store.fifo(id)) === 'stopped') throw new CartonError('container not running', { kind: 'bad-state' });
+    if (statusOf(s, store.fifo(id)) === 'stopped')
+      throw new CartonError('container not running', { kind: 'bad-state' });
     const file = path.join(store.dir(id), 'config.json');
     // exact: the seccomp values in this copy are what later execs compile
     const spec = parseExact(fs.readFileSync(file, 'utf8')) as Spec;
@@ -39,7 +40,9 @@ export function update(store: Store, id: string, upd: Resources): void {
     if (upd.memory?.limit === -1 && upd.memory.swap === undefined) upd.memory = { ...upd.memory, swap: -1 };
     const merged = merge(spec.linux?.resources ?? {}, upd);
     // Write only the groups named in the update, with their merged values.
-    const only = Object.fromEntries(Object.keys(upd).map((k) => [k, (merged as Record<string, unknown>)[k]])) as Resources;
+    const only = Object.fromEntries(
+      Object.keys(upd).map((k) => [k, (merged as Record<string, unknown>)[k]]),
+    ) as Resources;
     cgroups.update(s.cgroup, only);
     spec.linux = { ...spec.linux, resources: merged };
     atomicWrite(file, stringifyExact(spec));

@@ -35,8 +35,14 @@ export interface BuildOptions {
 // carton; the r-variants (runc accepts them, containerd's CRI plugin sets
 // "rshared" for Kubernetes Bidirectional volumes) mean the same here.
 const PROPAGATION: Record<string, number> = {
-  private: MS.PRIVATE | MS.REC, shared: MS.SHARED | MS.REC, slave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE | MS.REC,
-  rprivate: MS.PRIVATE | MS.REC, rshared: MS.SHARED | MS.REC, rslave: MS.SLAVE | MS.REC, runbindable: MS.UNBINDABLE | MS.REC,
+  private: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE | MS.REC,
+  rprivate: MS.PRIVATE | MS.REC,
+  rshared: MS.SHARED | MS.REC,
+  rslave: MS.SLAVE | MS.REC,
+  runbindable: MS.UNBINDABLE | MS.REC,
 };
 
 /** A mount destination, made absolute and clean (".." cannot climb above /). */
@@ -51,7 +57,13 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
   const type = mnt.type ?? '';
   const idmap = mountIdmap(mnt, i, opts, b.spec, type === 'bind' || opts.bind);
   if (type === 'cgroup') return cgroupMounts(target, opts.flags, o.layout, o.cgroup, cgroupNs);
-  const base = { target, propagation: opts.propagation, attrClr: opts.attrClr, attrSet: opts.attrSet, data: opts.data.join(',') };
+  const base = {
+    target,
+    propagation: opts.propagation,
+    attrClr: opts.attrClr,
+    attrSet: opts.attrSet,
+    data: opts.data.join(','),
+  };
   if (type === 'bind' || opts.bind) {
     if (!mnt.source) throw new CartonError(`${where}: a bind mount needs a source`, { kind: 'invalid-config' });
     const source = path.resolve(b.dir, mnt.source);
@@ -66,17 +78,40 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
     // the host's mount namespace, and a rootless caller reaches nothing more
     // than its container's root does anyway.
     const detached = userNs && !idmap && process.geteuid?.() === 0 ? { detachedSource: true } : {};
-    return [{ ...base, kind: MountKind.Bind, source, fstype: '', flags: opts.flags | MS.BIND, ...(idmap ? { idmap } : {}), ...detached }];
+    return [
+      {
+        ...base,
+        kind: MountKind.Bind,
+        source,
+        fstype: '',
+        flags: opts.flags | MS.BIND,
+        ...(idmap ? { idmap } : {}),
+        ...detached,
+      },
+    ];
   }
-  if (!type) throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`, { kind: 'invalid-config' });
+  if (!type)
+    throw new CartonError(`${where}: mount type is required unless the mount is a bind mount`, {
+      kind: 'invalid-config',
+    });
   // tmpcopyup means something only for tmpfs (runc ignores it elsewhere);
   // init fills the tmpfs first and applies "ro" itself (copyup.cc).
-  if (type === 'tmpfs' && opts.copyup) return [{ ...base, kind: MountKind.TmpCopyUp, source: mnt.source ?? type, fstype: type, flags: opts.flags }];
+  if (type === 'tmpfs' && opts.copyup)
+    return [{ ...base, kind: MountKind.TmpCopyUp, source: mnt.source ?? type, fstype: type, flags: opts.flags }];
   // runc mounts /dev and every tmpfs writable and makes them read-only only
   // after /dev's nodes, links and console are created in them.
   const deferReadonly = Boolean(opts.flags & MS.RDONLY) && (type === 'tmpfs' || target === '/dev');
   const flags = deferReadonly ? opts.flags & ~MS.RDONLY : opts.flags;
-  return [{ ...base, kind: MountKind.Fs, source: mnt.source ?? type, fstype: type, flags, ...(deferReadonly ? { deferReadonly } : {}) }];
+  return [
+    {
+      ...base,
+      kind: MountKind.Fs,
+      source: mnt.source ?? type,
+      fstype: type,
+      flags,
+      ...(deferReadonly ? { deferReadonly } : {}),
+    },
+  ];
 }
 
 /**
@@ -89,12 +124,16 @@ function planMount(mnt: Mount, i: number, b: Bundle, o: BuildOptions, cgroupNs: 
  */
 function checkNoMountNs(spec: Bundle['spec'], o: BuildOptions): void {
   const linux = spec.linux ?? {};
-  const need = (what: string) => new CartonError(`config.json: ${what} needs a "mount" namespace (new or joined)`, { kind: 'invalid-config' });
+  const need = (what: string) =>
+    new CartonError(`config.json: ${what} needs a "mount" namespace (new or joined)`, { kind: 'invalid-config' });
   if (linux.maskedPaths?.length) throw need('/linux/maskedPaths');
   if (linux.readonlyPaths?.length) throw need('/linux/readonlyPaths');
   if (spec.root?.readonly) throw need('/root/readonly');
   if (linux.rootfsPropagation) throw need('/linux/rootfsPropagation');
-  if (o.noPivot) throw new CartonError('--no-pivot: the config has no "mount" namespace; the process is chroot()ed without one', { kind: 'usage' });
+  if (o.noPivot)
+    throw new CartonError('--no-pivot: the config has no "mount" namespace; the process is chroot()ed without one', {
+      kind: 'usage',
+    });
 }
 
 export function buildPlan(b: Bundle, o: BuildOptions): Plan {
@@ -105,7 +144,11 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   let nsNew = 0;
   for (const [i, ns] of (linux.namespaces ?? []).entries()) {
     const flag = NAMESPACES[ns.type];
-    if (flag === undefined) throw new CartonError(`config.json: /linux/namespaces/${i}/type: unknown namespace "${ns.type}"`, { kind: 'invalid-config', field: `linux.namespaces[${i}].type` });
+    if (flag === undefined)
+      throw new CartonError(`config.json: /linux/namespaces/${i}/type: unknown namespace "${ns.type}"`, {
+        kind: 'invalid-config',
+        field: `linux.namespaces[${i}].type`,
+      });
     if (ns.path) nsJoin.push({ flag, path: ns.path });
     else nsNew |= flag;
   }
@@ -114,17 +157,22 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
   // namespace, and a joined mount namespace is set up and pivoted in.
   const has = (flag: number) => Boolean(nsNew & flag) || nsJoin.some((j) => j.flag === flag);
   const mountNs = has(CLONE.NEWNS);
-  if (spec.hostname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /hostname needs a "uts" namespace (new or joined)', { kind: 'invalid-config' });
-  if (spec.domainname && !has(CLONE.NEWUTS)) throw new CartonError('config.json: /domainname needs a "uts" namespace (new or joined)', { kind: 'invalid-config' });
+  if (spec.hostname && !has(CLONE.NEWUTS))
+    throw new CartonError('config.json: /hostname needs a "uts" namespace (new or joined)', { kind: 'invalid-config' });
+  if (spec.domainname && !has(CLONE.NEWUTS))
+    throw new CartonError('config.json: /domainname needs a "uts" namespace (new or joined)', {
+      kind: 'invalid-config',
+    });
   if (!mountNs) checkNoMountNs(spec, o);
   const userNs = Boolean(nsNew & CLONE.NEWUSER);
   const cgroupNs = Boolean(nsNew & CLONE.NEWCGROUP);
 
   const mounts = (spec.mounts ?? []).flatMap((m, i) => planMount(m, i, b, o, cgroupNs, has(CLONE.NEWUSER)));
   const devMount = (spec.mounts ?? []).find((m) => dest(m.destination) === '/dev');
-  const setupDev = devMount !== undefined && devMount.type !== 'bind' && !(devMount.options ?? []).some((x) => x === 'bind' || x === 'rbind');
-
-
+  const setupDev =
+    devMount !== undefined &&
+    devMount.type !== 'bind' &&
+    !(devMount.options ?? []).some((x) => x === 'bind' || x === 'rbind');
 
   const first = 3 + o.preserved;
   return {
@@ -149,7 +197,8 @@ export function buildPlan(b: Bundle, o: BuildOptions): Plan {
     fds: { fifo: first, console: o.console ? first + 1 : NO_FD, sync: first + (o.console ? 3 : 2), firstOwn: first },
     sessionKeyring: o.noNewKeyring ? undefined : `_ses.${o.id}`,
     timeOffsets: Object.entries(linux.timeOffsets ?? {}).map(([clock, v]) => {
-      if (CLOCKS[clock] === undefined) throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`, { kind: 'invalid-config' });
+      if (CLOCKS[clock] === undefined)
+        throw new CartonError(`config.json: /linux/timeOffsets: unknown clock "${clock}"`, { kind: 'invalid-config' });
       return { clock: CLOCKS[clock], secs: BigInt(v.secs ?? 0), nsecs: v.nanosecs ?? 0 };
     }),
     seccomp: planSeccomp(linux.seccomp, Boolean(proc.noNewPrivileges)),

@@ -14,7 +14,11 @@ import { MountKind, type PlanMount } from './types';
 /** The container's cgroup directory to bind-mount; without one (a rootless caller could not create it) there is nothing to show. */
 function dirOf(rec: CgroupRecord, key: string, dest: string): string {
   const d = rec.dirs[key];
-  if (d === undefined) throw new CartonError(`mount ${dest}: the container has no ${key || 'cgroup2'} cgroup to bind-mount (add a cgroup namespace)`, { kind: 'host-lacks' });
+  if (d === undefined)
+    throw new CartonError(
+      `mount ${dest}: the container has no ${key || 'cgroup2'} cgroup to bind-mount (add a cgroup namespace)`,
+      { kind: 'host-lacks' },
+    );
   return d;
 }
 
@@ -22,7 +26,13 @@ function m(kind: MountKind, source: string, target: string, fstype: string, flag
   return { kind, source, target, fstype, flags, propagation: 0, attrClr: 0, attrSet: 0, data };
 }
 
-export function cgroupMounts(dest: string, flags: number, layout: CgroupLayout, rec: CgroupRecord, cgroupNs: boolean): PlanMount[] {
+export function cgroupMounts(
+  dest: string,
+  flags: number,
+  layout: CgroupLayout,
+  rec: CgroupRecord,
+  cgroupNs: boolean,
+): PlanMount[] {
   const base = flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME);
   const ro = flags & MS.RDONLY;
   if (layout.mode === 'v2') {

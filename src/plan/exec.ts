@@ -14,7 +14,14 @@ import type { Plan } from './types';
 
 /** runtime-spec namespace type -> its file in /proc/<pid>/ns */
 const NS_FILE: Record<string, string> = {
-  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
 };
 
 export interface ExecPlanOptions {
@@ -38,7 +45,8 @@ export function buildExecPlan(proc: Process, o: ExecPlanOptions): Plan {
   const nsJoin = o.namespaces.map((type) => {
     const flag = NAMESPACES[type];
     const file = NS_FILE[type];
-    if (flag === undefined || file === undefined) throw new CartonError(`exec: unknown namespace type "${type}"`, { kind: 'internal' });
+    if (flag === undefined || file === undefined)
+      throw new CartonError(`exec: unknown namespace type "${type}"`, { kind: 'internal' });
     return { flag, path: `/proc/${o.initPid}/ns/${file}` };
   });
 

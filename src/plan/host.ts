@@ -38,6 +38,10 @@ export function hostLastCap(): number {
  */
 export function hostFacts(userNs: 'none' | 'new' | 'joined'): HostFacts {
   const setgroups =
-    userNs === 'joined' ? Setgroups.Ask : userNs === 'new' && process.geteuid?.() !== 0 ? Setgroups.Deny : Setgroups.Allow;
+    userNs === 'joined'
+      ? Setgroups.Ask
+      : userNs === 'new' && process.geteuid?.() !== 0
+        ? Setgroups.Deny
+        : Setgroups.Allow;
   return { lastCap: hostLastCap(), setgroups };
 }

@@ -19,7 +19,10 @@ export interface PlanIdmap {
 const MAX_LINES = 340;
 
 function checkMaps(maps: IdMap[], where: string): void {
-  if (maps.length > MAX_LINES) throw new CartonError(`${where}: at most ${MAX_LINES} mappings are allowed, got ${maps.length}`, { kind: 'invalid-config' });
+  if (maps.length > MAX_LINES)
+    throw new CartonError(`${where}: at most ${MAX_LINES} mappings are allowed, got ${maps.length}`, {
+      kind: 'invalid-config',
+    });
   for (const [i, m] of maps.entries()) {
     if (m.size < 1) throw new CartonError(`${where}/${i}/size: must be at least 1`, { kind: 'invalid-config' });
     if (m.containerID + m.size > 0x100000000 || m.hostID + m.size > 0x100000000) {
@@ -33,21 +36,32 @@ function checkMaps(maps: IdMap[], where: string): void {
  * maps of its own an idmap/ridmap mount takes the container's user namespace
  * maps (the spec's MAY); with neither it is an error (the spec's MUST).
  */
-export function mountIdmap(mnt: Mount, i: number, opts: ParsedOptions, spec: Spec, isBind: boolean): PlanIdmap | undefined {
+export function mountIdmap(
+  mnt: Mount,
+  i: number,
+  opts: ParsedOptions,
+  spec: Spec,
+  isBind: boolean,
+): PlanIdmap | undefined {
   const where = `config.json: /mounts/${i} (${mnt.destination})`;
   const own = Boolean(mnt.uidMappings?.length || mnt.gidMappings?.length);
   if (!own && !opts.idmap) return undefined;
-  if (!isBind) throw new CartonError(`${where}: id-mapped mounts are only supported for bind mounts`, { kind: 'invalid-config' });
+  if (!isBind)
+    throw new CartonError(`${where}: id-mapped mounts are only supported for bind mounts`, { kind: 'invalid-config' });
   let uid = mnt.uidMappings ?? [];
   let gid = mnt.gidMappings ?? [];
   if (own) {
-    if (!uid.length || !gid.length) throw new CartonError(`${where}: uidMappings and gidMappings must be given together`, { kind: 'invalid-config' });
+    if (!uid.length || !gid.length)
+      throw new CartonError(`${where}: uidMappings and gidMappings must be given together`, { kind: 'invalid-config' });
     checkMaps(uid, `config.json: /mounts/${i}/uidMappings`);
     checkMaps(gid, `config.json: /mounts/${i}/gidMappings`);
   } else {
     const userNs = spec.linux?.namespaces?.find((n) => n.type === 'user');
     if (!userNs || userNs.path || !spec.linux?.uidMappings?.length || !spec.linux?.gidMappings?.length) {
-      throw new CartonError(`${where}: mount option "${opts.idmap}" without uidMappings/gidMappings needs a new user namespace with mappings`, { kind: 'invalid-config' });
+      throw new CartonError(
+        `${where}: mount option "${opts.idmap}" without uidMappings/gidMappings needs a new user namespace with mappings`,
+        { kind: 'invalid-config' },
+      );
     }
     uid = spec.linux.uidMappings;
     gid = spec.linux.gidMappings!;

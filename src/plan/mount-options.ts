@@ -17,37 +17,78 @@ export interface ParsedOptions {
 }
 
 const SET: Record<string, number> = {
-  ro: MS.RDONLY, nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, sync: MS.SYNCHRONOUS,
-  dirsync: MS.DIRSYNC, remount: MS.REMOUNT, mand: MS.MANDLOCK, noatime: MS.NOATIME, nodiratime: MS.NODIRATIME,
-  bind: MS.BIND, rbind: MS.BIND | MS.REC, relatime: MS.RELATIME, strictatime: MS.STRICTATIME,
-  lazytime: MS.LAZYTIME, nosymfollow: MS.NOSYMFOLLOW, silent: MS.SILENT,
+  ro: MS.RDONLY,
+  nosuid: MS.NOSUID,
+  nodev: MS.NODEV,
+  noexec: MS.NOEXEC,
+  sync: MS.SYNCHRONOUS,
+  dirsync: MS.DIRSYNC,
+  remount: MS.REMOUNT,
+  mand: MS.MANDLOCK,
+  noatime: MS.NOATIME,
+  nodiratime: MS.NODIRATIME,
+  bind: MS.BIND,
+  rbind: MS.BIND | MS.REC,
+  relatime: MS.RELATIME,
+  strictatime: MS.STRICTATIME,
+  lazytime: MS.LAZYTIME,
+  nosymfollow: MS.NOSYMFOLLOW,
+  silent: MS.SILENT,
 };
 
 const CLEAR: Record<string, number> = {
-  rw: MS.RDONLY, suid: MS.NOSUID, dev: MS.NODEV, exec: MS.NOEXEC, async: MS.SYNCHRONOUS, atime: MS.NOATIME,
-  diratime: MS.NODIRATIME, norelatime: MS.RELATIME, nostrictatime: MS.STRICTATIME, nolazytime: MS.LAZYTIME,
-  symfollow: MS.NOSYMFOLLOW, loud: MS.SILENT, nomand: MS.MANDLOCK,
+  rw: MS.RDONLY,
+  suid: MS.NOSUID,
+  dev: MS.NODEV,
+  exec: MS.NOEXEC,
+  async: MS.SYNCHRONOUS,
+  atime: MS.NOATIME,
+  diratime: MS.NODIRATIME,
+  norelatime: MS.RELATIME,
+  nostrictatime: MS.STRICTATIME,
+  nolazytime: MS.LAZYTIME,
+  symfollow: MS.NOSYMFOLLOW,
+  loud: MS.SILENT,
+  nomand: MS.MANDLOCK,
 };
 
 const PROPAGATION: Record<string, number> = {
-  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
-  slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE,
+  runbindable: MS.UNBINDABLE | MS.REC,
 };
 
 /** Recursive variants applied with mount_setattr(AT_RECURSIVE): [set, clear]. */
 const RECURSIVE: Record<string, [number, number]> = {
-  rro: [MOUNT_ATTR.RDONLY, 0], rrw: [0, MOUNT_ATTR.RDONLY],
-  rnosuid: [MOUNT_ATTR.NOSUID, 0], rsuid: [0, MOUNT_ATTR.NOSUID],
-  rnodev: [MOUNT_ATTR.NODEV, 0], rdev: [0, MOUNT_ATTR.NODEV],
-  rnoexec: [MOUNT_ATTR.NOEXEC, 0], rexec: [0, MOUNT_ATTR.NOEXEC],
-  rnodiratime: [MOUNT_ATTR.NODIRATIME, 0], rdiratime: [0, MOUNT_ATTR.NODIRATIME],
-  rnoatime: [MOUNT_ATTR.NOATIME, 0], ratime: [0, MOUNT_ATTR.NOATIME],
-  rstrictatime: [MOUNT_ATTR.STRICTATIME, 0], rnostrictatime: [0, MOUNT_ATTR.STRICTATIME],
-  rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0], rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
+  rro: [MOUNT_ATTR.RDONLY, 0],
+  rrw: [0, MOUNT_ATTR.RDONLY],
+  rnosuid: [MOUNT_ATTR.NOSUID, 0],
+  rsuid: [0, MOUNT_ATTR.NOSUID],
+  rnodev: [MOUNT_ATTR.NODEV, 0],
+  rdev: [0, MOUNT_ATTR.NODEV],
+  rnoexec: [MOUNT_ATTR.NOEXEC, 0],
+  rexec: [0, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [MOUNT_ATTR.NODIRATIME, 0],
+  rdiratime: [0, MOUNT_ATTR.NODIRATIME],
+  rnoatime: [MOUNT_ATTR.NOATIME, 0],
+  ratime: [0, MOUNT_ATTR.NOATIME],
+  rstrictatime: [MOUNT_ATTR.STRICTATIME, 0],
+  rnostrictatime: [0, MOUNT_ATTR.STRICTATIME],
+  rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0],
+  rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
 };
 
 export const KNOWN_OPTIONS = [
-  ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'tmpcopyup',
+  ...Object.keys(SET),
+  ...Object.keys(CLEAR),
+  ...Object.keys(PROPAGATION),
+  ...Object.keys(RECURSIVE),
+  'tmpcopyup',
 ].sort();
 
 export function parseOptions(options: string[] | undefined): ParsedOptions {

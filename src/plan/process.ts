@@ -12,20 +12,29 @@ function rlim(v: number): bigint {
   return v >= 2 ** 64 ? RLIM_INFINITY : BigInt(Math.trunc(v));
 }
 
-export type ProcessPart = Pick<Plan, 'cwd' | 'args' | 'env' | 'user' | 'rlimits' | 'caps' | 'noNewPrivileges' | 'oomScoreAdj' | 'terminal'>;
+export type ProcessPart = Pick<
+  Plan,
+  'cwd' | 'args' | 'env' | 'user' | 'rlimits' | 'caps' | 'noNewPrivileges' | 'oomScoreAdj' | 'terminal'
+>;
 
 /** `where` prefixes errors: "config.json: /process" or "process.json: ". */
 export function planProcess(proc: Process, where: string): ProcessPart {
   const rlimits = (proc.rlimits ?? []).map((r) => {
     const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new CartonError(`${where}/rlimits: unknown rlimit type "${r.type}"`, { kind: 'invalid-config' });
+    if (resource === undefined)
+      throw new CartonError(`${where}/rlimits: unknown rlimit type "${r.type}"`, { kind: 'invalid-config' });
     return { resource, soft: rlim(r.soft), hard: rlim(r.hard) };
   });
   return {
     cwd: proc.cwd,
     args: proc.args ?? [],
     env: proc.env ?? [],
-    user: { uid: proc.user?.uid ?? 0, gid: proc.user?.gid ?? 0, umask: proc.user?.umask, additionalGids: proc.user?.additionalGids ?? [] },
+    user: {
+      uid: proc.user?.uid ?? 0,
+      gid: proc.user?.gid ?? 0,
+      umask: proc.user?.umask,
+      additionalGids: proc.user?.additionalGids ?? [],
+    },
     rlimits,
     caps: capsFromSpec(proc.capabilities),
     noNewPrivileges: Boolean(proc.noNewPrivileges),

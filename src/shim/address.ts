@@ -39,7 +39,10 @@ export function groupOf(bundleDir: string): string {
   try {
     spec = JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8'));
   } catch (e) {
-    throw new CartonError(`${path.join(bundleDir, 'config.json')}: ${errMessage(e)}`, { kind: 'invalid-config', cause: e });
+    throw new CartonError(`${path.join(bundleDir, 'config.json')}: ${errMessage(e)}`, {
+      kind: 'invalid-config',
+      cause: e,
+    });
   }
   const perNamespace = process.env[GROUP_ENV] === 'namespace';
   for (const a of GROUP_ANNOTATIONS) {
@@ -51,7 +54,9 @@ export function groupOf(bundleDir: string): string {
 }
 
 export function socketAddress(containerdAddress: string, namespace: string, group: string): string {
-  const d = createHash('sha256').update(path.join(containerdAddress, namespace, group)).digest('hex');
+  const d = createHash('sha256')
+    .update(path.join(containerdAddress, namespace, group))
+    .digest('hex');
   return `unix://${SOCKET_DIR}/${d}`;
 }
 
@@ -72,7 +77,11 @@ export function writeAtomic(file: string, data: string): void {
  * A server listening on the unix socket `p` (rejects with EADDRINUSE and the
  * like): bound under umask 077, peers checked, connections bounded (peer.ts).
  */
-export function listenUnix(p: string, opts: net.ServerOpts = {}, onConnection?: (s: net.Socket) => void): Promise<net.Server> {
+export function listenUnix(
+  p: string,
+  opts: net.ServerOpts = {},
+  onConnection?: (s: net.Socket) => void,
+): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const s = net.createServer(opts, (c) => {
       if (!refuseStranger(c)) onConnection?.(c);

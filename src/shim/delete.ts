@@ -33,5 +33,9 @@ export function deleteShim(f: ShimFlags, bundle: string, warn: (line: string) =>
     warn(`failed to cleanup rootfs mount: ${(e as Error).message}`);
   }
   const now = Date.now();
-  return encode('containerd.task.v2.DeleteResponse', { pid, exitStatus: 128 + 9, exitedAt: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 } });
+  return encode('containerd.task.v2.DeleteResponse', {
+    pid,
+    exitStatus: 128 + 9,
+    exitedAt: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 },
+  });
 }

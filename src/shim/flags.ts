@@ -23,12 +23,27 @@ export class FlagError extends CartonError {
 }
 
 const STRINGS: Record<string, keyof ShimFlags> = {
-  namespace: 'namespace', address: 'address', 'publish-binary': 'publishBinary', id: 'id', bundle: 'bundle', socket: 'socket',
+  namespace: 'namespace',
+  address: 'address',
+  'publish-binary': 'publishBinary',
+  id: 'id',
+  bundle: 'bundle',
+  socket: 'socket',
 };
 const BOOLS: Record<string, keyof ShimFlags> = { debug: 'debug', v: 'version' };
 
 export function parseFlags(argv: string[]): ShimFlags {
-  const f: ShimFlags = { namespace: '', address: '', publishBinary: 'containerd', id: '', bundle: '', socket: '', debug: false, version: false, action: '' };
+  const f: ShimFlags = {
+    namespace: '',
+    address: '',
+    publishBinary: 'containerd',
+    id: '',
+    bundle: '',
+    socket: '',
+    debug: false,
+    version: false,
+    action: '',
+  };
   const set = f as unknown as Record<string, string | boolean>;
   let i = 0;
   for (let a = argv[0]; a !== undefined; a = argv[++i]) {
@@ -44,7 +59,8 @@ export function parseFlags(argv: string[]): ShimFlags {
     const str = Object.hasOwn(STRINGS, name) ? STRINGS[name] : undefined;
     if (bool) {
       const v = eq < 0 ? 'true' : body.slice(eq + 1);
-      if (!['true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False'].includes(v)) throw new FlagError(`invalid boolean value "${v}" for -${name}`);
+      if (!['true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False'].includes(v))
+        throw new FlagError(`invalid boolean value "${v}" for -${name}`);
       set[bool] = ['true', '1', 't', 'TRUE', 'True'].includes(v);
     } else if (str) {
       const v = eq >= 0 ? body.slice(eq + 1) : argv[++i];

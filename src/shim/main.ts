@@ -8,8 +8,10 @@ import type { TaskServiceFactory } from './types';
 
 // Each action loads only its own modules: `start` and `delete` run once per
 // container, and evaluating the Task service's modules would be wasted there.
-const startShim: typeof import('./start').startShim = (...a) => (require('./start') as typeof import('./start')).startShim(...a);
-const deleteShim: typeof import('./delete').deleteShim = (...a) => (require('./delete') as typeof import('./delete')).deleteShim(...a);
+const startShim: typeof import('./start').startShim = (...a) =>
+  (require('./start') as typeof import('./start')).startShim(...a);
+const deleteShim: typeof import('./delete').deleteShim = (...a) =>
+  (require('./delete') as typeof import('./delete')).deleteShim(...a);
 const serve: typeof import('./serve').serve = (...a) => (require('./serve') as typeof import('./serve')).serve(...a);
 
 const NAME = 'containerd-shim-carton-v2';
@@ -30,7 +32,9 @@ export async function runShim(argv: string[], factory: TaskServiceFactory, self:
     throw e;
   }
   if (f.version) {
-    process.stdout.write(`${NAME}:\n  Version:  carton\n  Revision: ${typeof CARTON_COMMIT === 'string' ? CARTON_COMMIT : 'unknown'}\n  Node version: ${process.version}\n\n`);
+    process.stdout.write(
+      `${NAME}:\n  Version:  carton\n  Revision: ${typeof CARTON_COMMIT === 'string' ? CARTON_COMMIT : 'unknown'}\n  Node version: ${process.version}\n\n`,
+    );
     return 0;
   }
   if (!f.namespace) return fail('shim namespace cannot be empty');

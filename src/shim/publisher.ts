@@ -92,7 +92,12 @@ export class ShimPublisher implements Publisher {
     if (!this.o.ttrpcAddress) return this.sendBinary(item);
     if (!this.client || this.client.isClosed) this.client = await TtrpcClient.connect(this.o.ttrpcAddress);
     const envelope = { timestamp: item.timestamp, namespace: this.o.namespace, topic: item.topic, event: item.any };
-    await this.client.callRaw(EVENTS, 'Forward', encode('containerd.services.events.ttrpc.v1.ForwardRequest', { envelope }), 5000);
+    await this.client.callRaw(
+      EVENTS,
+      'Forward',
+      encode('containerd.services.events.ttrpc.v1.ForwardRequest', { envelope }),
+      5000,
+    );
   }
 
   private sendBinary(item: Item): Promise<void> {
@@ -102,7 +107,15 @@ export class ShimPublisher implements Publisher {
       let err = '';
       child.stderr.on('data', (d) => (err += String(d)));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new CartonError(`${this.o.publishBinary} publish exited ${code}: ${firstLine(err.trim())}`, { kind: 'failed' }))));
+      child.on('close', (code) =>
+        code === 0
+          ? resolve()
+          : reject(
+              new CartonError(`${this.o.publishBinary} publish exited ${code}: ${firstLine(err.trim())}`, {
+                kind: 'failed',
+              }),
+            ),
+      );
       child.stdin.on('error', () => {});
       child.stdin.end(encode('google.protobuf.Any', item.any));
     });

@@ -28,7 +28,10 @@ export function shimLogger(debug: boolean): { info: (l: string) => void; debug: 
   const write = (level: string, l: string) => {
     if (!ok) return;
     try {
-      fs.writeSync(2, `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(l)} runtime=io.containerd.carton.v2 pid=${process.pid}\n`);
+      fs.writeSync(
+        2,
+        `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(l)} runtime=io.containerd.carton.v2 pid=${process.pid}\n`,
+      );
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') ok = false;
     }
@@ -43,7 +46,13 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   // Container inits re-parent to the shim when their parent goes, so it can reap them.
   addon().setSubreaper(true);
   const ttrpcAddress = process.env.TTRPC_ADDRESS ?? '';
-  const publisher = new ShimPublisher({ namespace: f.namespace, ttrpcAddress, publishBinary: f.publishBinary, address: f.address, log: log.info });
+  const publisher = new ShimPublisher({
+    namespace: f.namespace,
+    ttrpcAddress,
+    publishBinary: f.publishBinary,
+    address: f.address,
+    log: log.info,
+  });
   const server = new TtrpcServer();
   const door = frontDoor(f.address, f.namespace, log.info);
   server.onError = (e, info) => log.info(`${info.method}: ${(e as Error)?.stack ?? String(e)}`);

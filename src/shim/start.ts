@@ -10,7 +10,16 @@ import * as net from 'net';
 import * as path from 'path';
 import { CartonError, errMessage } from '../errors';
 import type { ShimFlags } from './flags';
-import { groupOf, LIFECYCLE_SERVICE, listenUnix, SOCKET_DIR, SOCKET_ENV, socketAddress, socketPath, writeAtomic } from './address';
+import {
+  groupOf,
+  LIFECYCLE_SERVICE,
+  listenUnix,
+  SOCKET_DIR,
+  SOCKET_ENV,
+  socketAddress,
+  socketPath,
+  writeAtomic,
+} from './address';
 import { secureSocketDir } from './peer';
 import { ClosedError, TtrpcClient } from './ttrpc/client';
 import { encode } from './ttrpc/proto';
@@ -66,13 +75,15 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
     try {
       server = await listenUnix(sock);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new CartonError(`create new shim socket: ${errMessage(e)}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE')
+        throw new CartonError(`create new shim socket: ${errMessage(e)}`, { cause: e });
       const live = await hold(address);
       if (live === 'held') {
         writeAtomic(addressFile, address);
         return address;
       }
-      if (attempt >= 20) throw new CartonError(`try create new shim socket ${attempt + 1}x: ${errMessage(e)}`, { cause: e });
+      if (attempt >= 20)
+        throw new CartonError(`try create new shim socket ${attempt + 1}x: ${errMessage(e)}`, { cause: e });
       // A dead shim's socket: take its place. An exiting one removes its own.
       if (live === 'dead') fs.rmSync(sock, { force: true });
       else await new Promise((r) => setTimeout(r, 50));
@@ -90,7 +101,17 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
       logFd = undefined;
     }
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-    const args = [self, '-namespace', f.namespace, '-id', f.id, '-address', f.address, '-publish-binary', f.publishBinary];
+    const args = [
+      self,
+      '-namespace',
+      f.namespace,
+      '-id',
+      f.id,
+      '-address',
+      f.address,
+      '-publish-binary',
+      f.publishBinary,
+    ];
     if (f.debug) args.push('-debug');
     // setsid (detached): the shim outlives this process and containerd's process group.
     const child = spawn(process.execPath, args, {

@@ -11,10 +11,20 @@
 import { CartonError, type ErrorKind } from '../errors';
 
 /** protobufjs `toObject` options used for every decoded request. */
-export const TO_OBJECT = { longs: Number, enums: Number, bytes: Buffer, defaults: true, arrays: true, objects: true } as const;
+export const TO_OBJECT = {
+  longs: Number,
+  enums: Number,
+  bytes: Buffer,
+  defaults: true,
+  arrays: true,
+  objects: true,
+} as const;
 
 /** google.protobuf.Timestamp as a plain object. */
-export interface Timestamp { seconds: number; nanos: number }
+export interface Timestamp {
+  seconds: number;
+  nanos: number;
+}
 /**
  * google.protobuf.Any as a plain object. In a request the transport leaves
  * `value` as bytes (for runtime-spec types, e.g. Update's LinuxResources,
@@ -25,7 +35,11 @@ export interface Timestamp { seconds: number; nanos: number }
  * 'io.containerd.cgroups.v1.Metrics') instead of `value`; the transport
  * encodes it with that type.
  */
-export interface Any { typeUrl: string; value?: Buffer; object?: Record<string, unknown> }
+export interface Any {
+  typeUrl: string;
+  value?: Buffer;
+  object?: Record<string, unknown>;
+}
 
 /** gRPC status codes the service may fail with (containerd maps them to errdefs). */
 export const Code = {
@@ -96,8 +110,23 @@ export interface ShimContext {
  * Each takes the decoded request and resolves to the reply object.
  */
 export type TaskMethod =
-  | 'State' | 'Create' | 'Start' | 'Delete' | 'Pids' | 'Pause' | 'Resume' | 'Checkpoint'
-  | 'Kill' | 'Exec' | 'ResizePty' | 'CloseIO' | 'Update' | 'Wait' | 'Stats' | 'Connect' | 'Shutdown';
+  | 'State'
+  | 'Create'
+  | 'Start'
+  | 'Delete'
+  | 'Pids'
+  | 'Pause'
+  | 'Resume'
+  | 'Checkpoint'
+  | 'Kill'
+  | 'Exec'
+  | 'ResizePty'
+  | 'CloseIO'
+  | 'Update'
+  | 'Wait'
+  | 'Stats'
+  | 'Connect'
+  | 'Shutdown';
 
 export type TaskService = Record<TaskMethod, (req: Record<string, any>) => Promise<Record<string, any>>>;
 

@@ -31,7 +31,15 @@ export interface Process {
   oomScoreAdj?: number;
   apparmorProfile?: string;
   selinuxLabel?: string;
-  scheduler?: { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
+  scheduler?: {
+    policy: string;
+    nice?: number;
+    priority?: number;
+    flags?: string[];
+    runtime?: number;
+    deadline?: number;
+    period?: number;
+  };
   ioPriority?: { class: string; priority?: number };
   execCPUAffinity?: unknown;
 }

@@ -65,7 +65,10 @@ function load(): Generated {
     generated = require('../generated/validators') as Generated;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
-      throw new CartonError('schema validators are not built: run `npm run build:schemas`', { kind: 'internal', cause: err });
+      throw new CartonError('schema validators are not built: run `npm run build:schemas`', {
+        kind: 'internal',
+        cause: err,
+      });
     }
     throw err;
   }

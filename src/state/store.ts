@@ -27,7 +27,8 @@ export interface StoredState {
 const ID_RE = /^[\w+\-.]+$/;
 
 export function checkId(id: string): void {
-  if (!id || !ID_RE.test(id) || id === '.' || id === '..') throw new CartonError(`invalid container id format: ${id}`, { kind: 'usage' });
+  if (!id || !ID_RE.test(id) || id === '.' || id === '..')
+    throw new CartonError(`invalid container id format: ${id}`, { kind: 'usage' });
 }
 
 export class Store {
@@ -110,7 +111,11 @@ export class Store {
 
   ids(): string[] {
     try {
-      return fs.readdirSync(this.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+      return fs
+        .readdirSync(this.root, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
     } catch (e) {
       if (errCode(e) === 'ENOENT') return [];
       throw e;
@@ -127,7 +132,10 @@ function checkRootMode(root: string): void {
   }
   if (!st.isDirectory()) throw new CartonError(`--root ${root}: not a directory`, { kind: 'usage' });
   if (st.mode & 0o022) {
-    throw new CartonError(`--root ${root}: the state directory is group- or world-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`, { kind: 'usage' });
+    throw new CartonError(
+      `--root ${root}: the state directory is group- or world-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`,
+      { kind: 'usage' },
+    );
   }
 }
 
@@ -156,7 +164,8 @@ export class Lock {
       let deadline: Deadline | undefined;
       for (let pause = 1; !addon().flock(fd, exclusive, true); pause = Math.min(pause * 2, 100)) {
         deadline ??= new Deadline();
-        if (deadline.expired()) throw deadline.error(`the lock of container ${path.basename(dir)} (another carton command holds it)`);
+        if (deadline.expired())
+          throw deadline.error(`the lock of container ${path.basename(dir)} (another carton command holds it)`);
         sleepMs(Math.min(pause, deadline.left()));
       }
     } catch (e) {

@@ -27,10 +27,27 @@ const ITERATIONS = Number(process.env.CARTON_FUZZ_ITERATIONS ?? 30000);
 
 function minimal(): Plan {
   return {
-    nsJoin: [], nsNew: 0x20000, rootfs: '/r', rootReadonly: false, rootfsPropagation: 0, noPivot: false, mounts: [], devices: [],
-    symlinks: [], maskedPaths: [], readonlyPaths: [], sysctl: [], cwd: '/', args: ['sh'], env: [],
-    user: { uid: 0, gid: 0, additionalGids: [] }, rlimits: [], caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
-    noNewPrivileges: false, fds: { sync: 6, fifo: 3, console: NO_FD, firstOwn: 3 }, timeOffsets: [],
+    nsJoin: [],
+    nsNew: 0x20000,
+    rootfs: '/r',
+    rootReadonly: false,
+    rootfsPropagation: 0,
+    noPivot: false,
+    mounts: [],
+    devices: [],
+    symlinks: [],
+    maskedPaths: [],
+    readonlyPaths: [],
+    sysctl: [],
+    cwd: '/',
+    args: ['sh'],
+    env: [],
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    rlimits: [],
+    caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
+    noNewPrivileges: false,
+    fds: { sync: 6, fifo: 3, console: NO_FD, firstOwn: 3 },
+    timeOffsets: [],
     host: { lastCap: 40, setgroups: Setgroups.Allow },
   };
 }
@@ -45,12 +62,50 @@ function everything(): Plan {
   p.domainname = 'd';
   p.rootReadonly = true;
   p.rootfsPropagation = MS.SLAVE | MS.REC;
-  const bind = { kind: MountKind.Bind, source: '/s', target: '/t', fstype: '', flags: MS.BIND, propagation: MS.PRIVATE, attrClr: 0, attrSet: MOUNT_ATTR.RDONLY, data: '' } as const;
+  const bind = {
+    kind: MountKind.Bind,
+    source: '/s',
+    target: '/t',
+    fstype: '',
+    flags: MS.BIND,
+    propagation: MS.PRIVATE,
+    attrClr: 0,
+    attrSet: MOUNT_ATTR.RDONLY,
+    data: '',
+  } as const;
   p.mounts.push(
-    { kind: MountKind.Fs, source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID, propagation: 0, attrClr: 0, attrSet: 0, data: '' },
+    {
+      kind: MountKind.Fs,
+      source: 'proc',
+      target: '/proc',
+      fstype: 'proc',
+      flags: MS.NOSUID,
+      propagation: 0,
+      attrClr: 0,
+      attrSet: 0,
+      data: '',
+    },
     { ...bind },
-    { ...bind, target: '/u', idmap: { recursive: true, uid: [{ containerID: 0, hostID: 1000, size: 10 }], gid: [{ containerID: 0, hostID: 2000, size: 5 }] } },
-    { kind: MountKind.Remount, source: '', target: '/t', fstype: '', flags: MS.RDONLY, propagation: 0, attrClr: 0, attrSet: 0, data: 'mode=755' },
+    {
+      ...bind,
+      target: '/u',
+      idmap: {
+        recursive: true,
+        uid: [{ containerID: 0, hostID: 1000, size: 10 }],
+        gid: [{ containerID: 0, hostID: 2000, size: 5 }],
+      },
+    },
+    {
+      kind: MountKind.Remount,
+      source: '',
+      target: '/t',
+      fstype: '',
+      flags: MS.RDONLY,
+      propagation: 0,
+      attrClr: 0,
+      attrSet: 0,
+      data: 'mode=755',
+    },
   );
   p.devices.push({ path: '/dev/null', type: 'c', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0, bind: false });
   p.devices.push({ path: '/dev/fuse', type: 'c', major: 10, minor: 229, mode: 0o600, uid: 0, gid: 0, bind: true });
@@ -71,10 +126,19 @@ function everything(): Plan {
   p.timeOffsets.push({ clock: 1, secs: -5n, nsecs: 7 });
   p.sessionKeyring = 'k';
   p.hooksPause = true;
-  p.hooks = [{ kind: HookKind.CreateContainer, timeout: 5, path: '/bin/h', args: ['h', 'x'], env: ['E=1'] }, { kind: HookKind.StartContainer, timeout: 0, path: '/bin/s', args: [], env: [] }];
+  p.hooks = [
+    { kind: HookKind.CreateContainer, timeout: 5, path: '/bin/h', args: ['h', 'x'], env: ['E=1'] },
+    { kind: HookKind.StartContainer, timeout: 0, path: '/bin/s', args: [], env: [] },
+  ];
   p.trace = true;
   // A real filter is libseccomp's output (the addon); the decoder only checks its shape.
-  p.seccomp = { flags: 1, stage: SeccompStage.BeforeReady, program: Buffer.alloc(8 * 4, 1), listenerPath: '/run/l.sock', listenerMetadata: 'm' };
+  p.seccomp = {
+    flags: 1,
+    stage: SeccompStage.BeforeReady,
+    program: Buffer.alloc(8 * 4, 1),
+    listenerPath: '/run/l.sock',
+    listenerMetadata: 'm',
+  };
   p.netDevices = [{ host: 'veth0', name: 'eth0' }];
   p.attrs = {
     personality: 8,
@@ -90,39 +154,69 @@ function fromExampleSpec(): Plan {
   const spec = exampleSpec();
   return buildPlan(
     { dir: '/b', spec, rootfs: '/b/rootfs' },
-    { id: 'c1', noPivot: false, noNewKeyring: false, preserved: 2, console: true, layout: { mode: 'v2', v1: [] }, cgroup: { mode: 'v2', path: '/carton/c1', dirs: { '': '/sys/fs/cgroup/carton/c1' }, created: [] } },
+    {
+      id: 'c1',
+      noPivot: false,
+      noNewKeyring: false,
+      preserved: 2,
+      console: true,
+      layout: { mode: 'v2', v1: [] },
+      cgroup: { mode: 'v2', path: '/carton/c1', dirs: { '': '/sys/fs/cgroup/carton/c1' }, created: [] },
+    },
   );
 }
 
 function fromExec(): Plan {
   return buildExecPlan(
-    { cwd: '/w', args: ['sh'], env: ['A=1'], user: { uid: 1, gid: 2 }, capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] }, rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }] },
-    { id: 'c1', initPid: 42, namespaces: ['user', 'mount', 'pid', 'network'], preserved: 1, console: true, where: 'exec' },
+    {
+      cwd: '/w',
+      args: ['sh'],
+      env: ['A=1'],
+      user: { uid: 1, gid: 2 },
+      capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }],
+    },
+    {
+      id: 'c1',
+      initPid: 42,
+      namespaces: ['user', 'mount', 'pid', 'network'],
+      preserved: 1,
+      console: true,
+      where: 'exec',
+    },
   );
 }
 
-t.test('the plan decoder takes every plan the encoder writes and rejects mutated ones cleanly (ASan, UBSan)', async (t) => {
-  const make = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native/fuzz')], { encoding: 'utf8' });
-  t.equal(make.status, 0, `make -C native/fuzz: ${make.stderr}`);
-  if (make.status !== 0) return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carton-fuzz-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const seeds = { minimal: minimal(), everything: everything(), exampleSpec: fromExampleSpec(), exec: fromExec() };
-  const files = Object.entries(seeds).map(([name, plan]) => {
-    const f = path.join(dir, `${name}.plan`);
-    fs.writeFileSync(f, encodePlan(plan));
-    return f;
-  });
-  const r = spawnSync(path.join(ROOT, 'build/fuzz/plan_fuzz'), [String(ITERATIONS), ...files], {
-    encoding: 'utf8',
-    // The decoded plans are never freed (init execs or exits); leaks are not the question here.
-    env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1', FUZZ_SEED: process.env.FUZZ_SEED ?? '1' },
-    timeout: 240_000,
-  });
-  t.equal(r.status, 0, `plan_fuzz exited ${r.status ?? r.signal}: ${r.stderr.slice(0, 4000)}`);
-  const m = /^(\d+) seeds decoded; (\d+) inputs: (\d+) accepted, (\d+) rejected cleanly$/m.exec(r.stdout);
-  t.ok(m, `harness summary: ${r.stdout}`);
-  t.equal(Number(m?.[1]), files.length, 'every encoded plan decoded');
-  t.equal(Number(m?.[2]), ITERATIONS);
-  t.ok(Number(m?.[4]) > ITERATIONS / 2, 'most mutations are rejected (the checks are reached)');
-});
+t.test(
+  'the plan decoder takes every plan the encoder writes and rejects mutated ones cleanly (ASan, UBSan)',
+  async (t) => {
+    const make = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native/fuzz')], { encoding: 'utf8' });
+    t.equal(make.status, 0, `make -C native/fuzz: ${make.stderr}`);
+    if (make.status !== 0) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carton-fuzz-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const seeds = { minimal: minimal(), everything: everything(), exampleSpec: fromExampleSpec(), exec: fromExec() };
+    const files = Object.entries(seeds).map(([name, plan]) => {
+      const f = path.join(dir, `${name}.plan`);
+      fs.writeFileSync(f, encodePlan(plan));
+      return f;
+    });
+    const r = spawnSync(path.join(ROOT, 'build/fuzz/plan_fuzz'), [String(ITERATIONS), ...files], {
+      encoding: 'utf8',
+      // The decoded plans are never freed (init execs or exits); leaks are not the question here.
+      env: {
+        ...process.env,
+        ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0',
+        UBSAN_OPTIONS: 'print_stacktrace=1',
+        FUZZ_SEED: process.env.FUZZ_SEED ?? '1',
+      },
+      timeout: 240_000,
+    });
+    t.equal(r.status, 0, `plan_fuzz exited ${r.status ?? r.signal}: ${r.stderr.slice(0, 4000)}`);
+    const m = /^(\d+) seeds decoded; (\d+) inputs: (\d+) accepted, (\d+) rejected cleanly$/m.exec(r.stdout);
+    t.ok(m, `harness summary: ${r.stdout}`);
+    t.equal(Number(m?.[1]), files.length, 'every encoded plan decoded');
+    t.equal(Number(m?.[2]), ITERATIONS);
+    t.ok(Number(m?.[4]) > ITERATIONS / 2, 'most mutations are rejected (the checks are reached)');
+  },
+);

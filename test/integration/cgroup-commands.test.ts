@@ -22,9 +22,16 @@ function counter(): { id: string; out: string; pid: number } {
   const out = fs.mkdtempSync(path.join(env.dir, 'out-'));
   const id = env.id();
   const b = env.bundle(
-    testSpec(['sh', '-c', 'sleep 1000 & i=0; while true; do i=$((i+1)); echo $i > /out/n; usleep 20000 2>/dev/null || sleep 0.02; done'], (s) => {
-      s.mounts!.push({ destination: '/out', type: 'bind', source: out, options: ['bind'] });
-    }),
+    testSpec(
+      [
+        'sh',
+        '-c',
+        'sleep 1000 & i=0; while true; do i=$((i+1)); echo $i > /out/n; usleep 20000 2>/dev/null || sleep 0.02; done',
+      ],
+      (s) => {
+        s.mounts!.push({ destination: '/out', type: 'bind', source: out, options: ['bind'] });
+      },
+    ),
   );
   const r = env.detached(['run', '-d', '--bundle', b, id]);
   if (r.code !== 0) throw new Error(r.stderr);
@@ -41,7 +48,7 @@ async function progress(file: string): Promise<boolean> {
   return false;
 }
 
-t.test('pause freezes every process, resume thaws them; runc\'s errors otherwise', async (t) => {
+t.test("pause freezes every process, resume thaws them; runc's errors otherwise", async (t) => {
   const c = counter();
   t.ok(await progress(path.join(c.out, 'n')), 'running: the counter moves');
   t.equal(env.carton(['pause', c.id]).code, 0);
@@ -71,27 +78,49 @@ t.test('delete --force of a paused container kills and removes everything', asyn
   t.equal(env.carton(['pause', c.id]).code, 0);
   const pids = JSON.parse(env.carton(['ps', '--format', 'json', c.id]).stdout) as number[];
   t.equal(env.carton(['delete', '--force', c.id]).code, 0);
-  for (const p of pids) t.notOk(fs.existsSync(`/proc/${p}/stat`) && !/\) Z/.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8')), `pid ${p} is gone`);
+  for (const p of pids)
+    t.notOk(
+      fs.existsSync(`/proc/${p}/stat`) && !/\) Z/.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8')),
+      `pid ${p} is gone`,
+    );
 });
 
 /** A container whose process set does not change: sh and two sleeps. */
 function still(): { id: string; pid: number } {
   const id = env.id();
-  const r = env.detached(['run', '-d', '--bundle', env.bundle(testSpec(['sh', '-c', 'trap "exit 0" TERM; sleep 1000 & sleep 1000 & wait'])), id]);
+  const r = env.detached([
+    'run',
+    '-d',
+    '--bundle',
+    env.bundle(testSpec(['sh', '-c', 'trap "exit 0" TERM; sleep 1000 & sleep 1000 & wait'])),
+    id,
+  ]);
   if (r.code !== 0) throw new Error(r.stderr);
   return { id, pid: env.state(id).pid };
 }
 
 t.test('ps: json pids from the cgroup, a ps(1) table, ps arguments after the id', async (t) => {
   const c = still();
-  for (let i = 0; i < 100 && (JSON.parse(env.carton(['ps', '--format', 'json', c.id]).stdout) as number[] | null ?? []).length < 3; i++) await sleep(10);
+  for (
+    let i = 0;
+    i < 100 && ((JSON.parse(env.carton(['ps', '--format', 'json', c.id]).stdout) as number[] | null) ?? []).length < 3;
+    i++
+  )
+    await sleep(10);
   const j = env.carton(['ps', '--format', 'json', c.id]);
   t.equal(j.code, 0, j.stderr);
   const pids = JSON.parse(j.stdout) as number[];
   t.ok(pids.includes(c.pid), 'the init is listed');
   t.equal(pids.length, 3, 'and its two background children');
-  const procs = fs.readFileSync(path.join((v1('pids') ?? layout.unified)!.mountPoint, 'carton', c.id, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-  t.ok(pids.every((p) => procs.includes(p)), 'every pid is in cgroup.procs');
+  const procs = fs
+    .readFileSync(path.join((v1('pids') ?? layout.unified)!.mountPoint, 'carton', c.id, 'cgroup.procs'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+  t.ok(
+    pids.every((p) => procs.includes(p)),
+    'every pid is in cgroup.procs',
+  );
   const tab = env.carton(['ps', c.id]);
   t.match(tab.stdout.split('\n')[0], /UID\s+PID\s+PPID/, 'ps -ef header');
   t.match(tab.stdout, /sleep 1000/);
@@ -113,10 +142,16 @@ t.test('kill --all signals every process in the cgroup', async (t) => {
   t.equal(env.carton(['kill', '--all', c.id, 'KILL']).code, 0);
   for (let i = 0; i < 100 && env.state(c.id).status !== 'stopped'; i++) await sleep(10);
   t.equal(env.state(c.id).status, 'stopped');
-  for (let i = 0; i < 100 && env.carton(['ps', '--format', 'json', c.id]).stdout.trim() !== 'null'; i++) await sleep(10);
+  for (let i = 0; i < 100 && env.carton(['ps', '--format', 'json', c.id]).stdout.trim() !== 'null'; i++)
+    await sleep(10);
   t.equal(env.carton(['ps', '--format', 'json', c.id]).stdout.trim(), 'null', `none of ${pids.join(',')} is left`);
   const c2 = still();
-  for (let i = 0; i < 100 && (JSON.parse(env.carton(['ps', '--format', 'json', c2.id]).stdout) as number[] | null ?? []).length < 3; i++) await sleep(10);
+  for (
+    let i = 0;
+    i < 100 && ((JSON.parse(env.carton(['ps', '--format', 'json', c2.id]).stdout) as number[] | null) ?? []).length < 3;
+    i++
+  )
+    await sleep(10);
   t.equal(env.carton(['kill', '-a', c2.id, 'TERM']).code, 0, 'TERM to all (frozen while signalled)');
   for (let i = 0; i < 300 && env.state(c2.id).status !== 'stopped'; i++) await sleep(10);
   t.equal(env.state(c2.id).status, 'stopped', 'the sleeps died of SIGTERM and the shell took its trap');
@@ -124,52 +159,88 @@ t.test('kill --all signals every process in the cgroup', async (t) => {
   t.equal(env.carton(['delete', c2.id]).code, 0);
 });
 
-t.test('update: runc flags, -r FILE and -r -, read back from the cgroup files', { skip: v1('memory') && v1('cpu') && v1('pids') ? false : 'v1 memory/cpu/pids' }, async (t) => {
-  const c = counter();
-  const f = (ctrl: string, file: string) => fs.readFileSync(path.join(v1(ctrl)!.mountPoint, 'carton', c.id, file), 'utf8').trim();
-  let r = env.carton(['update', '--memory', '256m', '--memory-swap', '512m', '--memory-reservation', '64m', '--cpu-share', '300', '--cpu-quota', '30000', '--cpu-period', '60000', '--pids-limit', '77', '--cpuset-cpus', '0', c.id]);
-  t.equal(r.code, 0, r.stderr);
-  t.equal(f('memory', 'memory.limit_in_bytes'), String(256 << 20));
-  t.equal(f('memory', 'memory.memsw.limit_in_bytes'), String(512 << 20));
-  t.equal(f('memory', 'memory.soft_limit_in_bytes'), String(64 << 20));
-  t.equal(f('cpu', 'cpu.shares'), '300');
-  t.equal(f('cpu', 'cpu.cfs_quota_us'), '30000');
-  t.equal(f('cpu', 'cpu.cfs_period_us'), '60000');
-  t.equal(f('pids', 'pids.max'), '77');
-  if (v1('cpuset')) t.equal(fs.readFileSync(path.join(v1('cpuset')!.mountPoint, 'carton', c.id, 'cpuset.cpus'), 'utf8').trim(), '0');
-  // blkio.weight exists only with a weighting I/O scheduler (see cgroup-resources.test.ts)
-  r = env.carton(['update', '--blkio-weight', '200', c.id]);
-  const blkio = v1('blkio') && path.join(v1('blkio')!.mountPoint, 'carton', c.id);
-  if (blkio && r.code === 0) t.match(fs.readFileSync(path.join(blkio, fs.existsSync(path.join(blkio, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight'), 'utf8'), /200/);
-  else if (blkio) t.match(r.stderr, /^carton: linux\.resources\.blockIO\.weight: the blkio controller on this host has no blkio\.weight/);
-  t.equal(f('memory', 'memory.limit_in_bytes'), String(256 << 20), 'a failed update changes nothing else');
-  const file = path.join(env.dir, 'res.json');
-  fs.writeFileSync(file, JSON.stringify({ memory: { limit: 128 << 20 }, pids: { limit: -1 } }));
-  r = env.carton(['update', '-r', file, c.id]);
-  t.equal(r.code, 0, r.stderr);
-  t.equal(f('memory', 'memory.limit_in_bytes'), String(128 << 20));
-  t.equal(f('memory', 'memory.memsw.limit_in_bytes'), String(512 << 20), 'the recorded swap is kept');
-  t.equal(f('pids', 'pids.max'), 'max');
-  r = env.carton(['update', '--resources=-', c.id], { input: JSON.stringify({ cpu: { shares: 700 } }) });
-  t.equal(r.code, 0, r.stderr);
-  t.equal(f('cpu', 'cpu.shares'), '700');
-  t.equal(f('cpu', 'cpu.cfs_quota_us'), '30000', 'fields not named stay');
-  r = env.carton(['update', '-r', '-', c.id], { input: '{"memory":{"limit":"lots"}}' });
-  t.equal(r.code, 1);
-  t.match(r.stderr, /resources \(stdin\): \/memory\/limit must be integer/);
-  r = env.carton(['update', '--memory', '12zz', c.id]);
-  t.match(r.stderr, /invalid value for --memory/);
-  r = env.carton(['update', '--mem-bw-schema', 'MB:0=70', c.id]);
-  t.equal(r.code, 1);
-  t.match(r.stderr, /Intel RDT\/MBA: memory bandwidth schema is not enabled|no linux\.intelRdt/);
-  t.equal(env.carton(['delete', '--force', c.id]).code, 0);
-  r = env.carton(['update', '--memory', '1g', c.id]);
-  t.equal(r.code, 1, 'a deleted container cannot be updated');
-});
+t.test(
+  'update: runc flags, -r FILE and -r -, read back from the cgroup files',
+  { skip: v1('memory') && v1('cpu') && v1('pids') ? false : 'v1 memory/cpu/pids' },
+  async (t) => {
+    const c = counter();
+    const f = (ctrl: string, file: string) =>
+      fs.readFileSync(path.join(v1(ctrl)!.mountPoint, 'carton', c.id, file), 'utf8').trim();
+    let r = env.carton([
+      'update',
+      '--memory',
+      '256m',
+      '--memory-swap',
+      '512m',
+      '--memory-reservation',
+      '64m',
+      '--cpu-share',
+      '300',
+      '--cpu-quota',
+      '30000',
+      '--cpu-period',
+      '60000',
+      '--pids-limit',
+      '77',
+      '--cpuset-cpus',
+      '0',
+      c.id,
+    ]);
+    t.equal(r.code, 0, r.stderr);
+    t.equal(f('memory', 'memory.limit_in_bytes'), String(256 << 20));
+    t.equal(f('memory', 'memory.memsw.limit_in_bytes'), String(512 << 20));
+    t.equal(f('memory', 'memory.soft_limit_in_bytes'), String(64 << 20));
+    t.equal(f('cpu', 'cpu.shares'), '300');
+    t.equal(f('cpu', 'cpu.cfs_quota_us'), '30000');
+    t.equal(f('cpu', 'cpu.cfs_period_us'), '60000');
+    t.equal(f('pids', 'pids.max'), '77');
+    if (v1('cpuset'))
+      t.equal(fs.readFileSync(path.join(v1('cpuset')!.mountPoint, 'carton', c.id, 'cpuset.cpus'), 'utf8').trim(), '0');
+    // blkio.weight exists only with a weighting I/O scheduler (see cgroup-resources.test.ts)
+    r = env.carton(['update', '--blkio-weight', '200', c.id]);
+    const blkio = v1('blkio') && path.join(v1('blkio')!.mountPoint, 'carton', c.id);
+    if (blkio && r.code === 0)
+      t.match(
+        fs.readFileSync(
+          path.join(blkio, fs.existsSync(path.join(blkio, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight'),
+          'utf8',
+        ),
+        /200/,
+      );
+    else if (blkio)
+      t.match(
+        r.stderr,
+        /^carton: linux\.resources\.blockIO\.weight: the blkio controller on this host has no blkio\.weight/,
+      );
+    t.equal(f('memory', 'memory.limit_in_bytes'), String(256 << 20), 'a failed update changes nothing else');
+    const file = path.join(env.dir, 'res.json');
+    fs.writeFileSync(file, JSON.stringify({ memory: { limit: 128 << 20 }, pids: { limit: -1 } }));
+    r = env.carton(['update', '-r', file, c.id]);
+    t.equal(r.code, 0, r.stderr);
+    t.equal(f('memory', 'memory.limit_in_bytes'), String(128 << 20));
+    t.equal(f('memory', 'memory.memsw.limit_in_bytes'), String(512 << 20), 'the recorded swap is kept');
+    t.equal(f('pids', 'pids.max'), 'max');
+    r = env.carton(['update', '--resources=-', c.id], { input: JSON.stringify({ cpu: { shares: 700 } }) });
+    t.equal(r.code, 0, r.stderr);
+    t.equal(f('cpu', 'cpu.shares'), '700');
+    t.equal(f('cpu', 'cpu.cfs_quota_us'), '30000', 'fields not named stay');
+    r = env.carton(['update', '-r', '-', c.id], { input: '{"memory":{"limit":"lots"}}' });
+    t.equal(r.code, 1);
+    t.match(r.stderr, /resources \(stdin\): \/memory\/limit must be integer/);
+    r = env.carton(['update', '--memory', '12zz', c.id]);
+    t.match(r.stderr, /invalid value for --memory/);
+    r = env.carton(['update', '--mem-bw-schema', 'MB:0=70', c.id]);
+    t.equal(r.code, 1);
+    t.match(r.stderr, /Intel RDT\/MBA: memory bandwidth schema is not enabled|no linux\.intelRdt/);
+    t.equal(env.carton(['delete', '--force', c.id]).code, 0);
+    r = env.carton(['update', '--memory', '1g', c.id]);
+    t.equal(r.code, 1, 'a deleted container cannot be updated');
+  },
+);
 
 const RUNC_KEYS = ['cpu', 'cpuset', 'memory', 'pids', 'blkio', 'hugetlb', 'intel_rdt', 'network_interfaces'];
 
-t.test('events --stats: one line with runc\'s keys and sane numbers; stopped is an error', async (t) => {
+t.test("events --stats: one line with runc's keys and sane numbers; stopped is an error", async (t) => {
   const c = counter();
   await sleep(100);
   const r = env.carton(['events', '--stats', c.id]);
@@ -178,7 +249,7 @@ t.test('events --stats: one line with runc\'s keys and sane numbers; stopped is 
   const ev = JSON.parse(r.stdout) as { type: string; id: string; data: Record<string, any> };
   t.equal(ev.type, 'stats');
   t.equal(ev.id, c.id);
-  t.same(Object.keys(ev.data), RUNC_KEYS, 'runc\'s data keys, in runc\'s order');
+  t.same(Object.keys(ev.data), RUNC_KEYS, "runc's data keys, in runc's order");
   t.ok(ev.data.pids.current >= 2, 'pids.current counts the shell and its children');
   t.ok(ev.data.memory.usage.usage > 0, 'memory in use');
   t.ok(ev.data.cpu.usage.total > 0, 'cpu time used');
@@ -193,32 +264,56 @@ t.test('events --stats: one line with runc\'s keys and sane numbers; stopped is 
   t.equal(env.carton(['delete', c.id]).code, 0);
 });
 
-t.test('events streams stats every --interval and an oom event when the memory limit is hit; ends with the container', { skip: v1('memory') || layout.mode === 'v2' ? false : 'no memory controller' }, async (t) => {
-  const id = env.id();
-  const go = path.join(env.dir, `go-${id}`);
-  fs.mkdirSync(go);
-  const b = env.bundle(
-    testSpec(['sh', '-c', 'while [ ! -e /go/now ]; do usleep 10000 2>/dev/null || sleep 0.01; done; x=$(head -c 60000000 /dev/zero | tr "\\0" a); sleep 1000'], (s) => {
-      s.linux!.resources = { ...s.linux!.resources, memory: { limit: 16 << 20, swap: 16 << 20 } };
-      s.mounts!.push({ destination: '/go', type: 'bind', source: go, options: ['bind'] });
-    }),
-  );
-  t.equal(env.detached(['run', '-d', '--bundle', b, id]).code, 0);
-  const ev = spawn(CARTON, ['--root', env.root, 'events', '--interval', '200ms', id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => ev.on('exit', (code) => r(code)));
-  let out = '';
-  ev.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; id: string });
-  for (let i = 0; i < 100 && !lines().some((l) => l.type === 'stats'); i++) await sleep(20);
-  t.ok(lines().some((l) => l.type === 'stats' && l.id === id), 'a stats event within the interval');
-  fs.writeFileSync(path.join(go, 'now'), '');
-  for (let i = 0; i < 250 && !lines().some((l) => l.type === 'oom'); i++) await sleep(20);
-  t.same(lines().find((l) => l.type === 'oom'), { type: 'oom', id }, 'runc\'s oom event');
-  t.equal(env.carton(['delete', '--force', id]).code, 0);
-  const code = await Promise.race([exited, sleep(5000).then(() => 'hung')]);
-  if (code === 'hung') ev.kill('SIGKILL');
-  t.equal(code, 0, 'events exits 0 once the container is gone');
-});
+t.test(
+  'events streams stats every --interval and an oom event when the memory limit is hit; ends with the container',
+  { skip: v1('memory') || layout.mode === 'v2' ? false : 'no memory controller' },
+  async (t) => {
+    const id = env.id();
+    const go = path.join(env.dir, `go-${id}`);
+    fs.mkdirSync(go);
+    const b = env.bundle(
+      testSpec(
+        [
+          'sh',
+          '-c',
+          'while [ ! -e /go/now ]; do usleep 10000 2>/dev/null || sleep 0.01; done; x=$(head -c 60000000 /dev/zero | tr "\\0" a); sleep 1000',
+        ],
+        (s) => {
+          s.linux!.resources = { ...s.linux!.resources, memory: { limit: 16 << 20, swap: 16 << 20 } };
+          s.mounts!.push({ destination: '/go', type: 'bind', source: go, options: ['bind'] });
+        },
+      ),
+    );
+    t.equal(env.detached(['run', '-d', '--bundle', b, id]).code, 0);
+    const ev = spawn(CARTON, ['--root', env.root, 'events', '--interval', '200ms', id], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => ev.on('exit', (code) => r(code)));
+    let out = '';
+    ev.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const lines = () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; id: string });
+    for (let i = 0; i < 100 && !lines().some((l) => l.type === 'stats'); i++) await sleep(20);
+    t.ok(
+      lines().some((l) => l.type === 'stats' && l.id === id),
+      'a stats event within the interval',
+    );
+    fs.writeFileSync(path.join(go, 'now'), '');
+    for (let i = 0; i < 250 && !lines().some((l) => l.type === 'oom'); i++) await sleep(20);
+    t.same(
+      lines().find((l) => l.type === 'oom'),
+      { type: 'oom', id },
+      "runc's oom event",
+    );
+    t.equal(env.carton(['delete', '--force', id]).code, 0);
+    const code = await Promise.race([exited, sleep(5000).then(() => 'hung')]);
+    if (code === 'hung') ev.kill('SIGKILL');
+    t.equal(code, 0, 'events exits 0 once the container is gone');
+  },
+);
 
 t.test('a created container can be paused and resumed, as with runc', async (t) => {
   const id = env.id();

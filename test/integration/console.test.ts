@@ -36,17 +36,22 @@ t.test('create --console-socket sends the pty master; the container has a contro
   const got = receiveConsole(sock);
   await new Promise((r) => setTimeout(r, 50));
   const id = env.id();
-  const b = env.bundle(testSpec(['sh'], (s) => {
-    s.process!.terminal = true;
-    s.process!.consoleSize = { height: 33, width: 111 };
-  }));
+  const b = env.bundle(
+    testSpec(['sh'], (s) => {
+      s.process!.terminal = true;
+      s.process!.consoleSize = { height: 33, width: 111 };
+    }),
+  );
   const c = env.detached(['create', '--console-socket', sock, '--bundle', b, id]);
   t.equal(c.code, 0, c.stderr);
   const master = await got;
   t.ok(master > 0, 'received an fd');
   t.equal(fs.readlinkSync(`/proc/self/fd/${master}`), '/dev/pts/ptmx', 'it is a pty master');
   t.equal(env.carton(['start', id]).code, 0);
-  fs.writeSync(master, 'tty; stty size; readlink /proc/self/fd/0; echo console=$(stat -c %t:%T /dev/console) pts=$(stat -c %t:%T /dev/pts/0); exit 3\n');
+  fs.writeSync(
+    master,
+    'tty; stty size; readlink /proc/self/fd/0; echo console=$(stat -c %t:%T /dev/console) pts=$(stat -c %t:%T /dev/pts/0); exit 3\n',
+  );
   const out = readUntil(master, /pts=\w+:\w+/);
   t.match(out, /\/dev\/pts\/0/, 'stdin is the pty slave');
   t.match(out, /33 111/, 'consoleSize applied');
@@ -70,7 +75,17 @@ t.test('run with a terminal is interactive in a real terminal (tmux): raw keys, 
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', sock, ...args], { encoding: 'utf8' });
   const b = env.bundle(testSpec(['sh'], (s) => (s.process!.terminal = true)));
   const { CARTON } = await import('../helpers');
-  tmux('new-session', '-d', '-s', 'c', '-x', '100', '-y', '30', `${CARTON} --root ${env.root} run --bundle ${b} ${env.id()}; echo EXIT=$?; sleep 30`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'c',
+    '-x',
+    '100',
+    '-y',
+    '30',
+    `${CARTON} --root ${env.root} run --bundle ${b} ${env.id()}; echo EXIT=$?; sleep 30`,
+  );
   t.teardown(() => {
     try {
       tmux('kill-server');
@@ -85,7 +100,7 @@ t.test('run with a terminal is interactive in a real terminal (tmux): raw keys, 
   };
   await waitFor(/\/ # $/m);
   tmux('send-keys', '-t', 'c', 'stty size; echo $((6*7))', 'Enter');
-  t.match(await waitFor(/^42$/m), /^30 100$/m, 'the pty has the terminal\'s size');
+  t.match(await waitFor(/^42$/m), /^30 100$/m, "the pty has the terminal's size");
   tmux('resize-window', '-t', 'c', '-x', '90', '-y', '25');
   await new Promise((r) => setTimeout(r, 200));
   tmux('send-keys', '-t', 'c', 'stty size; exit 4', 'Enter');

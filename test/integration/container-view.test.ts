@@ -45,15 +45,25 @@ t.test('mounts: proc, sysfs ro, devpts, mqueue, shm tmpfs, cgroup, root read-onl
 });
 
 t.test('masked and read-only paths, default devices and /dev links', async (t) => {
-  const r = see('cat /proc/timer_list | wc -c; ls /sys/firmware | wc -l; (echo 1 > /proc/sys/kernel/domainname) 2>&1; ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; for l in /dev/fd /dev/stdin /dev/ptmx; do readlink $l; done', (s) => {
-    s.linux!.maskedPaths!.push('/proc/no-such-file');
-  });
+  const r = see(
+    'cat /proc/timer_list | wc -c; ls /sys/firmware | wc -l; (echo 1 > /proc/sys/kernel/domainname) 2>&1; ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; for l in /dev/fd /dev/stdin /dev/ptmx; do readlink $l; done',
+    (s) => {
+      s.linux!.maskedPaths!.push('/proc/no-such-file');
+    },
+  );
   t.equal(r.code, 0, r.err);
   const lines = r.out.split('\n');
   t.equal(lines[0]?.trim(), '0', '/proc/timer_list is masked by /dev/null');
   t.equal(lines[1]?.trim(), '0', '/sys/firmware is masked by an empty tmpfs');
   t.match(r.out, /Read-only file system/, '/proc/sys is read-only');
-  for (const [dev, mm] of [['null', '1,\\s+3'], ['zero', '1,\\s+5'], ['full', '1,\\s+7'], ['random', '1,\\s+8'], ['urandom', '1,\\s+9'], ['tty', '5,\\s+0']]) {
+  for (const [dev, mm] of [
+    ['null', '1,\\s+3'],
+    ['zero', '1,\\s+5'],
+    ['full', '1,\\s+7'],
+    ['random', '1,\\s+8'],
+    ['urandom', '1,\\s+9'],
+    ['tty', '5,\\s+0'],
+  ]) {
     t.match(r.out, new RegExp(`crw-rw-rw-\\s+1 root\\s+root\\s+${mm} .*/dev/${dev}\\n`), `/dev/${dev}`);
   }
   t.match(r.out, /\/proc\/self\/fd\n\/proc\/self\/fd\/0\npts\/ptmx\n/);
@@ -99,7 +109,13 @@ t.test('capabilities: all five sets, no_new_privs, as configured', async (t) => 
 t.test('a non-root user gets exactly its effective set (ambient), rlimits and oom_score_adj', async (t) => {
   const r = see('cat /proc/self/status; ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj', (s) => {
     s.process!.user = { uid: 1000, gid: 1000 };
-    s.process!.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] };
+    s.process!.capabilities = {
+      bounding: ['CAP_KILL'],
+      effective: ['CAP_KILL'],
+      permitted: ['CAP_KILL'],
+      inheritable: ['CAP_KILL'],
+      ambient: ['CAP_KILL'],
+    };
     s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 123, hard: 456 }];
     s.process!.oomScoreAdj = 500;
     s.process!.noNewPrivileges = false;
@@ -136,14 +152,18 @@ t.test('a user namespace: the container is root, the host sees mapped ids', asyn
   t.equal(env.carton(['delete', '--force', id]).code, 0);
 });
 
-t.test('namespaces joined by path: a second container shares the first one\'s network and uts', async (t) => {
+t.test("namespaces joined by path: a second container shares the first one's network and uts", async (t) => {
   const id1 = env.id();
   const b1 = env.bundle(testSpec(['sleep', '1000'], (s) => (s.hostname = 'first')));
   t.equal(env.detached(['run', '-d', '--bundle', b1, id1]).code, 0);
   const pid1 = env.state(id1).pid;
   const r = see('hostname; readlink /proc/self/ns/net', (s) => {
     delete s.hostname;
-    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' || n.type === 'uts' ? { type: n.type, path: `/proc/${pid1}/ns/${n.type === 'network' ? 'net' : 'uts'}` } : n));
+    s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
+      n.type === 'network' || n.type === 'uts'
+        ? { type: n.type, path: `/proc/${pid1}/ns/${n.type === 'network' ? 'net' : 'uts'}` }
+        : n,
+    );
   });
   t.equal(r.code, 0, r.err);
   t.equal(r.out.split('\n')[0], 'first');
@@ -162,7 +182,13 @@ t.test('bind mounts: ro, a file, and a relative source; no-pivot', async (t) => 
   });
   t.equal(r.code, 0, r.err);
   t.match(r.out, /^hi there\nsingle\n.*Read-only file system/s);
-  const np = env.carton(['run', '--no-pivot', '--bundle', env.bundle(testSpec(['sh', '-c', 'echo $$; cat /proc/1/cmdline'])), env.id()]);
+  const np = env.carton([
+    'run',
+    '--no-pivot',
+    '--bundle',
+    env.bundle(testSpec(['sh', '-c', 'echo $$; cat /proc/1/cmdline'])),
+    env.id(),
+  ]);
   t.equal(np.code, 0, np.stderr);
   t.match(np.stdout, /^1\n/);
 });

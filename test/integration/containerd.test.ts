@@ -7,7 +7,17 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import { busyboxArchive, IMAGE, killShims, removeAllTasks, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import {
+  busyboxArchive,
+  IMAGE,
+  killShims,
+  removeAllTasks,
+  rmdirIfEmpty,
+  sleep,
+  startContainerd,
+  stopDaemon,
+  unmountUnder,
+} from '../engines';
 import { CARTON, Env } from '../helpers';
 
 const env = new Env('containerd');
@@ -28,7 +38,10 @@ interface Out {
 }
 
 function ctr(args: string[], opts: { timeout?: number } = {}): Out {
-  const r = spawnSync(ctrBin!, ['--address', SOCK, '--namespace', NS, ...args], { encoding: 'utf8', timeout: opts.timeout ?? 60000 });
+  const r = spawnSync(ctrBin!, ['--address', SOCK, '--namespace', NS, ...args], {
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 60000,
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -81,11 +94,29 @@ if (!containerdBin || !ctrBin) {
 
   t.test('detached task: exec, ps, pause/resume, kill, exit status, delete', async (t) => {
     const id = `d1-${process.pid}`;
-    const d = ctr(['run', '-d', ...runtimeFlag('carton'), IMAGE, id, 'sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done']);
+    const d = ctr([
+      'run',
+      '-d',
+      ...runtimeFlag('carton'),
+      IMAGE,
+      id,
+      'sh',
+      '-c',
+      'trap "exit 3" TERM; while :; do sleep 0.1; done',
+    ]);
     t.equal(d.code, 0, d.stderr);
     t.match(ctr(['task', 'ls']).stdout, new RegExp(`${id}\\s+\\d+\\s+RUNNING`));
 
-    const e = ctr(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'echo exec-$((6*7)); readlink /proc/1/ns/pid; readlink /proc/self/ns/pid; exit 4']);
+    const e = ctr([
+      'task',
+      'exec',
+      '--exec-id',
+      'e1',
+      id,
+      'sh',
+      '-c',
+      'echo exec-$((6*7)); readlink /proc/1/ns/pid; readlink /proc/self/ns/pid; exit 4',
+    ]);
     t.equal(e.code, 4, `exec exit status: ${e.stderr}`);
     const [out, ns1, nsSelf] = e.stdout.trim().split('\n');
     t.equal(out, 'exec-42');
@@ -96,7 +127,10 @@ if (!containerdBin || !ctrBin) {
     const pids = ps.stdout.trim().split('\n').slice(1);
     t.ok(pids.length >= 1, `ctr task ps lists the container's processes (carton ps --format json): ${ps.stdout}`);
     const taskPid = ctr(['task', 'ls']).stdout.match(new RegExp(`${id}\\s+(\\d+)`))?.[1];
-    t.ok(pids.some((l) => l.split(/\s+/)[0] === taskPid), 'including its init');
+    t.ok(
+      pids.some((l) => l.split(/\s+/)[0] === taskPid),
+      'including its init',
+    );
 
     const p = ctr(['task', 'pause', id]);
     t.equal(p.code, 0, p.stderr);
@@ -126,8 +160,27 @@ if (!containerdBin || !ctrBin) {
   // terminal, carton-init must have swapped its stdio for the pty by then.
   t.test('ctr run -t through a terminal, same as with runc', async (t) => {
     const run = (runtime: 'carton' | 'runc', id: string): Out => {
-      const cmd = [ctrBin, '--address', SOCK, '--namespace', NS, 'run', '--rm', '-t', ...runtimeFlag(runtime), IMAGE, id, 'sh', '-c', "'tty; sleep 0.3; exit 5'"].join(' ');
-      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+      const cmd = [
+        ctrBin,
+        '--address',
+        SOCK,
+        '--namespace',
+        NS,
+        'run',
+        '--rm',
+        '-t',
+        ...runtimeFlag(runtime),
+        IMAGE,
+        id,
+        'sh',
+        '-c',
+        "'tty; sleep 0.3; exit 5'",
+      ].join(' ');
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+        encoding: 'utf8',
+        timeout: 30000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
     };
     const c = run('carton', `tty1-${process.pid}`);
@@ -148,8 +201,18 @@ if (!containerdBin || !ctrBin) {
     fs.closeSync(fd);
     try {
       await sleep(200);
-      const d = ctr(['run', '-d', ...runtimeFlag('carton'), '--memory-limit', String(32 << 20), IMAGE, id,
-        'sh', '-c', 'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while :; do x=$x$x; done']);
+      const d = ctr([
+        'run',
+        '-d',
+        ...runtimeFlag('carton'),
+        '--memory-limit',
+        String(32 << 20),
+        IMAGE,
+        id,
+        'sh',
+        '-c',
+        'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while :; do x=$x$x; done',
+      ]);
       t.equal(d.code, 0, d.stderr);
       let text = '';
       for (let i = 0; i < 100 && !/\/tasks\/exit/.test(text); i++) {

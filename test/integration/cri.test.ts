@@ -10,7 +10,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import t, { type Test } from 'tap';
 import { CriClient, type ContainerConfig, type PodSandboxConfig } from '../cri';
-import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, removeCgroupTrees, rmdirIfEmpty, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import {
+  busyboxArchive,
+  IMAGE,
+  killShims,
+  PAUSE_IMAGE,
+  pauseArchive,
+  removeCgroupTrees,
+  rmdirIfEmpty,
+  startContainerd,
+  stopDaemon,
+  unmountUnder,
+} from '../engines';
 import { CARTON, Env } from '../helpers';
 
 const env = new Env('cri');
@@ -52,7 +63,10 @@ t.teardown(async () => {
   // The shims' sockets go under /run/containerd/s whatever the config says.
   rmdirIfEmpty(['/run/containerd/s', '/run/containerd']);
   removeCgroupTrees([CG_PARENT]);
-  const left = fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, CG_PARENT)).filter((d) => fs.existsSync(d));
+  const left = fs
+    .readdirSync('/sys/fs/cgroup')
+    .map((h) => path.join('/sys/fs/cgroup', h, CG_PARENT))
+    .filter((d) => fs.existsSync(d));
   const leaks = env.cleanup();
   if (left.length) leaks.push(`cgroup parent left: ${left.join(' ')}`);
   if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
@@ -106,38 +120,73 @@ async function podFlow(t: Test, handler: Handler): Promise<FlowResult> {
   t.equal((await c.containerStatus(id)).status.state, 'CONTAINER_CREATED');
   await c.startContainer(id);
   t.equal((await c.containerStatus(id)).status.state, 'CONTAINER_RUNNING', 'RUNNING after StartContainer');
-  t.same((await c.listContainers(pod)).map((x) => [x.id, x.state]), [[id, 'CONTAINER_RUNNING']], 'ListContainers shows it');
+  t.same(
+    (await c.listContainers(pod)).map((x) => [x.id, x.state]),
+    [[id, 'CONTAINER_RUNNING']],
+    'ListContainers shows it',
+  );
 
   // The real signal that this runtime ran it: its own state for the sandbox and
   // the container, in the root the shim passed it (runc cannot read carton's and vice versa).
   const bin = handler === 'carton' ? CARTON : runcBin!;
-  const list = spawnSync(bin, ['--root', path.join(SHIM_ROOT[handler], NS), 'list', '--format', 'json'], { encoding: 'utf8' });
+  const list = spawnSync(bin, ['--root', path.join(SHIM_ROOT[handler], NS), 'list', '--format', 'json'], {
+    encoding: 'utf8',
+  });
   t.equal(list.status, 0, list.stderr);
   const listed = (JSON.parse(list.stdout || '[]') as { id: string; status: string }[] | null) ?? [];
-  t.same(listed.filter((x) => x.id === pod || x.id === id).map((x) => [x.id, x.status]).sort(),
-    [[id, 'running'], [pod, 'running']].sort(), `${handler} list shows the sandbox and the container running`);
+  t.same(
+    listed
+      .filter((x) => x.id === pod || x.id === id)
+      .map((x) => [x.id, x.status])
+      .sort(),
+    [
+      [id, 'running'],
+      [pod, 'running'],
+    ].sort(),
+    `${handler} list shows the sandbox and the container running`,
+  );
 
   const exec = await c.execSync(id, ['sh', '-c', 'echo out; echo err >&2; exit 3']);
   t.same(exec, { stdout: 'out\n', stderr: 'err\n', exitCode: 3 }, 'ExecSync: stdout, stderr and exit code');
-  const ns = await c.execSync(id, ['sh', '-c', 'readlink /proc/self/ns/pid; readlink /proc/1/ns/pid; cat /proc/1/cmdline | tr "\\0" " "']);
+  const ns = await c.execSync(id, [
+    'sh',
+    '-c',
+    'readlink /proc/self/ns/pid; readlink /proc/1/ns/pid; cat /proc/1/cmdline | tr "\\0" " "',
+  ]);
   t.equal(ns.exitCode, 0, ns.stderr);
   const [self, one, cmd1] = ns.stdout.trim().split('\n');
   t.equal(self, one, "the exec'd process is in the container's pid namespace");
   t.equal(cmd1?.trim(), `sh -c ${MAIN_SCRIPT}`, 'whose pid 1 is the container command');
 
   // The shim reads the runtime's last error from log.json and containerd returns it.
-  const missing = await c.execSync(id, ['no-such-command']).then(() => 'succeeded', (e: Error) => e.message);
+  const missing = await c.execSync(id, ['no-such-command']).then(
+    () => 'succeeded',
+    (e: Error) => e.message,
+  );
   t.match(missing, 'executable file not found in $PATH', 'ExecSync of a missing command reports the runtime error');
 
   // A second container that exits on its own: its exit code without any StopContainer.
-  const quick = await c.createContainer(pod, { ...containerConfig(), metadata: { name: 'quick', attempt: 0 }, command: ['sh', '-c', 'exit 5'], log_path: 'quick.log' }, sbConfig);
+  const quick = await c.createContainer(
+    pod,
+    {
+      ...containerConfig(),
+      metadata: { name: 'quick', attempt: 0 },
+      command: ['sh', '-c', 'exit 5'],
+      log_path: 'quick.log',
+    },
+    sbConfig,
+  );
   await c.startContainer(quick);
   let q = (await c.containerStatus(quick)).status;
   for (let i = 0; i < 100 && q.state !== 'CONTAINER_EXITED'; i++) {
     await new Promise((r) => setTimeout(r, 100));
     q = (await c.containerStatus(quick)).status;
   }
-  t.same([q.state, q.exit_code, q.reason], ['CONTAINER_EXITED', 5, 'Error'], 'a container exiting by itself reports its exit code');
+  t.same(
+    [q.state, q.exit_code, q.reason],
+    ['CONTAINER_EXITED', 5, 'Error'],
+    'a container exiting by itself reports its exit code',
+  );
   await c.removeContainer(quick);
 
   await c.stopContainer(id, 10);
@@ -156,7 +205,14 @@ async function podFlow(t: Test, handler: Handler): Promise<FlowResult> {
   await t.rejects(c.podSandboxStatus(pod), /not found|does not exist/, 'RemovePodSandbox removes it');
   const after = spawnSync(bin, ['--root', path.join(SHIM_ROOT[handler], NS), 'list', '-q'], { encoding: 'utf8' });
   t.notMatch(after.stdout, pod, `no ${handler} state left for the sandbox`);
-  return { exec, pidNs: { self: self ?? '', one: one ?? '' }, exitCode: st.exit_code, missing, quick: [q.state, q.exit_code], log: log.replace(/^\S+ /gm, '') };
+  return {
+    exec,
+    pidNs: { self: self ?? '', one: one ?? '' },
+    exitCode: st.exit_code,
+    missing,
+    quick: [q.state, q.exit_code],
+    log: log.replace(/^\S+ /gm, ''),
+  };
 }
 
 if (!containerdBin || !ctrBin) {
@@ -191,12 +247,16 @@ if (!containerdBin || !ctrBin) {
     viaCarton = await podFlow(t, 'carton');
   });
 
-  t.test('the same pod with handler runc gives the same results', { skip: runcBin ? false : 'runc is not installed' }, async (t) => {
-    const viaRunc = await podFlow(t, 'runc');
-    t.ok(viaCarton, 'the carton flow ran');
-    t.same(viaCarton?.exec, viaRunc.exec, 'same ExecSync result');
-    t.equal(viaCarton?.exitCode, viaRunc.exitCode, 'same exit code');
-    t.same(viaCarton?.quick, viaRunc.quick, 'same exit code for the container that exits by itself');
-    t.equal(viaCarton?.log, viaRunc.log, 'same log');
-  });
+  t.test(
+    'the same pod with handler runc gives the same results',
+    { skip: runcBin ? false : 'runc is not installed' },
+    async (t) => {
+      const viaRunc = await podFlow(t, 'runc');
+      t.ok(viaCarton, 'the carton flow ran');
+      t.same(viaCarton?.exec, viaRunc.exec, 'same ExecSync result');
+      t.equal(viaCarton?.exitCode, viaRunc.exitCode, 'same exit code');
+      t.same(viaCarton?.quick, viaRunc.quick, 'same exit code for the container that exits by itself');
+      t.equal(viaCarton?.log, viaRunc.log, 'same log');
+    },
+  );
 }

@@ -9,7 +9,16 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import { killShims, rmdirIfEmpty, sleep, startContainerd, startDaemon, stopDaemon, unmountUnder, waitFor } from '../engines';
+import {
+  killShims,
+  rmdirIfEmpty,
+  sleep,
+  startContainerd,
+  startDaemon,
+  stopDaemon,
+  unmountUnder,
+  waitFor,
+} from '../engines';
 import { CARTON, Env, ROOTFS } from '../helpers';
 
 const env = new Env('docker');
@@ -22,8 +31,17 @@ const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p)
 const SOCK = path.join(dir, 'docker.sock');
 const IMG = 'localhost/busybox-import:latest';
 // Host directories dockerd creates whatever it is told; removed afterwards only if they were not there before.
-const cgroupParents = fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'docker')).filter((d) => !fs.existsSync(d));
-const hostDirs = ['/run/docker/plugins', '/run/docker', '/run/containerd/fifo', '/run/containerd/s', '/run/containerd'].filter((d) => !fs.existsSync(d));
+const cgroupParents = fs
+  .readdirSync('/sys/fs/cgroup')
+  .map((h) => path.join('/sys/fs/cgroup', h, 'docker'))
+  .filter((d) => !fs.existsSync(d));
+const hostDirs = [
+  '/run/docker/plugins',
+  '/run/docker',
+  '/run/containerd/fifo',
+  '/run/containerd/s',
+  '/run/containerd',
+].filter((d) => !fs.existsSync(d));
 let containerd: { pid: number; sock: string } | undefined;
 let dockerdPid = 0;
 
@@ -34,7 +52,12 @@ interface Out {
 }
 
 function docker(args: string[], opts: { input?: Buffer | string; timeout?: number } = {}): Out {
-  const r = spawnSync(dockerBin!, ['-H', `unix://${SOCK}`, ...args], { encoding: 'utf8', input: opts.input, timeout: opts.timeout ?? 60000, maxBuffer: 64 << 20 });
+  const r = spawnSync(dockerBin!, ['-H', `unix://${SOCK}`, ...args], {
+    encoding: 'utf8',
+    input: opts.input,
+    timeout: opts.timeout ?? 60000,
+    maxBuffer: 64 << 20,
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -59,27 +82,38 @@ t.teardown(async () => {
 });
 
 if (!dockerBin || !dockerdBin || !containerdBin) {
-  t.test('docker', { skip: 'docker.io or containerd is not installed (scripts/setup.sh installs them)' }, async () => {});
+  t.test(
+    'docker',
+    { skip: 'docker.io or containerd is not installed (scripts/setup.sh installs them)' },
+    async () => {},
+  );
 } else {
   t.before(async () => {
     containerd = await startContainerd(containerdBin, dir);
-    fs.writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify({
-      'data-root': `${dir}/data`,
-      'exec-root': `${dir}/exec`,
-      pidfile: `${dir}/docker.pid`,
-      hosts: [`unix://${SOCK}`],
-      containerd: containerd.sock,
-      bridge: 'none',
-      iptables: false,
-      ip6tables: false,
-      'ip-masq': false,
-      // No CAP_SYS_RESOURCE here: a negative score cannot be set.
-      'oom-score-adjust': 0,
-      'storage-driver': 'vfs',
-      'deprecated-key-path': `${dir}/key.json`,
-      runtimes: { carton: { path: CARTON } },
-    }));
-    dockerdPid = await startDaemon(dockerdBin, ['--config-file', path.join(dir, 'daemon.json')], path.join(dir, 'dockerd.log'));
+    fs.writeFileSync(
+      path.join(dir, 'daemon.json'),
+      JSON.stringify({
+        'data-root': `${dir}/data`,
+        'exec-root': `${dir}/exec`,
+        pidfile: `${dir}/docker.pid`,
+        hosts: [`unix://${SOCK}`],
+        containerd: containerd.sock,
+        bridge: 'none',
+        iptables: false,
+        ip6tables: false,
+        'ip-masq': false,
+        // No CAP_SYS_RESOURCE here: a negative score cannot be set.
+        'oom-score-adjust': 0,
+        'storage-driver': 'vfs',
+        'deprecated-key-path': `${dir}/key.json`,
+        runtimes: { carton: { path: CARTON } },
+      }),
+    );
+    dockerdPid = await startDaemon(
+      dockerdBin,
+      ['--config-file', path.join(dir, 'daemon.json')],
+      path.join(dir, 'dockerd.log'),
+    );
     await waitFor(SOCK, path.join(dir, 'dockerd.log'));
     for (let i = 0; i < 100 && docker(['version']).code !== 0; i++) await sleep(100);
   });
@@ -108,11 +142,27 @@ if (!dockerBin || !dockerdBin || !containerdBin) {
 
   t.test('docker run -d, exec, top, stop, restart', async (t) => {
     const name = `dk-${process.pid}`;
-    const d = docker(['run', '-d', '--name', name, ...run('carton'), IMG, 'sh', '-c', 'trap "exit 0" TERM; echo started; while :; do sleep 0.1; done']);
+    const d = docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      ...run('carton'),
+      IMG,
+      'sh',
+      '-c',
+      'trap "exit 0" TERM; echo started; while :; do sleep 0.1; done',
+    ]);
     t.equal(d.code, 0, d.stderr);
     t.equal(docker(['inspect', '-f', '{{.HostConfig.Runtime}}', name]).stdout.trim(), 'carton');
 
-    const e = docker(['exec', name, 'sh', '-c', 'echo exec-$((6*7)); readlink /proc/1/ns/pid; readlink /proc/self/ns/pid']);
+    const e = docker([
+      'exec',
+      name,
+      'sh',
+      '-c',
+      'echo exec-$((6*7)); readlink /proc/1/ns/pid; readlink /proc/self/ns/pid',
+    ]);
     t.equal(e.code, 0, e.stderr);
     const [out, ns1, nsSelf] = e.stdout.trim().split('\n');
     t.equal(out, 'exec-42');
@@ -127,7 +177,11 @@ if (!dockerBin || !dockerdBin || !containerdBin) {
       t.equal(nope.code, docker(['exec', rn, 'nope']).code, 'with the exit status docker gives for runc');
       docker(['rm', '--force', rn]);
     }
-    const tty = spawnSync('script', ['-qec', `${dockerBin} -H unix://${SOCK} exec -t ${name} tty`, '/dev/null'], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tty = spawnSync('script', ['-qec', `${dockerBin} -H unix://${SOCK} exec -t ${name} tty`, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 30000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     t.match(tty.stdout, /\/dev\/pts\/\d+/, 'exec -t gets a pty');
 
     const top = docker(['top', name]);
@@ -136,7 +190,11 @@ if (!dockerBin || !dockerdBin || !containerdBin) {
 
     const s = docker(['stop', '-t', '5', name]);
     t.equal(s.code, 0, s.stderr);
-    t.equal(docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name]).stdout.trim(), 'exited 0', 'stopped by SIGTERM, clean exit');
+    t.equal(
+      docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name]).stdout.trim(),
+      'exited 0',
+      'stopped by SIGTERM, clean exit',
+    );
 
     const pid1 = docker(['inspect', '-f', '{{.State.Pid}}', name]).stdout.trim();
     const r = docker(['restart', '-t', '5', name]);
@@ -153,8 +211,15 @@ if (!dockerBin || !dockerdBin || !containerdBin) {
   });
 
   t.test('docker run -t through a terminal', async (t) => {
-    const r = spawnSync('script', ['-qec', `${dockerBin} -H unix://${SOCK} run --rm -t --runtime carton --network none ${IMG} sh -c 'tty; exit 5'`, '/dev/null'],
-      { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync(
+      'script',
+      [
+        '-qec',
+        `${dockerBin} -H unix://${SOCK} run --rm -t --runtime carton --network none ${IMG} sh -c 'tty; exit 5'`,
+        '/dev/null',
+      ],
+      { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     t.equal(r.status, 5, r.stderr);
     t.match(r.stdout, /\/dev\/pts\/0/);
   });

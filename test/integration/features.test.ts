@@ -37,29 +37,77 @@ t.test('what features claims works: every hook kind and namespace is accepted', 
   const r = env.carton(['run', '--bundle', env.bundle(testSpec(['true'], (s) => (s.hooks = hooks))), env.id()]);
   t.equal(r.code, 0, `a config with all advertised hooks runs: ${r.stderr}`);
   const ns = (f.linux.namespaces as string[]).filter((n) => n !== 'user').map((type) => ({ type }));
-  const r2 = env.carton(['run', '--bundle', env.bundle(testSpec(['true'], (s) => (s.linux!.namespaces = ns))), env.id()]);
+  const r2 = env.carton([
+    'run',
+    '--bundle',
+    env.bundle(testSpec(['true'], (s) => (s.linux!.namespaces = ns))),
+    env.id(),
+  ]);
   t.equal(r2.code, 0, `every advertised namespace but user at once: ${r2.stderr}`);
-  const opts = (f.mountOptions as string[]).filter((o) => !/bind|remount|shared|slave|private|unbindable|^r(ro|rw|no|suid|dev|exec|atime|diratime|relatime|strictatime|symfollow|nosymfollow)/.test(o) && !['ro', 'mand', 'nomand', 'sync', 'dirsync'].includes(o));
+  const opts = (f.mountOptions as string[]).filter(
+    (o) =>
+      !/bind|remount|shared|slave|private|unbindable|^r(ro|rw|no|suid|dev|exec|atime|diratime|relatime|strictatime|symfollow|nosymfollow)/.test(
+        o,
+      ) && !['ro', 'mand', 'nomand', 'sync', 'dirsync'].includes(o),
+  );
   for (const o of opts) {
-    const r3 = env.carton(['run', '--bundle', env.bundle(testSpec(['true'], (s) => s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: [o] }))), env.id()]);
+    const r3 = env.carton([
+      'run',
+      '--bundle',
+      env.bundle(
+        testSpec(['true'], (s) =>
+          s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: [o] }),
+        ),
+      ),
+      env.id(),
+    ]);
     t.equal(r3.code, 0, `tmpfs with "${o}": ${r3.stderr}`);
   }
 });
 
-t.test('checkpoint and restore exist with runc\'s flags and say why they cannot work', async (t) => {
+t.test("checkpoint and restore exist with runc's flags and say why they cannot work", async (t) => {
   const id = env.id();
   t.equal(env.detached(['run', '-d', '--bundle', env.bundle(testSpec(['sleep', '1000'])), id]).code, 0);
-  const c = env.carton(['checkpoint', '--image-path', `${env.dir}/img`, '--work-path', `${env.dir}/work`, '--leave-running', '--tcp-established', '--file-locks', '--manage-cgroups-mode', 'soft', id]);
+  const c = env.carton([
+    'checkpoint',
+    '--image-path',
+    `${env.dir}/img`,
+    '--work-path',
+    `${env.dir}/work`,
+    '--leave-running',
+    '--tcp-established',
+    '--file-locks',
+    '--manage-cgroups-mode',
+    'soft',
+    id,
+  ]);
   t.equal(c.code, 1);
   t.equal(c.stderr.trim().split('\n').length, 1, 'one line');
-  t.match(c.stderr, /^carton: checkpoint failed: (CRIU is not usable on this host: .+|checkpoint is not supported by this version of carton)$/m);
+  t.match(
+    c.stderr,
+    /^carton: checkpoint failed: (CRIU is not usable on this host: .+|checkpoint is not supported by this version of carton)$/m,
+  );
   t.equal(env.state(id).status, 'running', 'the container is untouched');
   t.notOk(fs.existsSync(`${env.dir}/img`), 'no image written (no fake success)');
   const missing = env.carton(['checkpoint', 'nosuch']);
   t.match(missing.stderr, 'container does not exist');
   const noCriu = env.carton(['checkpoint', id], { globals: ['--root', env.root, '--criu', '/nonexistent/criu'] });
-  t.match(noCriu.stderr, 'checkpoint failed: CRIU is not usable on this host: exec: "/nonexistent/criu": executable file not found in $PATH');
-  const r = env.carton(['restore', '--image-path', `${env.dir}/img`, '--bundle', env.dir, '-d', '--pid-file', `${env.dir}/p`, '-no-subreaper', 'r1']);
+  t.match(
+    noCriu.stderr,
+    'checkpoint failed: CRIU is not usable on this host: exec: "/nonexistent/criu": executable file not found in $PATH',
+  );
+  const r = env.carton([
+    'restore',
+    '--image-path',
+    `${env.dir}/img`,
+    '--bundle',
+    env.dir,
+    '-d',
+    '--pid-file',
+    `${env.dir}/p`,
+    '-no-subreaper',
+    'r1',
+  ]);
   t.equal(r.code, 1);
   t.match(r.stderr, /restore failed: /);
   t.notOk(fs.existsSync(`${env.root}/r1`), 'restore leaves no state');

@@ -20,26 +20,36 @@ t.test('--preserve-fds N passes fds 3..3+N-1 and nothing else', async (t) => {
   // shows up as the highest number: 3 without preserved fds, 4 with one.
   const b = env.bundle(testSpec(['sh', '-c', 'cat <&3; cd /proc/self/fd && echo *']));
   const run = (n: number) =>
-    spawnSync(CARTON, ['--root', env.root, 'run', '--preserve-fds', String(n), '--bundle', b, env.id()], { stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
+    spawnSync(CARTON, ['--root', env.root, 'run', '--preserve-fds', String(n), '--bundle', b, env.id()], {
+      stdio: ['ignore', 'pipe', 'pipe', fd],
+      encoding: 'utf8',
+    });
   const r = run(1);
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, 'from-fd-3\n0 1 2 3 4\n', 'fd 3 arrives and no other fd leaks into the container');
   const r0 = run(0);
   t.notMatch(r0.stdout, /from-fd-3/, 'without --preserve-fds fd 3 is not passed');
-  t.equal(r0.stdout, '0 1 2 3\n', 'and the container has only 0-2 (3 is the glob\'s)');
+  t.equal(r0.stdout, '0 1 2 3\n', "and the container has only 0-2 (3 is the glob's)");
   fs.closeSync(fd);
 });
 
 t.test('each container joins a new session keyring unless --no-new-keyring', async (t) => {
   const id = env.id();
   // /proc/keys is in the default maskedPaths; unmask it to look.
-  const unmasked = (args: string[]) => testSpec(args, (s) => (s.linux!.maskedPaths = s.linux!.maskedPaths!.filter((p) => p !== '/proc/keys')));
+  const unmasked = (args: string[]) =>
+    testSpec(args, (s) => (s.linux!.maskedPaths = s.linux!.maskedPaths!.filter((p) => p !== '/proc/keys')));
   const r = env.carton(['run', '--bundle', env.bundle(unmasked(['sh', '-c', 'cat /proc/keys']), 'k1'), id]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, new RegExp(`keyring\\s+_ses\\.${id.replace(/\./g, '\\.')}:`), 'a keyring named _ses.<id>');
   // Other containers' keyrings may be visible (same uid); only this id's matters.
   const id2 = env.id();
-  const r2 = env.carton(['run', '--no-new-keyring', '--bundle', env.bundle(unmasked(['sh', '-c', 'cat /proc/keys']), 'k2'), id2]);
+  const r2 = env.carton([
+    'run',
+    '--no-new-keyring',
+    '--bundle',
+    env.bundle(unmasked(['sh', '-c', 'cat /proc/keys']), 'k2'),
+    id2,
+  ]);
   t.equal(r2.code, 0, r2.stderr);
   t.notMatch(r2.stdout, `_ses.${id2}:`, 'no new keyring with --no-new-keyring');
 });
@@ -75,11 +85,18 @@ t.test('spec writes a valid runc-style config, refuses to overwrite, and --rootl
 
 // With a systemd PID 1, test/integration/systemd.test.ts has the driver at work.
 const booted = fs.existsSync('/run/systemd/system');
-t.test('--systemd-cgroup without a systemd PID 1 fails with the reason and leaves nothing', { skip: booted && 'systemd is PID 1 here' }, async (t) => {
-  const id = env.id();
-  const r = env.carton(['--systemd-cgroup', 'create', '--bundle', env.bundle(testSpec(['true']), 'sd'), id]);
-  t.not(r.code, 0);
-  t.equal(r.stderr, 'carton: --systemd-cgroup: systemd is not running as PID 1 on this host (no /run/systemd/system); use the cgroupfs driver\n');
-  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
-  t.notOk(fs.existsSync(path.join(env.root, id)), 'no state dir');
-});
+t.test(
+  '--systemd-cgroup without a systemd PID 1 fails with the reason and leaves nothing',
+  { skip: booted && 'systemd is PID 1 here' },
+  async (t) => {
+    const id = env.id();
+    const r = env.carton(['--systemd-cgroup', 'create', '--bundle', env.bundle(testSpec(['true']), 'sd'), id]);
+    t.not(r.code, 0);
+    t.equal(
+      r.stderr,
+      'carton: --systemd-cgroup: systemd is not running as PID 1 on this host (no /run/systemd/system); use the cgroupfs driver\n',
+    );
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    t.notOk(fs.existsSync(path.join(env.root, id)), 'no state dir');
+  },
+);

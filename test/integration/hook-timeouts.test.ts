@@ -32,32 +32,50 @@ function cpuOf(pid: number): number {
 function createTimed(spec: Spec, id: string): { code: number; out: string; cpu: number } {
   const out = path.join(env.dir, `out-${id}`);
   const script = `"$0" --root "$1" create --bundle "$2" "$3" >"$4" 2>&1; rc=$?; times | tail -1; exit $rc`;
-  const r = spawnSync('bash', ['-c', script, CARTON, env.root, env.bundle(spec), id, out], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync('bash', ['-c', script, CARTON, env.root, env.bundle(spec), id, out], {
+    encoding: 'utf8',
+    timeout: 60000,
+  });
   // "0m0.312s 0m0.104s": children's user and system time
-  const [u = NaN, s = NaN] = r.stdout.trim().split(/\s+/).map((x) => { const m = /(\d+)m([\d.]+)s/.exec(x)!; return Number(m[1]) * 60 + Number(m[2]); });
+  const [u = NaN, s = NaN] = r.stdout
+    .trim()
+    .split(/\s+/)
+    .map((x) => {
+      const m = /(\d+)m([\d.]+)s/.exec(x)!;
+      return Number(m[1]) * 60 + Number(m[2]);
+    });
   return { code: r.status ?? -1, out: fs.readFileSync(out, 'utf8'), cpu: u + s };
 }
 
 const lingering: Hook = { path: '/bin/sh', args: ['sh', '-c', 'sleep 4 & exit 0'], timeout: 1 };
 
-t.test('createContainer (carton-init): a hook that exited is not waited on for the child holding its stdout, and init does not spin', async (t) => {
-  // Before the fix: carton-init looped on read() = EAGAIN until the child
-  // closed the pipe (4 s later), at 99% CPU, past the 1 s timeout: init had
-  // used "4.0" s of CPU when create returned.
-  const id = env.id();
-  const r = createTimed(testSpec(['true'], (s) => (s.hooks = { createContainer: [lingering] })), id);
-  t.equal(r.code, 0, r.out);
-  const cpu = cpuOf(env.state(id).pid);
-  t.ok(cpu < 1, `carton-init used ${cpu}s of CPU (bound: 1s, a spin-free run uses ~0.01s)`);
-  t.equal(env.carton(['delete', '--force', id]).code, 0);
-});
+t.test(
+  'createContainer (carton-init): a hook that exited is not waited on for the child holding its stdout, and init does not spin',
+  async (t) => {
+    // Before the fix: carton-init looped on read() = EAGAIN until the child
+    // closed the pipe (4 s later), at 99% CPU, past the 1 s timeout: init had
+    // used "4.0" s of CPU when create returned.
+    const id = env.id();
+    const r = createTimed(
+      testSpec(['true'], (s) => (s.hooks = { createContainer: [lingering] })),
+      id,
+    );
+    t.equal(r.code, 0, r.out);
+    const cpu = cpuOf(env.state(id).pid);
+    t.ok(cpu < 1, `carton-init used ${cpu}s of CPU (bound: 1s, a spin-free run uses ~0.01s)`);
+    t.equal(env.carton(['delete', '--force', id]).code, 0);
+  },
+);
 
 t.test('prestart (the CLI): the same, and the CLI does not spin either', async (t) => {
   // Before the fix: spawnSync waited for EOF on the hook's stdout, killed the
   // (already exited) hook at 1 s and create failed with "error running
   // prestart hook #0: hook ran past specified timeout of 1.0s".
   const id = env.id();
-  const r = createTimed(testSpec(['true'], (s) => (s.hooks = { prestart: [lingering] })), id);
+  const r = createTimed(
+    testSpec(['true'], (s) => (s.hooks = { prestart: [lingering] })),
+    id,
+  );
   t.equal(r.code, 0, r.out);
   t.ok(r.cpu < 3, `carton and its reaped children used ${r.cpu}s of CPU (bound: 3s)`);
   t.equal(env.carton(['delete', '--force', id]).code, 0);
@@ -76,10 +94,17 @@ for (const kind of ['createContainer', 'createRuntime'] as const) {
     // for it to close the pipe (with a 60 s sleep, create took 61 s).
     const file = path.join(env.dir, `${kind}.pid`);
     const id = env.id();
-    const r = env.detached(['create', '--bundle', env.bundle(testSpec(['true'], (s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid'); // the hook's pids are ours to check
-      s.hooks = { [kind]: [stuck(file)] };
-    })), id]);
+    const r = env.detached([
+      'create',
+      '--bundle',
+      env.bundle(
+        testSpec(['true'], (s) => {
+          s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid'); // the hook's pids are ours to check
+          s.hooks = { [kind]: [stuck(file)] };
+        }),
+      ),
+      id,
+    ]);
     t.equal(r.code, 1);
     t.match(r.stderr, `error running ${kind} hook #0: hook ran past specified timeout of 1.0s`);
     const pid = Number(fs.readFileSync(file, 'utf8'));
@@ -94,25 +119,45 @@ t.test('timeouts are not truncated to 32 bits (4294967297 s is not 1 s)', async 
   const slow: Hook = { path: '/bin/sleep', args: ['sleep', '2'], timeout: 4294967297 };
   for (const kind of ['createContainer', 'prestart'] as const) {
     const id = env.id();
-    const r = env.detached(['create', '--bundle', env.bundle(testSpec(['true'], (s) => (s.hooks = { [kind]: [slow] }))), id]);
+    const r = env.detached([
+      'create',
+      '--bundle',
+      env.bundle(testSpec(['true'], (s) => (s.hooks = { [kind]: [slow] }))),
+      id,
+    ]);
     t.equal(r.code, 0, `${kind}: ${r.stderr}`);
     env.carton(['delete', '--force', id]);
   }
   // A timeout beyond what a double holds exactly still means "a long time".
   const id = env.id();
-  const huge = testSpec(['true'], (s) => (s.hooks = { createContainer: [{ path: '/bin/true', timeout: 1 }], prestart: [{ path: '/bin/true', timeout: 1 }] }));
+  const huge = testSpec(
+    ['true'],
+    (s) =>
+      (s.hooks = {
+        createContainer: [{ path: '/bin/true', timeout: 1 }],
+        prestart: [{ path: '/bin/true', timeout: 1 }],
+      }),
+  );
   const text = JSON.stringify(huge).replace(/"timeout":1/g, '"timeout":18446744073709551616000');
   const r = env.detached(['create', '--bundle', env.bundle(text), id]);
   t.equal(r.code, 0, r.stderr);
   env.carton(['delete', '--force', id]);
 });
 
-t.test('both runners word a hook killed by a signal the same way (Go\'s)', async (t) => {
+t.test("both runners word a hook killed by a signal the same way (Go's)", async (t) => {
   // Before the fix the CLI said "signal: SIGUSR1", carton-init "signal: user defined signal 1".
   const usr1: Hook = { path: '/bin/sh', args: ['sh', '-c', 'echo out; kill -USR1 $$'] };
   for (const kind of ['createContainer', 'createRuntime'] as const) {
-    const r = env.detached(['create', '--bundle', env.bundle(testSpec(['true'], (s) => (s.hooks = { [kind]: [usr1] }))), env.id()]);
+    const r = env.detached([
+      'create',
+      '--bundle',
+      env.bundle(testSpec(['true'], (s) => (s.hooks = { [kind]: [usr1] }))),
+      env.id(),
+    ]);
     t.equal(r.code, 1);
-    t.match(r.stderr, `error running ${kind} hook #0: error running hook: signal: user defined signal 1, stdout: out , stderr:`);
+    t.match(
+      r.stderr,
+      `error running ${kind} hook #0: error running hook: signal: user defined signal 1, stdout: out , stderr:`,
+    );
   }
 });

@@ -43,7 +43,9 @@ function recorder(name: string, dir: string, inContainer = false): Hook {
     `[ -n "$pid" ] && readlink /proc/$pid/ns/mnt > "$D/${name}.cmnt"`,
     `[ -n "$pid" ] && grep -c " $R/proc " ${mi} > "$D/${name}.prepivot"`,
     'true',
-  ].filter(Boolean).join('; ');
+  ]
+    .filter(Boolean)
+    .join('; ');
   return { path: '/bin/sh', args: ['sh', '-c', script], env: [`D=${dir}`, `R=${rootfs}`] };
 }
 
@@ -61,7 +63,14 @@ function withOut(dir: string, args: string[], hooks: Spec['hooks']): Spec {
 t.test('each hook runs in its namespace, at its moment, with the state on stdin', async (t) => {
   const dir = outDir();
   // startContainer runs inside the container (path resolves there): it writes /out.
-  const start: Hook = { path: '/bin/sh', args: ['sh', '-c', 'cat > /out/startContainer.stdin; readlink /proc/self/ns/mnt > /out/startContainer.mnt; id -u > /out/startContainer.uid'] };
+  const start: Hook = {
+    path: '/bin/sh',
+    args: [
+      'sh',
+      '-c',
+      'cat > /out/startContainer.stdin; readlink /proc/self/ns/mnt > /out/startContainer.mnt; id -u > /out/startContainer.uid',
+    ],
+  };
   const spec = withOut(dir, ['sh', '-c', 'cat /out/startContainer.stdin > /out/process-saw-start; sleep 1000'], {
     prestart: [recorder('prestart', dir)],
     createRuntime: [recorder('createRuntime', dir)],
@@ -80,7 +89,11 @@ t.test('each hook runs in its namespace, at its moment, with the state on stdin'
 
   for (const h of ['prestart', 'createRuntime']) {
     const st = JSON.parse(read(dir, `${h}.stdin`));
-    t.same(st, { ociVersion: '1.3.0', id, status: 'creating', pid, bundle: b, annotations: { 'org.example.k': 'v' } }, `${h}: state on stdin, host pid`);
+    t.same(
+      st,
+      { ociVersion: '1.3.0', id, status: 'creating', pid, bundle: b, annotations: { 'org.example.k': 'v' } },
+      `${h}: state on stdin, host pid`,
+    );
     t.equal(read(dir, `${h}.mnt`), hostMnt, `${h} runs in the runtime's mount namespace`);
     t.equal(read(dir, `${h}.cmnt`), containerMnt, `${h}: the container's namespaces exist`);
     t.equal(read(dir, `${h}.prepivot`), '1', `${h}: mounts are done, pivot_root is not`);
@@ -88,7 +101,7 @@ t.test('each hook runs in its namespace, at its moment, with the state on stdin'
   const cc = JSON.parse(read(dir, 'createContainer.stdin'));
   t.equal(cc.status, 'creating');
   t.equal(cc.pid, 1, 'createContainer: the pid as seen in the container');
-  t.equal(read(dir, 'createContainer.mnt'), containerMnt, 'createContainer runs in the container\'s mount namespace');
+  t.equal(read(dir, 'createContainer.mnt'), containerMnt, "createContainer runs in the container's mount namespace");
   t.not(read(dir, 'createContainer.pidns'), hostPidNs, 'and its pid namespace');
   t.equal(read(dir, 'createContainer.prepivot'), '1', 'createContainer: before pivot_root (host path resolved)');
   t.notOk(fs.existsSync(path.join(dir, 'startContainer.stdin')), 'startContainer has not run at create');
@@ -99,12 +112,13 @@ t.test('each hook runs in its namespace, at its moment, with the state on stdin'
   const sc = JSON.parse(read(dir, 'startContainer.stdin'));
   t.same([sc.status, sc.pid], ['created', 1], 'startContainer: status created, container pid');
   t.equal(read(dir, 'startContainer.mnt'), containerMnt, 'startContainer runs in the container');
-  for (let i = 0; i < 100 && !fs.existsSync(path.join(dir, 'process-saw-start')); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && !fs.existsSync(path.join(dir, 'process-saw-start')); i++)
+    await new Promise((r) => setTimeout(r, 20));
   t.ok(fs.existsSync(path.join(dir, 'process-saw-start')), 'the process ran after startContainer');
   const ps = JSON.parse(read(dir, 'poststart.stdin'));
   t.same([ps.status, ps.pid], ['running', pid], 'poststart: running, host pid');
   t.equal(read(dir, 'poststart.mnt'), hostMnt, 'poststart in the runtime namespace');
-  t.notMatch(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^carton-init/, 'poststart ran after the process exec\'d');
+  t.notMatch(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^carton-init/, "poststart ran after the process exec'd");
   t.notOk(fs.existsSync(path.join(dir, 'poststop.stdin')), 'no poststop before delete');
 
   t.equal(env.carton(['delete', '--force', id]).code, 0);
@@ -116,7 +130,11 @@ t.test('each hook runs in its namespace, at its moment, with the state on stdin'
 
 t.test('args, env and the runtime environment', async (t) => {
   const dir = outDir();
-  const hook: Hook = { path: '/bin/sh', args: ['my-hook', '-c', 'tr "\\0" " " < /proc/$$/cmdline > "$D/argv"; env | sort > "$D/env"', 'x'], env: [`D=${dir}`, 'K=V'] };
+  const hook: Hook = {
+    path: '/bin/sh',
+    args: ['my-hook', '-c', 'tr "\\0" " " < /proc/$$/cmdline > "$D/argv"; env | sort > "$D/env"', 'x'],
+    env: [`D=${dir}`, 'K=V'],
+  };
   const r = env.carton(['run', '--bundle', env.bundle(withOut(dir, ['true'], { prestart: [hook] })), env.id()]);
   t.equal(r.code, 0, r.stderr);
   t.match(read(dir, 'argv'), /^my-hook -c /, 'argv[0] is args[0]');
@@ -129,11 +147,22 @@ t.test('a failing hook before the process runs aborts create and leaves nothing,
     const dir = outDir();
     const fail: Hook = { path: '/bin/sh', args: ['sh', '-c', 'echo out-text; echo boom >&2; exit 3'] };
     const id = env.id();
-    const r = env.detached(['create', '--bundle', env.bundle(withOut(dir, ['true'], { [kind]: [recorder('ok', dir), fail], poststop: [recorder('poststop', dir)] })), id]);
+    const r = env.detached([
+      'create',
+      '--bundle',
+      env.bundle(
+        withOut(dir, ['true'], { [kind]: [recorder('ok', dir), fail], poststop: [recorder('poststop', dir)] }),
+      ),
+      id,
+    ]);
     t.equal(r.code, 1, `${kind}: create fails`);
-    t.match(r.stderr, `error running ${kind} hook #1: error running hook: exit status 3, stdout: out-text , stderr: boom`);
+    t.match(
+      r.stderr,
+      `error running ${kind} hook #1: error running hook: exit status 3, stdout: out-text , stderr: boom`,
+    );
     t.notOk(fs.existsSync(path.join(env.root, id)), `${kind}: no state left`);
-    for (const h of fs.readdirSync('/sys/fs/cgroup')) t.notOk(fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton', id)), `${kind}: no ${h} cgroup`);
+    for (const h of fs.readdirSync('/sys/fs/cgroup'))
+      t.notOk(fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton', id)), `${kind}: no ${h} cgroup`);
     t.ok(fs.existsSync(path.join(dir, 'ok.stdin')), `${kind}: the hook before the failing one ran`);
     t.equal(JSON.parse(read(dir, 'poststop.stdin')).status, 'stopped', `${kind}: poststop ran`);
   }
@@ -141,10 +170,30 @@ t.test('a failing hook before the process runs aborts create and leaves nothing,
 
 t.test('a hook past its timeout is killed and reported', async (t) => {
   const id = env.id();
-  const r = env.detached(['create', '--bundle', env.bundle(testSpec(['true'], (s) => (s.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }))), id]);
+  const r = env.detached([
+    'create',
+    '--bundle',
+    env.bundle(
+      testSpec(
+        ['true'],
+        (s) => (s.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }),
+      ),
+    ),
+    id,
+  ]);
   t.equal(r.code, 1);
   t.match(r.stderr, 'error running createRuntime hook #0: hook ran past specified timeout of 1.0s');
-  const r2 = env.detached(['create', '--bundle', env.bundle(testSpec(['true'], (s) => (s.hooks = { createContainer: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }))), env.id()]);
+  const r2 = env.detached([
+    'create',
+    '--bundle',
+    env.bundle(
+      testSpec(
+        ['true'],
+        (s) => (s.hooks = { createContainer: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }),
+      ),
+    ),
+    env.id(),
+  ]);
   t.equal(r2.code, 1);
   t.match(r2.stderr, 'error running createContainer hook #0: hook ran past specified timeout of 1.0s');
   t.notOk(fs.existsSync(path.join(env.root, id)));
@@ -152,7 +201,10 @@ t.test('a hook past its timeout is killed and reported', async (t) => {
 
 t.test('a failing startContainer hook fails start and stops the container', async (t) => {
   const id = env.id();
-  const spec = testSpec(['sleep', '1000'], (s) => (s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo nope >&2; exit 4'] }] }));
+  const spec = testSpec(
+    ['sleep', '1000'],
+    (s) => (s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo nope >&2; exit 4'] }] }),
+  );
   t.equal(env.detached(['create', '--bundle', env.bundle(spec), id]).code, 0);
   const s = env.carton(['start', id]);
   t.equal(s.code, 1);
@@ -179,16 +231,27 @@ t.test('a failing poststop hook is a warning; delete completes and the next hook
   const log = path.join(env.dir, `${id}.log`);
   const spec = withOut(dir, ['sleep', '1000'], { poststop: [{ path: '/bin/false' }, recorder('poststop2', dir)] });
   t.equal(env.detached(['run', '-d', '--bundle', env.bundle(spec), id]).code, 0);
-  const d = env.carton(['delete', '--force', id], { globals: ['--root', env.root, '--log', log, '--log-format', 'json'] });
+  const d = env.carton(['delete', '--force', id], {
+    globals: ['--root', env.root, '--log', log, '--log-format', 'json'],
+  });
   t.equal(d.code, 0, d.stderr);
   t.notOk(fs.existsSync(path.join(env.root, id)));
-  const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.match(lines, [{ level: 'warning', msg: /error running poststop hook #0: error running hook: exit status 1/ }]);
   t.ok(fs.existsSync(path.join(dir, 'poststop2.stdin')), 'the second poststop hook still ran');
 });
 
 t.test('hook paths must be absolute', async (t) => {
-  const r = env.detached(['create', '--bundle', env.bundle(testSpec(['true'], (s) => (s.hooks = { prestart: [{ path: 'true' }] }))), env.id()]);
+  const r = env.detached([
+    'create',
+    '--bundle',
+    env.bundle(testSpec(['true'], (s) => (s.hooks = { prestart: [{ path: 'true' }] }))),
+    env.id(),
+  ]);
   t.equal(r.code, 1);
   t.match(r.stderr, 'config.json: /hooks/prestart/0/path must be an absolute path, got "true"');
 });

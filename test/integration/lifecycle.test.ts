@@ -28,7 +28,11 @@ t.test('create -> created, start -> running, kill -> stopped, delete -> gone', a
   const s1 = env.state(id);
   t.equal(s1.status, 'created');
   t.equal(s1.pid, Number(pidBytes), 'state pid = pid file');
-  t.same(Object.keys(s1), ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner'], 'runc key order');
+  t.same(
+    Object.keys(s1),
+    ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner'],
+    'runc key order',
+  );
   t.equal(s1.bundle, b);
   t.match(s1.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/, 'RFC 3339 with nanoseconds');
   t.equal(s1.owner, '', 'owner is empty in state, as runc');
@@ -42,7 +46,11 @@ t.test('create -> created, start -> running, kill -> stopped, delete -> gone', a
   const s2 = env.state(id);
   t.equal(s2.status, 'running');
   t.equal(s2.pid, s1.pid);
-  t.same(fs.readFileSync(`/proc/${s1.pid}/cmdline`, 'utf8').split('\0').slice(0, 2), ['sleep', '1000'], 'the process exec\'d');
+  t.same(
+    fs.readFileSync(`/proc/${s1.pid}/cmdline`, 'utf8').split('\0').slice(0, 2),
+    ['sleep', '1000'],
+    "the process exec'd",
+  );
 
   const again = env.carton(['start', id]);
   t.equal(again.code, 1);
@@ -74,7 +82,13 @@ t.test('create -> created, start -> running, kill -> stopped, delete -> gone', a
 
 t.test('kill accepts every signal spelling', async (t) => {
   // sh traps USR1 and HUP and reports them; the trap output goes to a file.
-  const b = env.bundle(testSpec(['sh', '-c', 'trap "echo got-USR1" USR1; trap "echo got-HUP" HUP; trap "echo got-TERM; exit 0" TERM; while :; do sleep 0.05; done']));
+  const b = env.bundle(
+    testSpec([
+      'sh',
+      '-c',
+      'trap "echo got-USR1" USR1; trap "echo got-HUP" HUP; trap "echo got-TERM; exit 0" TERM; while :; do sleep 0.05; done',
+    ]),
+  );
   const id = env.id();
   const c = env.detached(['create', '--bundle', b, id]);
   t.equal(c.code, 0, c.stderr);
@@ -94,29 +108,40 @@ t.test('kill accepts every signal spelling', async (t) => {
   t.equal(env.carton(['delete', id]).code, 0);
 });
 
-t.test('delete of a created container kills it; --force deletes a running one; --force of a missing one succeeds', async (t) => {
-  const id1 = env.id();
-  t.equal(env.detached(['create', '--bundle', sleepy(), id1]).code, 0);
-  const pid1 = env.state(id1).pid;
-  t.equal(env.carton(['delete', id1]).code, 0, 'created containers delete without --force, as runc');
-  t.notOk(fs.existsSync(`/proc/${pid1}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid1}/stat`, 'utf8')), 'init gone');
+t.test(
+  'delete of a created container kills it; --force deletes a running one; --force of a missing one succeeds',
+  async (t) => {
+    const id1 = env.id();
+    t.equal(env.detached(['create', '--bundle', sleepy(), id1]).code, 0);
+    const pid1 = env.state(id1).pid;
+    t.equal(env.carton(['delete', id1]).code, 0, 'created containers delete without --force, as runc');
+    t.notOk(
+      fs.existsSync(`/proc/${pid1}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid1}/stat`, 'utf8')),
+      'init gone',
+    );
 
-  const id2 = env.id();
-  t.equal(env.detached(['run', '-d', '--bundle', sleepy(), id2]).code, 0);
-  t.equal(env.state(id2).status, 'running');
-  const f = env.carton(['delete', '--force', id2]);
-  t.equal(f.code, 0, f.stderr);
-  t.equal(env.carton(['state', id2]).code, 1);
+    const id2 = env.id();
+    t.equal(env.detached(['run', '-d', '--bundle', sleepy(), id2]).code, 0);
+    t.equal(env.state(id2).status, 'running');
+    const f = env.carton(['delete', '--force', id2]);
+    t.equal(f.code, 0, f.stderr);
+    t.equal(env.carton(['state', id2]).code, 1);
 
-  const missing = env.carton(['delete', '--force', 'nosuch']);
-  t.equal(missing.code, 0, 'delete --force of a missing container is not an error');
-  const missing2 = env.carton(['delete', 'nosuch']);
-  t.equal(missing2.code, 1);
-  t.match(missing2.stderr, 'container does not exist');
-});
+    const missing = env.carton(['delete', '--force', 'nosuch']);
+    t.equal(missing.code, 0, 'delete --force of a missing container is not an error');
+    const missing2 = env.carton(['delete', 'nosuch']);
+    t.equal(missing2.code, 1);
+    t.match(missing2.stderr, 'container does not exist');
+  },
+);
 
 t.test('run in the foreground returns the exit status, 128+N for a signal', async (t) => {
-  const r = env.carton(['run', '--bundle', env.bundle(testSpec(['sh', '-c', 'echo out; echo err >&2; exit 7'])), env.id()]);
+  const r = env.carton([
+    'run',
+    '--bundle',
+    env.bundle(testSpec(['sh', '-c', 'echo out; echo err >&2; exit 7'])),
+    env.id(),
+  ]);
   t.equal(r.code, 7);
   t.equal(r.stdout, 'out\n');
   t.equal(r.stderr, 'err\n');
@@ -125,7 +150,8 @@ t.test('run in the foreground returns the exit status, 128+N for a signal', asyn
   const { spawn } = await import('child_process');
   const p = spawn(CARTON, ['--root', env.root, 'run', '--bundle', sleepy(), id], { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
-  for (let i = 0; i < 200 && env.carton(['state', id]).stdout.indexOf('"running"') < 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 200 && env.carton(['state', id]).stdout.indexOf('"running"') < 0; i++)
+    await new Promise((r) => setTimeout(r, 20));
   t.equal(env.carton(['kill', id, 'KILL']).code, 0);
   t.equal(await exited, 137, '128 + SIGKILL');
   t.equal(fs.readdirSync(env.root).length, 0, 'foreground run deletes the container');
@@ -185,7 +211,7 @@ t.test('--version and usage errors', async (t) => {
   t.equal(env.carton(['--rootless=false', 'list']).code, 0, '--rootless=false is accepted');
 });
 
-t.test('kill --all signals every process in the container\'s cgroup', async (t) => {
+t.test("kill --all signals every process in the container's cgroup", async (t) => {
   // The init ignores TERM; its child does not. --all reaches both.
   const b = env.bundle(testSpec(['sh', '-c', 'trap "" TERM; sleep 1000 & echo child=$!; wait; wait']));
   const id = env.id();
@@ -198,14 +224,33 @@ t.test('kill --all signals every process in the container\'s cgroup', async (t) 
   t.equal(env.carton(['kill', '--all', id, 'KILL']).code, 0);
   for (let i = 0; i < 100 && env.state(id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(env.state(id).status, 'stopped', 'the init got SIGKILL too');
-  t.notOk(fs.existsSync(`/proc/${kids[0]}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${kids[0]}/stat`, 'utf8')), 'the child is gone');
+  t.notOk(
+    fs.existsSync(`/proc/${kids[0]}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${kids[0]}/stat`, 'utf8')),
+    'the child is gone',
+  );
   t.equal(env.carton(['delete', id]).code, 0);
 });
 
 t.test('--debug prints a per-phase timing trace', async (t) => {
-  const r = env.carton(['run', '--bundle', env.bundle(testSpec(['true'])), env.id()], { globals: ['--root', env.root, '--debug'] });
+  const r = env.carton(['run', '--bundle', env.bundle(testSpec(['true'])), env.id()], {
+    globals: ['--root', env.root, '--debug'],
+  });
   t.equal(r.code, 0, r.stderr);
-  for (const p of ['validate', 'cgroup', 'plan', 'spawn init', 'namespaces', 'init ready', 'started', 'exited', 'deleted']) {
-    t.match(r.stderr, new RegExp(`level=debug msg="phase ${p} at \\d+\\.\\dms \\(cpu \\d+\\.\\d\\+\\d+\\.\\dms\\)"`), p);
+  for (const p of [
+    'validate',
+    'cgroup',
+    'plan',
+    'spawn init',
+    'namespaces',
+    'init ready',
+    'started',
+    'exited',
+    'deleted',
+  ]) {
+    t.match(
+      r.stderr,
+      new RegExp(`level=debug msg="phase ${p} at \\d+\\.\\dms \\(cpu \\d+\\.\\d\\+\\d+\\.\\dms\\)"`),
+      p,
+    );
   }
 });

@@ -23,22 +23,33 @@ const script = [
 ].join('; ');
 
 function bundle(): string {
-  return env.bundle(testSpec(['sh', '-c', script], (s) => {
-    const dev = s.mounts!.find((m) => m.destination === '/dev')!;
-    dev.options = [...(dev.options ?? []), 'ro'];
-    // a read-only tmpfs elsewhere, with a mount point created inside it
-    s.mounts!.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid', 'mode=755'] });
-    s.mounts!.push({ destination: '/run/keep', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
-  }));
+  return env.bundle(
+    testSpec(['sh', '-c', script], (s) => {
+      const dev = s.mounts!.find((m) => m.destination === '/dev')!;
+      dev.options = [...(dev.options ?? []), 'ro'];
+      // a read-only tmpfs elsewhere, with a mount point created inside it
+      s.mounts!.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid', 'mode=755'] });
+      s.mounts!.push({ destination: '/run/keep', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+    }),
+  );
 }
 
-const expected = [
-  'touch: /dev/x: Read-only file system', 'dev-rc=1',
-  'touch: /run/x: Read-only file system', 'run-rc=1',
-  '/dev/mqueue', '/dev/null', '/dev/pts/ptmx', '/dev/shm', '/run/keep',
-  '/proc/self/fd',
-  '/dev ro', '/dev/pts rw', '/run ro',
-].join('\n') + '\n';
+const expected =
+  [
+    'touch: /dev/x: Read-only file system',
+    'dev-rc=1',
+    'touch: /run/x: Read-only file system',
+    'run-rc=1',
+    '/dev/mqueue',
+    '/dev/null',
+    '/dev/pts/ptmx',
+    '/dev/shm',
+    '/run/keep',
+    '/proc/self/fd',
+    '/dev ro',
+    '/dev/pts rw',
+    '/run ro',
+  ].join('\n') + '\n';
 
 t.test('read-only /dev and tmpfs: filled first, read-only at the end', async (t) => {
   const r = env.carton(['run', '--bundle', bundle(), env.id()]);
@@ -47,7 +58,11 @@ t.test('read-only /dev and tmpfs: filled first, read-only at the end', async (t)
 });
 
 t.test('runc 1.1.5 does the same with the same bundle', async (t) => {
-  const r = spawnSync('runc', ['--root', path.join(env.dir, 'runc-root'), 'run', '--bundle', bundle(), 'latero-runc-' + process.pid], { encoding: 'utf8', timeout: 30000 });
+  const r = spawnSync(
+    'runc',
+    ['--root', path.join(env.dir, 'runc-root'), 'run', '--bundle', bundle(), 'latero-runc-' + process.pid],
+    { encoding: 'utf8', timeout: 30000 },
+  );
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, expected, 'runc');
 });

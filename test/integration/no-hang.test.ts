@@ -42,12 +42,26 @@ function dirOf(dirs: Record<string, string>, key: string): string {
   return d;
 }
 
-function bounded(args: string[], extraEnv: NodeJS.ProcessEnv = {}, ms = 15000): { code: number | null; signal: string | null; stdout: string; stderr: string } {
+function bounded(
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+  ms = 15000,
+): { code: number | null; signal: string | null; stdout: string; stderr: string } {
   const files = [1, 2].map((i) => path.join(env.dir, `bounded-${++outN}.${i}`));
   const fds = files.map((f) => fs.openSync(f, 'w+')) as [number, number];
   try {
-    const r = spawnSync(CARTON, ['--root', env.root, ...args], { stdio: ['ignore', fds[0], fds[1]], env: { ...process.env, ...extraEnv }, timeout: ms, killSignal: 'SIGKILL' });
-    return { code: r.status, signal: r.signal, stdout: fs.readFileSync(files[0] ?? '', 'utf8'), stderr: fs.readFileSync(files[1] ?? '', 'utf8') };
+    const r = spawnSync(CARTON, ['--root', env.root, ...args], {
+      stdio: ['ignore', fds[0], fds[1]],
+      env: { ...process.env, ...extraEnv },
+      timeout: ms,
+      killSignal: 'SIGKILL',
+    });
+    return {
+      code: r.status,
+      signal: r.signal,
+      stdout: fs.readFileSync(files[0] ?? '', 'utf8'),
+      stderr: fs.readFileSync(files[1] ?? '', 'utf8'),
+    };
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }
@@ -56,7 +70,10 @@ function bounded(args: string[], extraEnv: NodeJS.ProcessEnv = {}, ms = 15000): 
 /** The default cgroup of `id` made in every hierarchy before carton runs, as an earlier container would leave it. */
 function preexisting(id: string): Record<string, string> {
   const dirs: Record<string, string> = {};
-  const all = [...layout.v1.map((h) => ({ key: h.controllers.join(','), mp: h.mountPoint })), ...(layout.unified ? [{ key: '', mp: layout.unified.mountPoint }] : [])];
+  const all = [
+    ...layout.v1.map((h) => ({ key: h.controllers.join(','), mp: h.mountPoint })),
+    ...(layout.unified ? [{ key: '', mp: layout.unified.mountPoint }] : []),
+  ];
   for (const { key, mp } of all) {
     const parent = path.join(mp, 'carton');
     if (!fs.existsSync(parent)) {
@@ -70,7 +87,12 @@ function preexisting(id: string): Record<string, string> {
   }
   const cs = Object.keys(dirs).find((k) => k.split(',').includes('cpuset'));
   if (cs !== undefined) {
-    for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(dirOf(dirs, cs), f), fs.readFileSync(path.join(path.dirname(dirOf(dirs, cs)), f), 'utf8').trim() || fs.readFileSync(path.join(path.dirname(path.dirname(dirOf(dirs, cs))), f), 'utf8').trim());
+    for (const f of ['cpuset.cpus', 'cpuset.mems'])
+      fs.writeFileSync(
+        path.join(dirOf(dirs, cs), f),
+        fs.readFileSync(path.join(path.dirname(dirOf(dirs, cs)), f), 'utf8').trim() ||
+          fs.readFileSync(path.join(path.dirname(path.dirname(dirOf(dirs, cs))), f), 'utf8').trim(),
+      );
   }
   return dirs;
 }
@@ -86,7 +108,11 @@ t.test('exec --ignore-paused on a paused container and resume from another shell
   t.equal(r.code, 0, r.stderr);
   env.state(id);
   t.equal(env.carton(['pause', id]).code, 0);
-  const exec = spawn(CARTON, ['--root', env.root, 'exec', '--ignore-paused', id, 'echo', 'after-resume'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15000, killSignal: 'SIGKILL' });
+  const exec = spawn(CARTON, ['--root', env.root, 'exec', '--ignore-paused', id, 'echo', 'after-resume'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 15000,
+    killSignal: 'SIGKILL',
+  });
   let out = '';
   exec.stdout.on('data', (d: Buffer) => (out += d.toString()));
   exec.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -114,10 +140,11 @@ t.test('create in an existing frozen cgroup is refused, nothing is left', async 
     const r = bounded(['run', '--bundle', b, id]);
     fs.writeFileSync(path.join(dirOf(dirs, key), file), off);
     t.equal(r.code, 1, `${file}=${on}: run fails (signal ${r.signal})`);
-    t.match(r.stderr, /container's cgroup unexpectedly frozen/, 'runc\'s words');
+    t.match(r.stderr, /container's cgroup unexpectedly frozen/, "runc's words");
     t.notOk(fs.existsSync(path.join(env.root, id)), 'no state left');
     for (const d of Object.values(dirs)) t.ok(fs.existsSync(d), `${d}: not carton's to remove`);
-    for (const d of Object.values(dirs)) t.equal(fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8'), '', `${d}: no process left`);
+    for (const d of Object.values(dirs))
+      t.equal(fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8'), '', `${d}: no process left`);
   }
 });
 
@@ -139,37 +166,55 @@ t.test('create in an existing cgroup that holds processes warns as runc does', a
   }
 });
 
-t.test('an existing empty cgroup that once saw cgroup.kill is reused', { skip: !layout.unified && 'no cgroup2 hierarchy' }, async (t) => {
-  // Before: `run` died right after "init spawned by clone3 into cgroup
-  // .../carton/<id>" with status 141 and an empty stderr, every time: the
-  // kernel SIGKILLs a CLONE_INTO_CGROUP child of a cgroup2 directory that
-  // once had cgroup.kill written (what kill --all / delete --force do), and
-  // the CLI took the sync socket's EPIPE for a closed stdout.
-  const id = env.id('killed');
-  const dirs = preexisting(id);
-  fs.writeFileSync(path.join(dirOf(dirs, ''), 'cgroup.kill'), '1');
-  for (const via of ['default', 'posix_spawn']) {
-    const r = bounded(['--debug', 'run', '--bundle', env.bundle(testSpec(['echo', 'ran'])), id], via === 'posix_spawn' ? { CARTON_TEST_SPAWN_FALLBACK: '1' } : {});
-    t.equal(r.code, 0, `${via}: ${r.stderr.split('\n').filter((l) => !/phase/.test(l)).join('\n')}`);
-    t.equal(r.stdout.trim(), 'ran', `${via}: the container ran`);
-    t.notOk(fs.existsSync(path.join(env.root, id)), 'deleted');
-  }
-});
+t.test(
+  'an existing empty cgroup that once saw cgroup.kill is reused',
+  { skip: !layout.unified && 'no cgroup2 hierarchy' },
+  async (t) => {
+    // Before: `run` died right after "init spawned by clone3 into cgroup
+    // .../carton/<id>" with status 141 and an empty stderr, every time: the
+    // kernel SIGKILLs a CLONE_INTO_CGROUP child of a cgroup2 directory that
+    // once had cgroup.kill written (what kill --all / delete --force do), and
+    // the CLI took the sync socket's EPIPE for a closed stdout.
+    const id = env.id('killed');
+    const dirs = preexisting(id);
+    fs.writeFileSync(path.join(dirOf(dirs, ''), 'cgroup.kill'), '1');
+    for (const via of ['default', 'posix_spawn']) {
+      const r = bounded(
+        ['--debug', 'run', '--bundle', env.bundle(testSpec(['echo', 'ran'])), id],
+        via === 'posix_spawn' ? { CARTON_TEST_SPAWN_FALLBACK: '1' } : {},
+      );
+      t.equal(
+        r.code,
+        0,
+        `${via}: ${r.stderr
+          .split('\n')
+          .filter((l) => !/phase/.test(l))
+          .join('\n')}`,
+      );
+      t.equal(r.stdout.trim(), 'ran', `${via}: the container ran`);
+      t.notOk(fs.existsSync(path.join(env.root, id)), 'deleted');
+    }
+  },
+);
 
 const memKey = layout.v1.find((h) => h.controllers.includes('memory'))?.controllers.join(',');
 
-t.test('an init that dies before the handshake is reported, never a silent exit', { skip: memKey === undefined && 'no v1 memory controller' }, async (t) => {
-  // A memory limit far below what init needs, on an existing cgroup, has the
-  // OOM killer kill it mid-handshake. Before: "carton-init exited before the
-  // container process was created", without the cause; now the signal is named.
-  const id = env.id('oom');
-  const dirs = preexisting(id);
-  fs.writeFileSync(path.join(dirOf(dirs, memKey ?? 'memory'), 'memory.limit_in_bytes'), String(64 * 1024));
-  const r = bounded(['run', '--bundle', env.bundle(testSpec(['true'])), id]);
-  t.equal(r.code, 1, 'fails');
-  t.match(r.stderr, /carton-init exited before .*\(carton-init was killed by signal KILL\)/, `says why: ${r.stderr}`);
-  t.notOk(fs.existsSync(path.join(env.root, id)), 'no state left');
-});
+t.test(
+  'an init that dies before the handshake is reported, never a silent exit',
+  { skip: memKey === undefined && 'no v1 memory controller' },
+  async (t) => {
+    // A memory limit far below what init needs, on an existing cgroup, has the
+    // OOM killer kill it mid-handshake. Before: "carton-init exited before the
+    // container process was created", without the cause; now the signal is named.
+    const id = env.id('oom');
+    const dirs = preexisting(id);
+    fs.writeFileSync(path.join(dirOf(dirs, memKey ?? 'memory'), 'memory.limit_in_bytes'), String(64 * 1024));
+    const r = bounded(['run', '--bundle', env.bundle(testSpec(['true'])), id]);
+    t.equal(r.code, 1, 'fails');
+    t.match(r.stderr, /carton-init exited before .*\(carton-init was killed by signal KILL\)/, `says why: ${r.stderr}`);
+    t.notOk(fs.existsSync(path.join(env.root, id)), 'no state left');
+  },
+);
 
 /** A createRuntime hook that stops the container's init (its pid is in the state on stdin). */
 const stopInit = {
@@ -182,7 +227,9 @@ t.test('an init stopped mid-handshake fails create after the deadline, naming th
   // null after the 15 s spawn timeout) and left a stopped init behind.
   const id = env.id('stop');
   const pidFile = path.join(env.dir, `${id}.initpid`);
-  const b = env.bundle(testSpec(['true'], (s) => (s.hooks = { createRuntime: [{ ...stopInit, env: [`PIDFILE=${pidFile}`] }] })));
+  const b = env.bundle(
+    testSpec(['true'], (s) => (s.hooks = { createRuntime: [{ ...stopInit, env: [`PIDFILE=${pidFile}`] }] })),
+  );
   const r = bounded(['create', '--bundle', b, id], { CARTON_TEST_HANDSHAKE_TIMEOUT_MS: '2000' });
   t.equal(r.code, 1, `fails (signal ${r.signal})`);
   t.match(r.stderr, /timed out after 2s waiting for carton-init until the container was set up/, 'names the step');
@@ -191,7 +238,8 @@ t.test('an init stopped mid-handshake fails create after the deadline, naming th
   env.pids.add(initPid);
   t.notOk(pidAlive(initPid), 'the stopped init was killed');
   t.notOk(fs.existsSync(path.join(env.root, id)), 'no state left');
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) t.notOk(fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton', id)), `no ${h} cgroup left`);
+  for (const h of fs.readdirSync('/sys/fs/cgroup'))
+    t.notOk(fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton', id)), `no ${h} cgroup left`);
 });
 
 t.test('a lock held by a stuck command fails the next one after the deadline', async (t) => {

@@ -26,10 +26,12 @@ const pids = new Set<number>();
 let n = 0;
 
 t.teardown(() => {
-  if (fs.existsSync(root)) for (const id of fs.readdirSync(root)) spawnSync(CARTON, ['--root', root, 'delete', '--force', id]);
+  if (fs.existsSync(root))
+    for (const id of fs.readdirSync(root)) spawnSync(CARTON, ['--root', root, 'delete', '--force', id]);
   const leaks = leaksUnder(dir, ids, pids);
   for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    for (const id of ids) if (fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton', id))) leaks.push(`cgroup made for ${id} in ${h}`);
+    for (const id of ids)
+      if (fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton', id))) leaks.push(`cgroup made for ${id} in ${h}`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
   const del = spawnSync('userdel', [user], { encoding: 'utf8' });
@@ -41,7 +43,18 @@ t.teardown(() => {
 function asUser(args: string[], out?: string): { code: number | null; stdout: string; stderr: string } {
   // env -i: tap's process-info hook adds NODE_OPTIONS to children, and its
   // loader would then try to write into the repo as this user.
-  const cmd = ['-u', user, '--', 'env', '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `XDG_RUNTIME_DIR=${xdg}`, `HOME=${dir}`, CARTON, ...args];
+  const cmd = [
+    '-u',
+    user,
+    '--',
+    'env',
+    '-i',
+    `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+    `XDG_RUNTIME_DIR=${xdg}`,
+    `HOME=${dir}`,
+    CARTON,
+    ...args,
+  ];
   if (out) {
     const fd = fs.openSync(out, 'w');
     fs.fchownSync(fd, uid, gid);
@@ -86,7 +99,19 @@ t.test('spec --rootless maps the calling user, not root', async (t) => {
 
 t.test('run as a non-root user: root inside, the user outside, setgroups denied, no cgroup', async (t) => {
   const c = id();
-  const r = asUser(['run', '--bundle', bundle(['sh', '-c', 'id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; hostname; touch /tmp/x 2>&1 || true'], (s) => s.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' })), c]);
+  const r = asUser([
+    'run',
+    '--bundle',
+    bundle(
+      [
+        'sh',
+        '-c',
+        'id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; hostname; touch /tmp/x 2>&1 || true',
+      ],
+      (s) => s.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }),
+    ),
+    c,
+  ]);
   t.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   t.match(lines[0], /^uid=0\(root\) gid=0\(root\)/);
@@ -98,7 +123,7 @@ t.test('run as a non-root user: root inside, the user outside, setgroups denied,
   t.ok(fs.existsSync(path.join(root)), 'state under $XDG_RUNTIME_DIR/carton by default');
 });
 
-t.test('create / start / state / kill / delete as the user, with the host seeing the user\'s uid', async (t) => {
+t.test("create / start / state / kill / delete as the user, with the host seeing the user's uid", async (t) => {
   const c = id();
   const out = path.join(dir, `out-${c}`);
   const cr = asUser(['create', '--bundle', bundle(['sleep', '1000']), c], out);
@@ -122,20 +147,54 @@ t.test('create / start / state / kill / delete as the user, with the host seeing
   t.not(fs.readlinkSync(`/proc/${st.pid}/ns/user`), fs.readlinkSync('/proc/self/ns/user'));
   const cg = fs.readFileSync(`/proc/${st.pid}/cgroup`, 'utf8');
   t.notMatch(cg, /carton/, 'not in any carton cgroup');
-  t.match(asUser(['list']).stdout, new RegExp(`${c}\\s+${st.pid}\\s+running\\s+.*\\s${user}\\n`), 'list shows the owner');
+  t.match(
+    asUser(['list']).stdout,
+    new RegExp(`${c}\\s+${st.pid}\\s+running\\s+.*\\s${user}\\n`),
+    'list shows the owner',
+  );
   t.equal(asUser(['kill', c, 'KILL']).code, 0);
-  for (let i = 0; i < 100 && (JSON.parse(asUser(['state', c]).stdout) as { status: string }).status !== 'stopped'; i++) await new Promise((res) => setTimeout(res, 20));
+  for (let i = 0; i < 100 && (JSON.parse(asUser(['state', c]).stdout) as { status: string }).status !== 'stopped'; i++)
+    await new Promise((res) => setTimeout(res, 20));
   t.equal(asUser(['delete', c]).code, 0);
   t.notOk(fs.existsSync(path.join(root, c)));
 });
 
 t.test('what a rootless caller cannot have is refused with one line, leaving nothing', async (t) => {
   const cases: Array<[string, string[], (s: Spec) => void, RegExp]> = [
-    ['limits without a cgroup', [], (s) => (s.linux!.resources = { pids: { limit: 10 } }), /linux\.resources\.pids: cannot set pids limit: container could not join or create cgroup/],
-    ['an explicit cgroupsPath must be created', [], (s) => (s.linux!.cgroupsPath = '/carton-rootless-test'), /cgroup: mkdir \/sys\/fs\/cgroup\/[^ ]*carton-rootless-test: permission denied/],
-    ['--rootless=false turns cgroup errors back on', ['--rootless=false'], () => undefined, /cgroup: mkdir .*: permission denied/],
-    ['supplementary groups', [], (s) => (s.process!.user = { uid: 0, gid: 0, additionalGids: [5] }), /\/process\/user\/additionalGids: cannot set supplementary groups without root/],
-    ['a map of more than the caller\'s own id', [], (s) => (s.linux!.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: 100000, size: 10 }]), /write \/proc\/\d+\/uid_map: operation not permitted/],
+    [
+      'limits without a cgroup',
+      [],
+      (s) => (s.linux!.resources = { pids: { limit: 10 } }),
+      /linux\.resources\.pids: cannot set pids limit: container could not join or create cgroup/,
+    ],
+    [
+      'an explicit cgroupsPath must be created',
+      [],
+      (s) => (s.linux!.cgroupsPath = '/carton-rootless-test'),
+      /cgroup: mkdir \/sys\/fs\/cgroup\/[^ ]*carton-rootless-test: permission denied/,
+    ],
+    [
+      '--rootless=false turns cgroup errors back on',
+      ['--rootless=false'],
+      () => undefined,
+      /cgroup: mkdir .*: permission denied/,
+    ],
+    [
+      'supplementary groups',
+      [],
+      (s) => (s.process!.user = { uid: 0, gid: 0, additionalGids: [5] }),
+      /\/process\/user\/additionalGids: cannot set supplementary groups without root/,
+    ],
+    [
+      "a map of more than the caller's own id",
+      [],
+      (s) =>
+        (s.linux!.uidMappings = [
+          { containerID: 0, hostID: uid, size: 1 },
+          { containerID: 1, hostID: 100000, size: 10 },
+        ]),
+      /write \/proc\/\d+\/uid_map: operation not permitted/,
+    ],
   ];
   for (const [name, globals, edit, re] of cases) {
     const c = id();

@@ -26,13 +26,20 @@ const NO_NODE = { PATH: '/nonexistent' };
 
 function relay(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(RELAY, args, {
-    cwd, encoding: 'buffer', timeout: 20000, env: { ...process.env, CARTON_SHIM_LINGER_MS: '600000', ...extraEnv },
+    cwd,
+    encoding: 'buffer',
+    timeout: 20000,
+    env: { ...process.env, CARTON_SHIM_LINGER_MS: '600000', ...extraEnv },
   });
   return { code: r.status, stdout: r.stdout, stderr: String(r.stderr) };
 }
 
 function start(id: string, bundle: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  const r = relay(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, 'start'], bundle, extraEnv);
+  const r = relay(
+    ['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, 'start'],
+    bundle,
+    extraEnv,
+  );
   const address = String(r.stdout);
   if (address.startsWith('unix://')) sockets.add(address.slice('unix://'.length));
   return { ...r, address };
@@ -116,10 +123,12 @@ t.test('start and delete through a live shim, without Node', async (t) => {
   t.equal(s2.code, 0, s2.stderr);
   t.equal(s2.address, s1.address, 'answered by the live shim');
   t.equal(s2.stderr, '');
-  t.equal(fs.readFileSync(path.join(b2, 'address'), 'utf8'), s1.address, 'which wrote the bundle\'s address file');
-  
+  t.equal(fs.readFileSync(path.join(b2, 'address'), 'utf8'), s1.address, "which wrote the bundle's address file");
+
   // A pod needs a shim of its own: that is never the front door's to start.
-  const pod = env.bundle(testSpec(['true'], (s) => (s.annotations = { 'io.kubernetes.cri.sandbox-id': `sb-${process.pid}` })));
+  const pod = env.bundle(
+    testSpec(['true'], (s) => (s.annotations = { 'io.kubernetes.cri.sandbox-id': `sb-${process.pid}` })),
+  );
   const p1 = start('p1', pod, NO_NODE);
   t.not(p1.code, 0, 'a new shim: falls back to Node');
   const p2 = start('p2', pod);
@@ -135,7 +144,11 @@ t.test('start and delete through a live shim, without Node', async (t) => {
   // delete: the carton container force-deleted by the serving shim.
   const root = path.join(STATE_ROOT, ns);
   const { id, bundle: b, pid: initPid } = env.createSleeper(root, 'relaydel');
-  const d = relay(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, '-bundle', b, 'delete'], b, NO_NODE);
+  const d = relay(
+    ['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, '-bundle', b, 'delete'],
+    b,
+    NO_NODE,
+  );
   t.equal(d.code, 0, d.stderr);
   const resp = decode('containerd.task.v2.DeleteResponse', d.stdout);
   t.equal(resp.exitStatus, 137);

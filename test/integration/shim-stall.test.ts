@@ -12,7 +12,19 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import { busyboxArchive, IMAGE, killShims, pidsMentioning, removeAllTasks, removeCgroupTrees, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import {
+  busyboxArchive,
+  IMAGE,
+  killShims,
+  pidsMentioning,
+  removeAllTasks,
+  removeCgroupTrees,
+  rmdirIfEmpty,
+  sleep,
+  startContainerd,
+  stopDaemon,
+  unmountUnder,
+} from '../engines';
 import { CARTON, Env, REPO, testSpec } from '../helpers';
 import { SHARED_GROUP, socketAddress, socketPath } from '../../src/shim/address';
 import { STATE_ROOT } from '../../src/shim/delete';
@@ -50,7 +62,11 @@ function ctrAsync(args: string[]): Promise<{ code: number | null; ms: number; st
  * duration), and the gaps between T's output arrivals in that window
  * (counting the one that straddles its start and its end).
  */
-async function measure(a: string, arrivals: number[], during: Promise<unknown>): Promise<{ lines: number; maxGap: number; ps: number[]; maxPs: number }> {
+async function measure(
+  a: string,
+  arrivals: number[],
+  during: Promise<unknown>,
+): Promise<{ lines: number; maxGap: number; ps: number[]; maxPs: number }> {
   let done = false;
   void during.finally(() => (done = true));
   const from = performance.now();
@@ -64,9 +80,18 @@ async function measure(a: string, arrivals: number[], during: Promise<unknown>):
   // T's line after the window, so a stall at its end counts too
   for (let i = 0; i < 20 && !arrivals.some((x) => x > to); i++) await sleep(50);
   const inside = arrivals.filter((x) => x >= from && x <= to);
-  const times = [...arrivals.filter((x) => x < from).slice(-1), ...inside, ...arrivals.filter((x) => x > to).slice(0, 1)];
+  const times = [
+    ...arrivals.filter((x) => x < from).slice(-1),
+    ...inside,
+    ...arrivals.filter((x) => x > to).slice(0, 1),
+  ];
   const gaps = times.slice(1).map((x, i) => x - (times[i] ?? x));
-  return { lines: inside.length, maxGap: gaps.length ? Math.max(...gaps) : Infinity, ps, maxPs: ps.length ? Math.max(...ps) : Infinity };
+  return {
+    lines: inside.length,
+    maxGap: gaps.length ? Math.max(...gaps) : Infinity,
+    ps,
+    maxPs: ps.length ? Math.max(...ps) : Infinity,
+  };
 }
 
 function cartonShims(): number[] {
@@ -94,7 +119,8 @@ t.teardown(async () => {
   fs.rmSync(socketPath(socketAddress(SOCK, NS, SHARED_GROUP)), { force: true });
   unmountUnder(dir);
   const ours = path.join(STATE_ROOT, NS);
-  if (fs.existsSync(ours)) for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
+  if (fs.existsSync(ours))
+    for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
   fs.rmSync(ours, { recursive: true, force: true });
   rmdirIfEmpty([STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
   removeCgroupTrees([NS]);
@@ -109,7 +135,9 @@ if (!containerdBin || !ctrBin) {
 } else {
   t.before(async () => {
     const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
-    daemonPid = (await startContainerd(containerdBin, dir, { env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0' } })).pid;
+    daemonPid = (
+      await startContainerd(containerdBin, dir, { env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0' } })
+    ).pid;
     const r = ctr(['image', 'import', busyboxArchive(dir)]);
     if (r.code !== 0) throw new Error(`image import: ${r.stderr}`);
   });
@@ -121,9 +149,17 @@ if (!containerdBin || !ctrBin) {
 
     // T: a terminal container; ctr -t needs a terminal of its own, script(1) gives it one.
     const arrivals: number[] = [];
-    tty = spawn('script', ['-qfec', `${ctrBin} --address ${SOCK} --namespace ${NS} run --rm -t --runtime ${RT} ${IMAGE} ${term} sh -c '${loop('t')}'`, '/dev/null'], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
+    tty = spawn(
+      'script',
+      [
+        '-qfec',
+        `${ctrBin} --address ${SOCK} --namespace ${NS} run --rm -t --runtime ${RT} ${IMAGE} ${term} sh -c '${loop('t')}'`,
+        '/dev/null',
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      },
+    );
     let ttyOut = '';
     tty.stdout!.on('data', (d: Buffer) => {
       const now = performance.now();
@@ -135,7 +171,9 @@ if (!containerdBin || !ctrBin) {
 
     // The same measures with nothing else going on: this host's own noise, for the record.
     const quiet = await measure(a, arrivals, sleep(HOOK_S * 1000));
-    t.comment(`baseline, ${HOOK_S} s without B: ${quiet.lines} lines of T, largest gap ${quiet.maxGap.toFixed(0)} ms; ${quiet.ps.length} x ctr task ps A, slowest ${quiet.maxPs.toFixed(0)} ms`);
+    t.comment(
+      `baseline, ${HOOK_S} s without B: ${quiet.lines} lines of T, largest gap ${quiet.maxGap.toFixed(0)} ms; ${quiet.ps.length} x ctr task ps A, slowest ${quiet.maxPs.toFixed(0)} ms`,
+    );
 
     // B: the same namespace, so the same shim; its prestart hook (run by the runtime, on the host) sleeps.
     const started = path.join(dir, 'hook-started');
@@ -154,17 +192,31 @@ if (!containerdBin || !ctrBin) {
     t.equal(br.code, 0, `B created and started: ${br.stderr}`);
     t.ok(performance.now() - tb >= HOOK_S * 1000, 'B took as long as its hook');
     t.match(ctr(['task', 'ls']).stdout, new RegExp(`${b}\\s+\\d+\\s+RUNNING`), 'B runs');
-    t.comment(`during B's ${HOOK_S} s hook: ${busy.lines} lines of T, largest gap ${busy.maxGap.toFixed(0)} ms; ${busy.ps.length} x ctr task ps A, slowest ${busy.maxPs.toFixed(0)} ms`);
+    t.comment(
+      `during B's ${HOOK_S} s hook: ${busy.lines} lines of T, largest gap ${busy.maxGap.toFixed(0)} ms; ${busy.ps.length} x ctr task ps A, slowest ${busy.maxPs.toFixed(0)} ms`,
+    );
     t.ok(busy.lines >= 10, "T's output kept arriving while B's hook ran");
     const gapLimit = MAX_GAP_MS + quiet.maxGap;
-    t.ok(busy.maxGap < gapLimit, `largest gap in T's output ${busy.maxGap.toFixed(0)} ms < ${MAX_GAP_MS} ms + the host's own ${quiet.maxGap.toFixed(0)} ms`);
+    t.ok(
+      busy.maxGap < gapLimit,
+      `largest gap in T's output ${busy.maxGap.toFixed(0)} ms < ${MAX_GAP_MS} ms + the host's own ${quiet.maxGap.toFixed(0)} ms`,
+    );
     t.ok(busy.ps.length >= 3, 'ctr task ps A answered again and again');
-    t.ok(busy.maxPs < MAX_PS_MS + quiet.maxPs, `slowest ctr task ps A ${busy.maxPs.toFixed(0)} ms < ${MAX_PS_MS} ms + the host's own ${quiet.maxPs.toFixed(0)} ms`);
+    t.ok(
+      busy.maxPs < MAX_PS_MS + quiet.maxPs,
+      `slowest ctr task ps A ${busy.maxPs.toFixed(0)} ms < ${MAX_PS_MS} ms + the host's own ${quiet.maxPs.toFixed(0)} ms`,
+    );
 
     for (const id of [a, b, term]) t.equal(ctr(['task', 'kill', '-s', 'KILL', id]).code, 0, `kill ${id}`);
     t.ok(await until(() => !ctr(['task', 'ls']).stdout.includes(term)), 'T gone (--rm)');
     for (const id of [a, b]) {
-      await until(() => /STOPPED/.test(ctr(['task', 'ls']).stdout.split('\n').find((l) => l.startsWith(id)) ?? ''));
+      await until(() =>
+        /STOPPED/.test(
+          ctr(['task', 'ls'])
+            .stdout.split('\n')
+            .find((l) => l.startsWith(id)) ?? '',
+        ),
+      );
       t.equal(ctr(['task', 'delete', id]).code, 0, `delete ${id}`);
       t.equal(ctr(['container', 'rm', id]).code, 0);
     }

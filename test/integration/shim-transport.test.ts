@@ -38,12 +38,19 @@ async function gone(pid: number): Promise<boolean> {
 }
 
 function shim(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [shimJs, ...args], { cwd, encoding: 'buffer', timeout: 20000, env: { ...process.env, TTRPC_ADDRESS: evsock, ...extraEnv } });
+  const r = spawnSync(process.execPath, [shimJs, ...args], {
+    cwd,
+    encoding: 'buffer',
+    timeout: 20000,
+    env: { ...process.env, TTRPC_ADDRESS: evsock, ...extraEnv },
+  });
   return { code: r.status, stdout: r.stdout, stderr: String(r.stderr), error: r.error };
 }
 
 function start(id: string, bundle: string, lingerMs = 0) {
-  const r = shim(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, 'start'], bundle, { CARTON_SHIM_LINGER_MS: String(lingerMs) });
+  const r = shim(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, 'start'], bundle, {
+    CARTON_SHIM_LINGER_MS: String(lingerMs),
+  });
   const address = String(r.stdout);
   if (address.startsWith('unix://')) sockets.add(address.slice('unix://'.length));
   return { ...r, address };
@@ -51,7 +58,13 @@ function start(id: string, bundle: string, lingerMs = 0) {
 
 async function connect(address: string): Promise<{ client: TtrpcClient; shimPid: number }> {
   const client = await TtrpcClient.connect(address);
-  const c = await client.call(TASK, 'Connect', 'containerd.task.v2.ConnectRequest', 'containerd.task.v2.ConnectResponse', { id: 'x' });
+  const c = await client.call(
+    TASK,
+    'Connect',
+    'containerd.task.v2.ConnectRequest',
+    'containerd.task.v2.ConnectResponse',
+    { id: 'x' },
+  );
   shimPids.add(c.shimPid);
   return { client, shimPid: c.shimPid };
 }
@@ -63,7 +76,13 @@ const EMPTY = 'google.protobuf.Empty';
 
 t.before(async () => {
   await build({
-    entryPoints: [path.join(REPO, 'test/fixtures/shim-test-entry.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: shimJs, logLevel: 'error',
+    entryPoints: [path.join(REPO, 'test/fixtures/shim-test-entry.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: shimJs,
+    logLevel: 'error',
   });
   evServer = new TtrpcServer();
   registerTyped(evServer, 'containerd.services.events.ttrpc.v1.Events', {
@@ -108,7 +127,9 @@ t.test('bad invocations: one line, non-zero', async (t) => {
 t.test('start, serve, share, events, shutdown', async (t) => {
   const b1 = env.bundle(testSpec(['true']));
   const b2 = env.bundle(testSpec(['true']));
-  const b3 = env.bundle(testSpec(['true'], (s) => (s.annotations = { 'io.kubernetes.cri.sandbox-id': `sb-${process.pid}` })));
+  const b3 = env.bundle(
+    testSpec(['true'], (s) => (s.annotations = { 'io.kubernetes.cri.sandbox-id': `sb-${process.pid}` })),
+  );
   // containerd opens the bundle's `log` fifo for reading before it runs start.
   spawnSync('mkfifo', [path.join(b1, 'log')]);
   const logFd = fs.openSync(path.join(b1, 'log'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -122,12 +143,18 @@ t.test('start, serve, share, events, shutdown', async (t) => {
   t.teardown(() => one.client.close());
   t.not(one.shimPid, 0);
   t.ok(pidAlive(one.shimPid), 'a serving shim outlives start');
-  t.equal(fs.readFileSync(`/proc/${one.shimPid}/stat`, 'utf8').split(') ')[1]?.split(' ')[3], String(one.shimPid), 'in its own session');
+  t.equal(
+    fs.readFileSync(`/proc/${one.shimPid}/stat`, 'utf8').split(') ')[1]?.split(' ')[3],
+    String(one.shimPid),
+    'in its own session',
+  );
   t.equal(fs.statSync(s1.address.slice(7)).mode & 0o777, 0o600);
 
   const created = await call(one.client, 'Create', { id: 'c1', bundle: b1 }, 'CreateTaskRequest', 'CreateTaskResponse');
   t.equal(created.pid, one.shimPid);
-  await t.rejects(call(one.client, 'Checkpoint', { id: 'c1' }, 'CheckpointTaskRequest', EMPTY), { code: Code.UNIMPLEMENTED });
+  await t.rejects(call(one.client, 'Checkpoint', { id: 'c1' }, 'CheckpointTaskRequest', EMPTY), {
+    code: Code.UNIMPLEMENTED,
+  });
 
   // A second plain container of the namespace: the same shim.
   const s2 = start('c2', b2);
@@ -175,7 +202,11 @@ t.test('start, serve, share, events, shutdown', async (t) => {
   // Shutdown with a task left keeps the shared shim; the last one ends it.
   await call(one.client, 'Delete', { id: 'c1' }, 'DeleteRequest', 'DeleteResponse');
   await call(one.client, 'Shutdown', { id: 'c1' }, 'ShutdownRequest', EMPTY).catch(() => undefined);
-  t.match(await call(two.client, 'State', { id: 'c2' }, 'StateRequest', 'StateResponse'), { id: 'c2', bundle: b2 }, 'still serving c2');
+  t.match(
+    await call(two.client, 'State', { id: 'c2' }, 'StateRequest', 'StateResponse'),
+    { id: 'c2', bundle: b2 },
+    'still serving c2',
+  );
   await call(two.client, 'Delete', { id: 'c2' }, 'DeleteRequest', 'DeleteResponse');
   await call(two.client, 'Shutdown', { id: 'c2' }, 'ShutdownRequest', EMPTY).catch(() => undefined);
   t.ok(await gone(one.shimPid), 'the shared shim exited after its last task');
@@ -183,7 +214,10 @@ t.test('start, serve, share, events, shutdown', async (t) => {
 
   // A dead shim's socket file (nobody listening) is replaced by a new shim.
   const sock = s1.address.slice(7);
-  const py = spawnSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(sock)})`]);
+  const py = spawnSync('python3', [
+    '-c',
+    `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(sock)})`,
+  ]);
   t.equal(py.status, 0);
   t.ok(fs.existsSync(sock));
   const s4 = start('c4', b2);
@@ -208,7 +242,11 @@ t.test('linger: an idle shim serves the next container, then exits', async (t) =
   await call(one.client, 'Shutdown', { id: 'l1' }, 'ShutdownRequest', EMPTY);
   one.client.close();
   t.ok(pidAlive(one.shimPid), 'Shutdown of the last task: the shim lingers');
-  await t.rejects(TtrpcClient.connect(s1.address).then((c) => call(c, 'State', { id: 'l1' }, 'StateRequest', 'StateResponse')), { code: Code.NOT_FOUND }, 'with a fresh service');
+  await t.rejects(
+    TtrpcClient.connect(s1.address).then((c) => call(c, 'State', { id: 'l1' }, 'StateRequest', 'StateResponse')),
+    { code: Code.NOT_FOUND },
+    'with a fresh service',
+  );
 
   const s2 = start('l2', b2);
   t.equal(s2.address, s1.address, 'start reuses the lingering shim');
@@ -237,7 +275,10 @@ t.test('delete: force-deletes the carton container, prints the DeleteResponse', 
   const { id, bundle: b, pid } = env.createSleeper(root, 'shimdel');
   t.ok(pidAlive(pid));
 
-  const r = shim(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, '-bundle', b, 'delete'], b);
+  const r = shim(
+    ['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, '-bundle', b, 'delete'],
+    b,
+  );
   t.equal(r.code, 0, r.stderr);
   const resp = decode('containerd.task.v2.DeleteResponse', r.stdout);
   t.equal(resp.exitStatus, 137);

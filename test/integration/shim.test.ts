@@ -9,7 +9,21 @@ import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
 import { CriClient, type ContainerConfig, type PodSandboxConfig } from '../cri';
-import { busyboxArchive, IMAGE, killShims, PAUSE_IMAGE, pauseArchive, pidsMentioning, removeAllTasks, removeCgroupTrees, rmdirIfEmpty, sleep, startContainerd, stopDaemon, unmountUnder } from '../engines';
+import {
+  busyboxArchive,
+  IMAGE,
+  killShims,
+  PAUSE_IMAGE,
+  pauseArchive,
+  pidsMentioning,
+  removeAllTasks,
+  removeCgroupTrees,
+  rmdirIfEmpty,
+  sleep,
+  startContainerd,
+  stopDaemon,
+  unmountUnder,
+} from '../engines';
 import { CARTON, Env, REPO } from '../helpers';
 import { SHARED_GROUP, socketAddress, socketPath } from '../../src/shim/address';
 import { STATE_ROOT } from '../../src/shim/delete';
@@ -39,7 +53,10 @@ interface Out {
 }
 
 function ctr(args: string[], opts: { timeout?: number; ns?: string } = {}): Out {
-  const r = spawnSync(ctrBin!, ['--address', SOCK, '--namespace', opts.ns ?? NS, ...args], { encoding: 'utf8', timeout: opts.timeout ?? 60000 });
+  const r = spawnSync(ctrBin!, ['--address', SOCK, '--namespace', opts.ns ?? NS, ...args], {
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 60000,
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -60,7 +77,9 @@ function ppid(pid: number): number {
 }
 
 function taskPid(id: string): number {
-  const line = ctr(['task', 'ls']).stdout.split('\n').find((l) => l.split(/\s+/)[0] === id);
+  const line = ctr(['task', 'ls'])
+    .stdout.split('\n')
+    .find((l) => l.split(/\s+/)[0] === id);
   return line ? Number(line.split(/\s+/)[1]) : 0;
 }
 
@@ -91,19 +110,25 @@ t.teardown(async () => {
   await until(() => cartonShims().length === 0, 50);
   killShims(SOCK, daemonPid ? [daemonPid] : []);
   if (daemonPid) await stopDaemon(daemonPid);
-  for (const [ns, group] of [[NS, SHARED_GROUP] as const, ...[...criIds].map((id) => [CRI_NS, id] as const)]) fs.rmSync(socketPath(socketAddress(SOCK, ns, group)), { force: true });
+  for (const [ns, group] of [[NS, SHARED_GROUP] as const, ...[...criIds].map((id) => [CRI_NS, id] as const)])
+    fs.rmSync(socketPath(socketAddress(SOCK, ns, group)), { force: true });
   unmountUnder(dir);
   // carton state of containers a killed shim left behind: all of our own
   // namespace, only our pod's ids in the shared k8s.io.
   const ours = path.join(STATE_ROOT, NS);
-  if (fs.existsSync(ours)) for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
+  if (fs.existsSync(ours))
+    for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
   fs.rmSync(ours, { recursive: true, force: true });
   const k8s = path.join(STATE_ROOT, CRI_NS);
-  for (const id of criIds) if (fs.existsSync(path.join(k8s, id))) spawnSync(CARTON, ['--root', k8s, 'delete', '--force', id]);
+  for (const id of criIds)
+    if (fs.existsSync(path.join(k8s, id))) spawnSync(CARTON, ['--root', k8s, 'delete', '--force', id]);
   rmdirIfEmpty([k8s, STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
   removeCgroupTrees([CG_PARENT, NS]);
   const leaks = env.cleanup();
-  const left = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => [CG_PARENT, NS].map((p) => path.join('/sys/fs/cgroup', h, p))).filter((d) => fs.existsSync(d));
+  const left = fs
+    .readdirSync('/sys/fs/cgroup')
+    .flatMap((h) => [CG_PARENT, NS].map((p) => path.join('/sys/fs/cgroup', h, p)))
+    .filter((d) => fs.existsSync(d));
   if (left.length) leaks.push(`cgroups left: ${left.join(' ')}`);
   if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
 });
@@ -126,7 +151,11 @@ if (!containerdBin || !ctrBin) {
   t.before(async () => {
     daemonPid = (await startContainerd(containerdBin, dir, containerdOpts)).pid;
     cri = new CriClient(SOCK);
-    for (const [ns, archive] of [[NS, busyboxArchive(dir)], [CRI_NS, busyboxArchive(dir)], [CRI_NS, pauseArchive(dir)]] as const) {
+    for (const [ns, archive] of [
+      [NS, busyboxArchive(dir)],
+      [CRI_NS, busyboxArchive(dir)],
+      [CRI_NS, pauseArchive(dir)],
+    ] as const) {
       const r = ctr(['image', 'import', archive], { ns, timeout: 120000 });
       if (r.code !== 0) throw new Error(`image import: ${r.stderr}`);
     }
@@ -147,7 +176,10 @@ if (!containerdBin || !ctrBin) {
     fs.rmSync(SOCK, { force: true });
     daemonPid = (await startContainerd(containerdBin, dir, containerdOpts)).pid;
     watchEvents();
-    t.ok(await until(() => new RegExp(`${id}\\s+${pid}\\s+RUNNING`).test(ctr(['task', 'ls']).stdout)), 'the new containerd finds it running');
+    t.ok(
+      await until(() => new RegExp(`${id}\\s+${pid}\\s+RUNNING`).test(ctr(['task', 'ls']).stdout)),
+      'the new containerd finds it running',
+    );
     t.same(cartonShims(), shims, 'on the same shim');
     t.equal(ctr(['task', 'kill', '-s', 'KILL', id]).code, 0);
     t.ok(await seen(new RegExp(`/tasks/exit .*${id}.*"exit_status":137`)), 'its exit reaches the new containerd');
@@ -157,7 +189,17 @@ if (!containerdBin || !ctrBin) {
 
   t.test('ctr run --rm: output and exit code; events reach containerd', async (t) => {
     const id = `r1-${process.pid}`;
-    const c = ctr(['run', '--rm', '--runtime', RT, IMAGE, id, 'sh', '-c', 'echo hello; echo err >&2; readlink /proc/1/exe; exit 7']);
+    const c = ctr([
+      'run',
+      '--rm',
+      '--runtime',
+      RT,
+      IMAGE,
+      id,
+      'sh',
+      '-c',
+      'echo hello; echo err >&2; readlink /proc/1/exe; exit 7',
+    ]);
     t.equal(c.code, 7, c.stderr);
     t.equal(c.stdout, 'hello\n/bin/busybox\n');
     t.equal(c.stderr, 'err\n');
@@ -194,15 +236,32 @@ if (!containerdBin || !ctrBin) {
     t.equal(ppid(pb), shims[0], 'and of the second');
     t.match(fs.readFileSync(`/proc/${pa}/cmdline`, 'utf8'), /^sh\0-c\0/, 'the init runs the container command');
 
-    const ex = ctr(['task', 'exec', '--exec-id', 'e1', a, 'sh', '-c', 'echo in-$(cat /proc/1/cmdline | tr "\\0" " "); exit 3']);
+    const ex = ctr([
+      'task',
+      'exec',
+      '--exec-id',
+      'e1',
+      a,
+      'sh',
+      '-c',
+      'echo in-$(cat /proc/1/cmdline | tr "\\0" " "); exit 3',
+    ]);
     t.equal(ex.code, 3, ex.stderr);
-    t.equal(ex.stdout, 'in-sh -c trap "exit 9" TERM; sleep 1000 & wait\n', "the exec runs in the container's pid namespace");
+    t.equal(
+      ex.stdout,
+      'in-sh -c trap "exit 9" TERM; sleep 1000 & wait\n',
+      "the exec runs in the container's pid namespace",
+    );
     t.ok(await seen(new RegExp(`/tasks/exec-added .*${a}`)), 'TaskExecAdded published');
     t.ok(await seen(new RegExp(`/tasks/exec-started .*${a}`)), 'TaskExecStarted published');
 
     const ps = ctr(['task', 'ps', a]);
     t.equal(ps.code, 0, ps.stderr);
-    const pids = ps.stdout.split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).filter(Boolean);
+    const pids = ps.stdout
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.trim().split(/\s+/)[0]))
+      .filter(Boolean);
     t.ok(pids.includes(pa), 'ps lists the init');
     t.ok(pids.length >= 2, 'and its sleep');
 
@@ -214,14 +273,27 @@ if (!containerdBin || !ctrBin) {
 
     t.equal(ctr(['task', 'pause', a]).code, 0);
     t.match(ctr(['task', 'ls']).stdout, new RegExp(`${a}\\s+${pa}\\s+PAUSED`));
-    t.equal(fs.readFileSync(`/sys/fs/cgroup/freezer/${NS}/${a}/freezer.state`, 'utf8').trim(), 'FROZEN', "the container's cgroup is frozen");
+    t.equal(
+      fs.readFileSync(`/sys/fs/cgroup/freezer/${NS}/${a}/freezer.state`, 'utf8').trim(),
+      'FROZEN',
+      "the container's cgroup is frozen",
+    );
     t.ok(await seen(new RegExp(`/tasks/paused .*${a}`)), 'TaskPaused published');
     t.equal(ctr(['task', 'resume', a]).code, 0);
     t.match(ctr(['task', 'ls']).stdout, new RegExp(`${a}\\s+${pa}\\s+RUNNING`));
     t.ok(await seen(new RegExp(`/tasks/resumed .*${a}`)), 'TaskResumed published');
 
     t.equal(ctr(['task', 'kill', a]).code, 0, 'SIGTERM');
-    t.ok(await until(() => /STOPPED/.test(ctr(['task', 'ls']).stdout.split('\n').find((l) => l.startsWith(a)) ?? '')), 'stopped');
+    t.ok(
+      await until(() =>
+        /STOPPED/.test(
+          ctr(['task', 'ls'])
+            .stdout.split('\n')
+            .find((l) => l.startsWith(a)) ?? '',
+        ),
+      ),
+      'stopped',
+    );
     t.ok(await seen(new RegExp(`/tasks/exit .*${a}.*"exit_status":9`)), 'the trap ran: exit 9');
     const del = ctr(['task', 'delete', a]);
     t.equal(del.code, 0, del.stderr);
@@ -233,14 +305,19 @@ if (!containerdBin || !ctrBin) {
     t.equal(ctr(['task', 'delete', b]).code, 0);
     t.equal(ctr(['container', 'rm', b]).code, 0);
     t.ok(await until(() => cartonShims().length === 0), 'the last task gone, the shim exits');
-    t.same(fs.existsSync(path.join(STATE_ROOT, NS)) ? fs.readdirSync(path.join(STATE_ROOT, NS)) : [], [], 'no carton state left');
+    t.same(
+      fs.existsSync(path.join(STATE_ROOT, NS)) ? fs.readdirSync(path.join(STATE_ROOT, NS)) : [],
+      [],
+      'no carton state left',
+    );
   });
 
   t.test('tty: the container gets a terminal, its size, and the output', async (t) => {
     const id = `tty-${process.pid}`;
     // ctr -t needs a terminal of its own: script(1) gives it one.
     // ctr sets the size (ResizePty) only after Start: the container waits for it.
-    const inner = 'tty; i=0; while [ $i -lt 100 ]; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; i=$((i+1)); done; echo "size $s"; exit 4';
+    const inner =
+      'tty; i=0; while [ $i -lt 100 ]; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; i=$((i+1)); done; echo "size $s"; exit 4';
     const cmd = `stty cols 91 rows 17; ${ctrBin} --address ${SOCK} --namespace ${NS} run --rm -t --runtime ${RT} ${IMAGE} ${id} sh -c '${inner}'`;
     const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60000 });
     t.equal(r.status, 4, r.stderr);
@@ -250,7 +327,19 @@ if (!containerdBin || !ctrBin) {
 
   t.test('OOM: the task is killed, TaskOOM published', async (t) => {
     const id = `oom-${process.pid}`;
-    const r = ctr(['run', '--rm', '--runtime', RT, '--memory-limit', String(32 << 20), IMAGE, id, 'sh', '-c', 'x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived']);
+    const r = ctr([
+      'run',
+      '--rm',
+      '--runtime',
+      RT,
+      '--memory-limit',
+      String(32 << 20),
+      IMAGE,
+      id,
+      'sh',
+      '-c',
+      'x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived',
+    ]);
     t.equal(r.code, 137, r.stderr);
     t.notMatch(r.stdout, /survived/);
     t.ok(await until(() => new RegExp(`/tasks/oom .*${id}`).test(eventsOut)), 'TaskOOM published');
@@ -262,7 +351,10 @@ if (!containerdBin || !ctrBin) {
     const sbConfig: PodSandboxConfig = {
       metadata: { name, uid: `${name}-uid`, namespace: 'carton-test', attempt: 0 },
       log_directory: path.join(dir, 'pods', name),
-      linux: { cgroup_parent: CG_PARENT, security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+      linux: {
+        cgroup_parent: CG_PARENT,
+        security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
+      },
     };
     fs.mkdirSync(sbConfig.log_directory!, { recursive: true });
     const before = new Set(cartonShims());
@@ -271,10 +363,17 @@ if (!containerdBin || !ctrBin) {
     criIds.add(pod);
     t.equal((await c.podSandboxStatus(pod)).status.state, 'SANDBOX_READY');
     const cc = (n: string, cmd: string): ContainerConfig => ({
-      metadata: { name: n, attempt: 0 }, image: { image: IMAGE }, command: ['sh', '-c', cmd], log_path: `${n}.log`,
+      metadata: { name: n, attempt: 0 },
+      image: { image: IMAGE },
+      command: ['sh', '-c', cmd],
+      log_path: `${n}.log`,
       linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
     });
-    const main = await c.createContainer(pod, cc('main', 'echo started; trap "exit 7" TERM; sleep 1000 & wait'), sbConfig);
+    const main = await c.createContainer(
+      pod,
+      cc('main', 'echo started; trap "exit 7" TERM; sleep 1000 & wait'),
+      sbConfig,
+    );
     criIds.add(main);
     await c.startContainer(main);
     const side = await c.createContainer(pod, cc('side', 'sleep 1000'), sbConfig);
@@ -282,11 +381,18 @@ if (!containerdBin || !ctrBin) {
     await c.startContainer(side);
     t.equal((await c.containerStatus(main)).status.state, 'CONTAINER_RUNNING');
     const root = path.join(STATE_ROOT, CRI_NS);
-    const listed = JSON.parse(spawnSync(CARTON, ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' }).stdout || '[]') as Array<{ id: string; status: string; pid: number }>;
-    t.same(listed.filter((x) => [pod, main, side].includes(x.id)).map((x) => x.status), ['running', 'running', 'running'], 'carton runs the sandbox and both containers');
+    const listed = JSON.parse(
+      spawnSync(CARTON, ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' }).stdout || '[]',
+    ) as Array<{ id: string; status: string; pid: number }>;
+    t.same(
+      listed.filter((x) => [pod, main, side].includes(x.id)).map((x) => x.status),
+      ['running', 'running', 'running'],
+      'carton runs the sandbox and both containers',
+    );
     const podShims = cartonShims().filter((p) => !before.has(p));
     t.equal(podShims.length, 1, 'one shim for the pod');
-    for (const x of listed.filter((y) => [pod, main, side].includes(y.id))) t.equal(ppid(x.pid), podShims[0], `${x.id === pod ? 'sandbox' : 'container'} init is the pod shim's child`);
+    for (const x of listed.filter((y) => [pod, main, side].includes(y.id)))
+      t.equal(ppid(x.pid), podShims[0], `${x.id === pod ? 'sandbox' : 'container'} init is the pod shim's child`);
 
     const ex = await c.execSync(main, ['sh', '-c', 'echo out; echo err >&2; exit 3']);
     t.same(ex, { stdout: 'out\n', stderr: 'err\n', exitCode: 3 }, 'ExecSync');
@@ -294,7 +400,11 @@ if (!containerdBin || !ctrBin) {
     await c.stopContainer(main, 10);
     const st = (await c.containerStatus(main)).status;
     t.same([st.state, st.exit_code], ['CONTAINER_EXITED', 7], 'StopContainer: the trap exit code');
-    t.match(fs.readFileSync(path.join(sbConfig.log_directory!, 'main.log'), 'utf8'), /^\S+ stdout F started$/m, 'CRI log');
+    t.match(
+      fs.readFileSync(path.join(sbConfig.log_directory!, 'main.log'), 'utf8'),
+      /^\S+ stdout F started$/m,
+      'CRI log',
+    );
     await c.removeContainer(main);
     await c.stopContainer(side, 1);
     await c.removeContainer(side);

@@ -30,13 +30,15 @@ fs.writeFileSync(path.join(priv, 'single'), 'one file\n');
 fs.chmodSync(path.join(priv, 'single'), 0o644);
 
 function bundle(): string {
-  return env.bundle(testSpec(['sh', '-c', 'cat /tmp/vol/hello /tmp/one; touch /tmp/vol/x 2>&1; echo rc=$?'], (s) => {
-    s.linux!.namespaces!.push({ type: 'user' });
-    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    s.mounts!.push({ destination: '/tmp/vol', type: 'bind', source: data, options: ['rbind', 'ro'] });
-    s.mounts!.push({ destination: '/tmp/one', type: 'bind', source: path.join(priv, 'single'), options: ['bind'] });
-  }));
+  return env.bundle(
+    testSpec(['sh', '-c', 'cat /tmp/vol/hello /tmp/one; touch /tmp/vol/x 2>&1; echo rc=$?'], (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.mounts!.push({ destination: '/tmp/vol', type: 'bind', source: data, options: ['rbind', 'ro'] });
+      s.mounts!.push({ destination: '/tmp/one', type: 'bind', source: path.join(priv, 'single'), options: ['bind'] });
+    }),
+  );
 }
 
 const expected = 'hi from the host\none file\ntouch: /tmp/vol/x: Read-only file system\nrc=1\n';
@@ -48,7 +50,11 @@ t.test('bind sources the container root cannot reach are opened by the runtime',
 });
 
 t.test('runc 1.1.5 with the same bundle', async (t) => {
-  const r = spawnSync('runc', ['--root', path.join(env.dir, 'runc-root'), 'run', '--bundle', bundle(), 'usernsbind-' + process.pid], { encoding: 'utf8', timeout: 30000 });
+  const r = spawnSync(
+    'runc',
+    ['--root', path.join(env.dir, 'runc-root'), 'run', '--bundle', bundle(), 'usernsbind-' + process.pid],
+    { encoding: 'utf8', timeout: 30000 },
+  );
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, expected);
 });

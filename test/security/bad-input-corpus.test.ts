@@ -36,11 +36,22 @@ function corpus(): Array<[string, Spec]> {
     s.annotations = { a: 'b' };
     s.linux!.sysctl = { 'net.ipv4.ip_forward': '0', 'kernel.shmmax': '1000000', 'kernel.domainname': 'x' };
     s.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }];
-    s.linux!.resources = { memory: { limit: 1 << 28 }, cpu: { shares: 512, quota: 50000, period: 100000 }, pids: { limit: 100 }, devices: [{ allow: false, access: 'rwm' }] };
+    s.linux!.resources = {
+      memory: { limit: 1 << 28 },
+      cpu: { shares: 512, quota: 50000, period: 100000 },
+      pids: { limit: 100 },
+      devices: [{ allow: false, access: 'rwm' }],
+    };
     s.linux!.cgroupsPath = '/carton-corpus/x';
     s.linux!.seccomp = {
-      defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, architectures: ['SCMP_ARCH_X86_64'], flags: ['SECCOMP_FILTER_FLAG_LOG'],
-      syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' }, { names: ['kill'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 15, op: 'SCMP_CMP_EQ' }] }],
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 1,
+      architectures: ['SCMP_ARCH_X86_64'],
+      flags: ['SECCOMP_FILTER_FLAG_LOG'],
+      syscalls: [
+        { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['kill'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 15, op: 'SCMP_CMP_EQ' }] },
+      ],
     };
     s.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'rnosuid'] });
   });
@@ -53,20 +64,30 @@ function corpus(): Array<[string, Spec]> {
   const rootless = toRootless(testSpec(['true']), 1000, 1000);
   const example = exampleSpec();
   example.root = testSpec([]).root;
-  return [['full', full], ['userns', userns], ['rootless', rootless], ['example', example]];
+  return [
+    ['full', full],
+    ['userns', userns],
+    ['rootless', rootless],
+    ['example', example],
+  ];
 }
 
 /** Every [JSON pointer, value] in a document, containers included. */
 function leaves(v: Json, ptr = ''): Array<[string, Json]> {
   const out: Array<[string, Json]> = [[ptr, v]];
   if (Array.isArray(v)) v.forEach((x, i) => out.push(...leaves(x, `${ptr}/${i}`)));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...leaves(x, `${ptr}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v))
+      out.push(...leaves(x, `${ptr}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`));
   return out;
 }
 
 function setAt(doc: Json, ptr: string, fn: (parent: Record<string, Json> | Json[], key: string) => void): Json {
   const copy = JSON.parse(JSON.stringify(doc)) as Json;
-  const keys = ptr.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const keys = ptr
+    .split('/')
+    .slice(1)
+    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
   let cur = copy as Record<string, Json>;
   const last = keys.pop();
   if (last === undefined) throw new Error(`setAt: "${ptr}" names no member`);
@@ -88,12 +109,19 @@ function wrongType(v: Json): Json {
 
 /** Fields a config cannot do without (schema "required"), by the parent's pointer pattern. */
 const REQUIRED: Array<[RegExp, string[]]> = [
-  [/^$/, ['ociVersion']], [/^\/root$/, ['path']], [/^\/process$/, ['cwd']], [/^\/mounts\/\d+$/, ['destination']],
-  [/^\/linux\/namespaces\/\d+$/, ['type']], [/^\/linux\/(uid|gid)Mappings\/\d+$/, ['containerID', 'hostID', 'size']],
-  [/^\/process\/rlimits\/\d+$/, ['type', 'soft', 'hard']], [/^\/linux\/devices\/\d+$/, ['type', 'path']],
-  [/^\/linux\/seccomp$/, ['defaultAction']], [/^\/linux\/seccomp\/syscalls\/\d+$/, ['names', 'action']],
+  [/^$/, ['ociVersion']],
+  [/^\/root$/, ['path']],
+  [/^\/process$/, ['cwd']],
+  [/^\/mounts\/\d+$/, ['destination']],
+  [/^\/linux\/namespaces\/\d+$/, ['type']],
+  [/^\/linux\/(uid|gid)Mappings\/\d+$/, ['containerID', 'hostID', 'size']],
+  [/^\/process\/rlimits\/\d+$/, ['type', 'soft', 'hard']],
+  [/^\/linux\/devices\/\d+$/, ['type', 'path']],
+  [/^\/linux\/seccomp$/, ['defaultAction']],
+  [/^\/linux\/seccomp\/syscalls\/\d+$/, ['names', 'action']],
   [/^\/linux\/seccomp\/syscalls\/\d+\/args\/\d+$/, ['index', 'value', 'op']],
-  [/^\/linux\/resources\/devices\/\d+$/, ['allow']], [/^\/process\/consoleSize$/, ['height', 'width']],
+  [/^\/linux\/resources\/devices\/\d+$/, ['allow']],
+  [/^\/process\/consoleSize$/, ['height', 'width']],
 ];
 
 /** Targeted semantic mutations: [name, edit]. */
@@ -115,34 +143,57 @@ const SEMANTIC: Array<[string, (s: Spec) => void]> = [
   ['sysctl not namespaced', (s) => (s.linux!.sysctl = { 'kernel.core_pattern': '|/evil' })],
   ['sysctl vm', (s) => (s.linux!.sysctl = { 'vm.swappiness': '1' })],
   ['sysctl kernel.hostname conflicts', (s) => (s.linux!.sysctl = { 'kernel.hostname': 'x' })],
-  ['net sysctl in host netns', (s) => {
-    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
-    s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
-  }],
-  ['net sysctl joining the host netns', (s) => {
-    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n));
-    s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
-  }],
-  ['ipc sysctl in host ipc ns', (s) => {
-    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'ipc');
-    s.linux!.sysctl = { 'kernel.shmmax': '1' };
-  }],
-  ['mqueue sysctl in host ipc ns', (s) => {
-    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'ipc');
-    s.linux!.sysctl = { 'fs.mqueue.msg_max': '1' };
-  }],
-  ['missing bind source', (s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/nonexistent/dev/sdz9', options: ['bind'] })],
+  [
+    'net sysctl in host netns',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
+      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+    },
+  ],
+  [
+    'net sysctl joining the host netns',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
+        n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n,
+      );
+      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+    },
+  ],
+  [
+    'ipc sysctl in host ipc ns',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'ipc');
+      s.linux!.sysctl = { 'kernel.shmmax': '1' };
+    },
+  ],
+  [
+    'mqueue sysctl in host ipc ns',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'ipc');
+      s.linux!.sysctl = { 'fs.mqueue.msg_max': '1' };
+    },
+  ],
+  [
+    'missing bind source',
+    (s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/nonexistent/dev/sdz9', options: ['bind'] }),
+  ],
   ['bind without source', (s) => s.mounts!.push({ destination: '/x', type: 'bind', options: ['bind'] })],
   ['mount without type', (s) => s.mounts!.push({ destination: '/x', source: 'x' })],
-  ['uid mappings without user ns', (s) => {
-    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'user');
-    s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
-  }],
+  [
+    'uid mappings without user ns',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'user');
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    },
+  ],
   ['user ns without mappings', (s) => s.linux!.namespaces!.push({ type: 'user' })],
-  ['time offsets without time ns', (s) => {
-    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'time');
-    s.linux!.timeOffsets = { monotonic: { secs: 1 } };
-  }],
+  [
+    'time offsets without time ns',
+    (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'time');
+      s.linux!.timeOffsets = { monotonic: { secs: 1 } };
+    },
+  ],
   ['hostname without uts', (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'))],
   ['unknown rlimit', (s) => s.process!.rlimits!.push({ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 })],
   ['apparmor without apparmor', (s) => (s.process!.apparmorProfile = 'docker-default')],
@@ -156,15 +207,35 @@ const SEMANTIC: Array<[string, (s: Spec) => void]> = [
   ['NUL in a mount option', (s) => (s.mounts![0]!.options = ['x\u0000y'])],
   ['oomScoreAdj beyond the kernel range', (s) => (s.process!.oomScoreAdj = 1001)],
   ['negative device major', (s) => (s.linux!.devices = [{ type: 'c', path: '/dev/x', major: -1, minor: 0 }])],
-  ['seccomp errnoRet on KILL', (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] })],
+  [
+    'seccomp errnoRet on KILL',
+    (s) =>
+      (s.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['kill'], action: 'SCMP_ACT_KILL', errnoRet: 1 }],
+      }),
+  ],
   ['seccomp NOTIFY default', (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY' })],
-  ['seccomp arg index 6', (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] })],
-  ['seccomp arch unknown to libseccomp', (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] })],
+  [
+    'seccomp arg index 6',
+    (s) =>
+      (s.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }],
+      }),
+  ],
+  [
+    'seccomp arch unknown to libseccomp',
+    (s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] }),
+  ],
   ['unified key escaping the cgroup', (s) => (s.linux!.resources = { unified: { '../cgroup.procs': '1' } })],
   ['systemd cgroups path', (s) => (s.linux!.cgroupsPath = 'system.slice:x:y')],
 ];
 
-interface Mutation { name: string; doc: Json | string }
+interface Mutation {
+  name: string;
+  doc: Json | string;
+}
 
 function mutations(): Mutation[] {
   const out: Mutation[] = [];
@@ -172,23 +243,52 @@ function mutations(): Mutation[] {
     const doc = JSON.parse(JSON.stringify(spec)) as Json;
     for (const [ptr, v] of leaves(doc)) {
       if (ptr === '' || FREE.some((re) => re.test(ptr))) continue;
-      out.push({ name: `${base}: wrong type at ${ptr}`, doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = wrongType(v))) });
-      out.push({ name: `${base}: null at ${ptr}`, doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = null)) });
+      out.push({
+        name: `${base}: wrong type at ${ptr}`,
+        doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = wrongType(v))),
+      });
+      out.push({
+        name: `${base}: null at ${ptr}`,
+        doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = null)),
+      });
       if (typeof v === 'number') {
-        out.push({ name: `${base}: huge number at ${ptr}`, doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = 1e300)) });
-        out.push({ name: `${base}: fraction at ${ptr}`, doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = v + 0.5)) });
+        out.push({
+          name: `${base}: huge number at ${ptr}`,
+          doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = 1e300)),
+        });
+        out.push({
+          name: `${base}: fraction at ${ptr}`,
+          doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = v + 0.5)),
+        });
         // -1 means something in these (unlimited, lowest score, negative offset)
         if (!/oomScoreAdj|timeOffsets|resources\/cpu\/quota|resources\/memory|resources\/pids/.test(ptr)) {
-          out.push({ name: `${base}: negative at ${ptr}`, doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = -1)) });
+          out.push({
+            name: `${base}: negative at ${ptr}`,
+            doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = -1)),
+          });
         }
       }
-      if (typeof v === 'string' && /^\/linux\/namespaces\/\d+\/type$|Action$|\/action$|\/op$|^\/linux\/seccomp\/(architectures|flags)\/\d+$|\/type$/.test(ptr) && !/^\/mounts\//.test(ptr)) {
-        out.push({ name: `${base}: unknown enum at ${ptr}`, doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = `BOGUS_${v}`)) });
+      if (
+        typeof v === 'string' &&
+        /^\/linux\/namespaces\/\d+\/type$|Action$|\/action$|\/op$|^\/linux\/seccomp\/(architectures|flags)\/\d+$|\/type$/.test(
+          ptr,
+        ) &&
+        !/^\/mounts\//.test(ptr)
+      ) {
+        out.push({
+          name: `${base}: unknown enum at ${ptr}`,
+          doc: setAt(doc, ptr, (p, k) => ((p as Record<string, Json>)[k] = `BOGUS_${v}`)),
+        });
       }
       if (v && typeof v === 'object' && !Array.isArray(v)) {
         for (const [re, req] of REQUIRED) {
           if (!re.test(ptr)) continue;
-          for (const r of req) if (r in v) out.push({ name: `${base}: missing ${ptr}/${r}`, doc: setAt(doc, `${ptr}/${r}`, (p, k) => delete (p as Record<string, Json>)[k]) });
+          for (const r of req)
+            if (r in v)
+              out.push({
+                name: `${base}: missing ${ptr}/${r}`,
+                doc: setAt(doc, `${ptr}/${r}`, (p, k) => delete (p as Record<string, Json>)[k]),
+              });
         }
       }
     }
@@ -198,7 +298,8 @@ function mutations(): Mutation[] {
       out.push({ name: `${base}: ${name}`, doc: s as unknown as Json });
     }
     const text = JSON.stringify(doc);
-    for (const cut of [1, 7, Math.floor(text.length / 3), Math.floor(text.length / 2), text.length - 1]) out.push({ name: `${base}: truncated at ${cut}`, doc: text.slice(0, cut) });
+    for (const cut of [1, 7, Math.floor(text.length / 3), Math.floor(text.length / 2), text.length - 1])
+      out.push({ name: `${base}: truncated at ${cut}`, doc: text.slice(0, cut) });
   }
   return out;
 }
@@ -210,14 +311,24 @@ function pipeline(dir: string): void {
   const b = loadBundle(dir);
   cgroups.checkSupported(b.spec.linux?.resources);
   const rec = cgroups.plan(layout, cgroups.resolveCgroupsPath(b.spec.linux?.cgroupsPath, 'corpus'));
-  encodePlan(buildPlan(b, { id: 'corpus', noPivot: false, noNewKeyring: false, preserved: 0, console: false, cgroup: rec, layout }));
+  encodePlan(
+    buildPlan(b, {
+      id: 'corpus',
+      noPivot: false,
+      noNewKeyring: false,
+      preserved: 0,
+      console: false,
+      cgroup: rec,
+      layout,
+    }),
+  );
 }
 
 const all = mutations();
 const bundleDir = path.join(env.dir, 'bundle');
 fs.mkdirSync(bundleDir);
 
-t.test('the unmutated corpus is valid (so every failure below is the mutation\'s)', async (t) => {
+t.test("the unmutated corpus is valid (so every failure below is the mutation's)", async (t) => {
   for (const [name, spec] of corpus()) {
     fs.writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(spec));
     t.doesNotThrow(() => pipeline(bundleDir), name);
@@ -238,7 +349,12 @@ t.test(`${all.length} mutations: each refused with one clear line`, async (t) =>
     }
     if (msg === undefined) accepted.push(m.name);
     // linux.cgroupsPath and linux.resources errors come from the cgroup driver, which names the field its own way.
-    else if (msg.includes('\n') || msg.length > 1000 || !/^(config\.json: (\/\S*|invalid JSON)|linux\.cgroupsPath |linux\.resources\.)/.test(msg)) unclear.push(`${m.name}: ${msg}`);
+    else if (
+      msg.includes('\n') ||
+      msg.length > 1000 ||
+      !/^(config\.json: (\/\S*|invalid JSON)|linux\.cgroupsPath |linux\.resources\.)/.test(msg)
+    )
+      unclear.push(`${m.name}: ${msg}`);
   }
   t.same(accepted, [], 'no mutation was accepted');
   t.same(unclear, [], 'every error is one line naming config.json and a JSON path');
@@ -248,12 +364,21 @@ t.test('a sample through the real CLI: non-zero exit, one line, nothing left beh
   const step = Math.max(1, Math.floor(all.length / 40));
   for (const m of all.filter((_, i) => i % step === 0)) {
     const id = env.id();
-    const r = env.detached(['create', '--bundle', env.bundle(typeof m.doc === 'string' ? m.doc : JSON.stringify(m.doc)), id]);
+    const r = env.detached([
+      'create',
+      '--bundle',
+      env.bundle(typeof m.doc === 'string' ? m.doc : JSON.stringify(m.doc)),
+      id,
+    ]);
     t.not(r.code, 0, m.name);
     t.equal(r.stderr.trim().split('\n').length, 1, `${m.name}: one line`);
     t.notOk(fs.existsSync(path.join(env.root, id)), `${m.name}: no state dir (or fifo)`);
     for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-      if (fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton', id)) || fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton-corpus'))) t.fail(`${m.name}: cgroup left in ${h}`);
+      if (
+        fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton', id)) ||
+        fs.existsSync(path.join('/sys/fs/cgroup', h, 'carton-corpus'))
+      )
+        t.fail(`${m.name}: cgroup left in ${h}`);
     }
   }
 });

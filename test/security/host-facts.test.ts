@@ -41,14 +41,22 @@ function trappedSpec(rootfs: string, args: string[], edit?: (s: Spec) => void): 
 
 /** carton as a caller with supplementary groups 4242 and 4343 (a shim's, say). */
 function withGroups(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('setpriv', ['--groups', '4242,4343', '--', CARTON, '--root', env.root, ...args], { encoding: 'utf8', timeout: 30000 });
+  const r = spawnSync('setpriv', ['--groups', '4242,4343', '--', CARTON, '--root', env.root, ...args], {
+    encoding: 'utf8',
+    timeout: 30000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 t.test('an image\'s /proc/sys/kernel/cap_last_cap "0" does not shrink the bounding-set drop', async (t) => {
   // Before the fix: CapBnd 000001fffefffffe (only cap 0 dropped; 24 is not in this host's set): a uid-1000
   // process with no caps kept almost the whole bounding set.
-  const r = env.carton(['run', '--bundle', env.bundle(trappedSpec(trappedRootfs(), ['cat', '/realproc/self/status'])), env.id()]);
+  const r = env.carton([
+    'run',
+    '--bundle',
+    env.bundle(trappedSpec(trappedRootfs(), ['cat', '/realproc/self/status'])),
+    env.id(),
+  ]);
   t.equal(r.code, 0, r.stderr);
   const st = statusMap(r.stdout);
   t.equal(st.CapBnd, '0000000000000000', 'the whole bounding set is dropped');
@@ -57,11 +65,18 @@ t.test('an image\'s /proc/sys/kernel/cap_last_cap "0" does not shrink the boundi
 
 t.test('an image\'s /proc/self/setgroups "deny" does not skip setgroups: the caller\'s groups are gone', async (t) => {
   // Before the fix: "Groups: 4242 4343", the groups of whoever ran carton.
-  const r = withGroups(['run', '--bundle', env.bundle(trappedSpec(trappedRootfs(), ['cat', '/realproc/self/status'], (s) => {
-    s.process!.user!.additionalGids = [7];
-  })), env.id()]);
+  const r = withGroups([
+    'run',
+    '--bundle',
+    env.bundle(
+      trappedSpec(trappedRootfs(), ['cat', '/realproc/self/status'], (s) => {
+        s.process!.user!.additionalGids = [7];
+      }),
+    ),
+    env.id(),
+  ]);
   t.equal(r.code, 0, r.stderr);
-  t.equal(statusMap(r.stdout).Groups, '7', 'exactly the config\'s additionalGids');
+  t.equal(statusMap(r.stdout).Groups, '7', "exactly the config's additionalGids");
 });
 
 t.test('exec into a container with a fake /proc: same bounding set and groups rules', async (t) => {

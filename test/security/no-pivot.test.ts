@@ -16,7 +16,8 @@ t.teardown(() => {
 // As uid 1000: `unshare -r` maps the new namespace's root onto the caller,
 // and since Linux 5.12 mapping the host's uid 0 takes CAP_SETFCAP.
 const spec = (args: string[]) => testSpec(args, (s) => (s.process!.user = { uid: 1000, gid: 1000 }));
-const ATTEMPT = 'unshare -mrpf sh -c "mount -t proc none /proc && echo PROC=MOUNTED"; unshare -mrnf sh -c "mount -t sysfs none /sys && echo SYSFS=MOUNTED"; echo done';
+const ATTEMPT =
+  'unshare -mrpf sh -c "mount -t proc none /proc && echo PROC=MOUNTED"; unshare -mrnf sh -c "mount -t sysfs none /sys && echo SYSFS=MOUNTED"; echo done';
 
 t.test('run --no-pivot: no fully visible procfs or sysfs is left for a new user namespace to copy', async (t) => {
   // Before the fix: PROC=MOUNTED and SYSFS=MOUNTED (runc 1.1.5: "mount: permission denied").
@@ -28,8 +29,14 @@ t.test('run --no-pivot: no fully visible procfs or sysfs is left for a new user 
   t.match(r.stderr, /mount: permission denied/, 'as with runc and with pivot_root');
 });
 
-t.test('run --no-pivot: the container\'s own /proc is still there', async (t) => {
-  const r = env.carton(['run', '--no-pivot', '--bundle', env.bundle(spec(['sh', '-c', 'cat /proc/self/stat >/dev/null && echo PROC=OK'])), env.id()]);
+t.test("run --no-pivot: the container's own /proc is still there", async (t) => {
+  const r = env.carton([
+    'run',
+    '--no-pivot',
+    '--bundle',
+    env.bundle(spec(['sh', '-c', 'cat /proc/self/stat >/dev/null && echo PROC=OK'])),
+    env.id(),
+  ]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /PROC=OK/);
 });

@@ -44,8 +44,15 @@ const REFUSED = /^(EOF|ERROR EPIPE|ERROR ECONNRESET)$/;
 /** Async: the server under test runs in this very process, so a spawnSync would block it. */
 function ask(sock: string, asNobody: boolean): Promise<string> {
   const argv = ['/usr/bin/node', '-e', CLIENT, sock];
-  const [cmd = 'false', ...args] = asNobody ? ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups', ...argv] : argv;
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15000, killSignal: 'SIGKILL', env: { PATH: '/usr/bin:/bin' } });
+  const [cmd = 'false', ...args] = asNobody
+    ? ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups', ...argv]
+    : argv;
+  const p = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 15000,
+    killSignal: 'SIGKILL',
+    env: { PATH: '/usr/bin:/bin' },
+  });
   let out = '';
   let err = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -53,7 +60,7 @@ function ask(sock: string, asNobody: boolean): Promise<string> {
   return new Promise((resolve) => p.on('close', (code) => resolve(out.trim() || `status ${code} ${err}`)));
 }
 
-t.test('a non-root stranger\'s connection to the shim socket is refused; root is served', async (t) => {
+t.test("a non-root stranger's connection to the shim socket is refused; root is served", async (t) => {
   // Before: nothing checked the peer; with the socket reachable (a looser
   // mode or directory), uid 65534 got "REPLY" like root.
   const sock = path.join(open, 'ttrpc.sock');
@@ -88,7 +95,11 @@ t.test('sockets are created without group/other access: the mode at bind, before
   // chmod'ed to 0600 only after listen, a window in which others could connect.
   const a = path.join(open, 'a.sock');
   const s1 = await listenUnix(a);
-  t.equal(fs.statSync(a).mode & 0o077, 0, `listenUnix: mode ${(fs.statSync(a).mode & 0o777).toString(8)} as soon as it listens`);
+  t.equal(
+    fs.statSync(a).mode & 0o077,
+    0,
+    `listenUnix: mode ${(fs.statSync(a).mode & 0o777).toString(8)} as soon as it listens`,
+  );
   await new Promise((r) => s1.close(r));
   const b = path.join(open, 'b.sock');
   const s2 = new TtrpcServer();
@@ -126,7 +137,7 @@ t.test('connections a stranger opens do not count against a live client', async 
     const c = net.connect(sock);
     await new Promise((r) => c.on('connect', r));
     await new Promise((r) => setTimeout(r, 100));
-    t.equal(server.connections, 1, 'root\'s connection is');
+    t.equal(server.connections, 1, "root's connection is");
     c.destroy();
   } finally {
     await server.close(true);

@@ -14,7 +14,13 @@ t.teardown(() => {
 });
 
 function carton(args: string[], cwd = env.dir): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(CARTON, args, { cwd, encoding: 'utf8', timeout: 30000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(CARTON, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 30000,
+    killSignal: 'SIGKILL',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -29,7 +35,10 @@ t.test('a group- or world-writable state root is refused before anything is made
     const b = env.bundle(testSpec(['true']));
     const r = carton(['--root', root, 'create', '--bundle', b, id]);
     t.equal(r.code, 1, `mode ${mode.toString(8)}: create fails`);
-    t.equal(r.stderr.trim(), `carton: --root ${root}: the state directory is group- or world-writable (mode ${mode.toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`);
+    t.equal(
+      r.stderr.trim(),
+      `carton: --root ${root}: the state directory is group- or world-writable (mode ${mode.toString(8).padStart(4, '0')}); make it 0700 (chmod go-w) or use another --root`,
+    );
     t.same(fs.readdirSync(root), [], 'nothing made in it');
     t.equal(carton(['--root', root, 'list']).code, 1, 'list refuses it too');
     // Had it been used (as before), the container must not outlive the test.
@@ -54,7 +63,12 @@ t.test('a relative --root is absolute from the start', async (t) => {
   const id = env.id('rel');
   const b = env.bundle(testSpec(['sleep', '1000']));
   const out = fs.openSync(path.join(env.dir, 'rel.out'), 'w');
-  const c = spawnSync(CARTON, ['--root', 'root', 'create', '--bundle', b, id], { cwd: env.dir, stdio: ['ignore', out, out], timeout: 30000, killSignal: 'SIGKILL' });
+  const c = spawnSync(CARTON, ['--root', 'root', 'create', '--bundle', b, id], {
+    cwd: env.dir,
+    stdio: ['ignore', out, out],
+    timeout: 30000,
+    killSignal: 'SIGKILL',
+  });
   fs.closeSync(out);
   t.equal(c.status, 0, fs.readFileSync(path.join(env.dir, 'rel.out'), 'utf8'));
   const st = carton(['--root', env.root, 'state', id], '/');

@@ -5,6 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.test.ts')).sort()) {
+for (const f of fs
+  .readdirSync(__dirname)
+  .filter((n) => n.endsWith('.test.ts'))
+  .sort()) {
   require(path.join(__dirname, f));
 }

@@ -34,7 +34,11 @@ t.test('the shim maps kinds to gRPC codes, whatever the wording', async (t) => {
   t.equal(toShimError(new NotExistError('c1')).message, 'container c1: container does not exist');
   t.equal(code(new CartonError('anything at all', { kind: 'exists' })), Code.ALREADY_EXISTS);
   t.equal(code(new CartonError('container not running', { kind: 'bad-state' })), Code.FAILED_PRECONDITION);
-  t.equal(code(new CartonError('container not running')), Code.UNKNOWN, 'the same text without the kind is not a precondition');
+  t.equal(
+    code(new CartonError('container not running')),
+    Code.UNKNOWN,
+    'the same text without the kind is not a precondition',
+  );
   t.equal(code(new ConfigError('config.json: bad', 'config.json', '')), Code.INVALID_ARGUMENT);
   t.equal(code(new CartonError('x', { kind: 'unsupported' })), Code.UNIMPLEMENTED);
   t.equal(code(new CartonError('x', { kind: 'host-lacks' })), Code.FAILED_PRECONDITION);

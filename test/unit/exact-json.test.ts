@@ -15,7 +15,8 @@ t.test('literalInteger: the exact integer a JSON literal denotes', async (t) => 
 });
 
 t.test('parseExact records what a double loses, where it landed', async (t) => {
-  const text = '{"s": "18446744073709551615 in a string, \\"quoted\\" [{", "a": [1, {"v": 18446744073709551615, "w": 9007199254740993}, [], {}, 2e0],\n "n": null, "b": true, "x": 5}';
+  const text =
+    '{"s": "18446744073709551615 in a string, \\"quoted\\" [{", "a": [1, {"v": 18446744073709551615, "w": 9007199254740993}, [], {}, 2e0],\n "n": null, "b": true, "x": 5}';
   const o = parseExact(text) as { a: [number, { v: number; w: number }]; x: number };
   t.same(o, JSON.parse(text), 'the same value as JSON.parse');
   t.equal(exactInteger(o.a[1], 'v'), 18446744073709551615n);

@@ -13,10 +13,27 @@ import { MountKind, type Plan } from '../../src/plan/types';
 
 function minimalPlan(): Plan {
   return {
-    nsJoin: [], nsNew: 0x20000, rootfs: '/r', rootReadonly: false, rootfsPropagation: 0, noPivot: false, mounts: [], devices: [],
-    symlinks: [], maskedPaths: [], readonlyPaths: [], sysctl: [], cwd: '/', args: ['sh'], env: [],
-    user: { uid: 0, gid: 0, additionalGids: [] }, rlimits: [], caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
-    noNewPrivileges: false, fds: { sync: 6, fifo: 3, console: NO_FD, firstOwn: 3 }, timeOffsets: [],
+    nsJoin: [],
+    nsNew: 0x20000,
+    rootfs: '/r',
+    rootReadonly: false,
+    rootfsPropagation: 0,
+    noPivot: false,
+    mounts: [],
+    devices: [],
+    symlinks: [],
+    maskedPaths: [],
+    readonlyPaths: [],
+    sysctl: [],
+    cwd: '/',
+    args: ['sh'],
+    env: [],
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    rlimits: [],
+    caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
+    noNewPrivileges: false,
+    fds: { sync: 6, fifo: 3, console: NO_FD, firstOwn: 3 },
+    timeOffsets: [],
     host: { lastCap: 40, setgroups: Setgroups.Allow },
   };
 }
@@ -24,7 +41,7 @@ function minimalPlan(): Plan {
 /** Walk the records of an encoded plan: [tag, payload][] */
 function records(b: Buffer): Array<[number, Buffer]> {
   const out: Array<[number, Buffer]> = [];
-  for (let off = 16; off < b.length; ) {
+  for (let off = 16; off < b.length;) {
     const tag = b.readUInt16LE(off);
     const len = b.readUInt32LE(off + 4);
     out.push([tag, b.subarray(off + 8, off + 8 + len)]);
@@ -35,7 +52,17 @@ function records(b: Buffer): Array<[number, Buffer]> {
 
 t.test('plan header and records', async (t) => {
   const p = minimalPlan();
-  p.mounts.push({ kind: MountKind.Bind, source: '/src', target: '/dst', fstype: '', flags: MS.BIND | MS.RDONLY, propagation: 0, attrClr: 0, attrSet: MOUNT_ATTR.RDONLY, data: '' });
+  p.mounts.push({
+    kind: MountKind.Bind,
+    source: '/src',
+    target: '/dst',
+    fstype: '',
+    flags: MS.BIND | MS.RDONLY,
+    propagation: 0,
+    attrClr: 0,
+    attrSet: MOUNT_ATTR.RDONLY,
+    data: '',
+  });
   p.rlimits.push({ resource: 7, soft: 1024n, hard: 0xffffffffffffffffn });
   const b = encodePlan(p);
   t.equal(b.subarray(0, 8).toString('latin1'), 'CRTNPLAN');
@@ -57,20 +84,50 @@ t.test('plan header and records', async (t) => {
 
 t.test('id-mapped mount record (tag 60) follows the mounts and names its mount by index', async (t) => {
   const p = minimalPlan();
-  const m = { kind: MountKind.Bind, source: '/s', target: '/t', fstype: '', flags: MS.BIND, propagation: 0, attrClr: 0, attrSet: 0, data: '' } as const;
-  p.mounts.push({ ...m }, { ...m, idmap: { recursive: true, uid: [{ containerID: 1, hostID: 2, size: 3 }], gid: [{ containerID: 4, hostID: 5, size: 6 }, { containerID: 7, hostID: 8, size: 9 }] } });
+  const m = {
+    kind: MountKind.Bind,
+    source: '/s',
+    target: '/t',
+    fstype: '',
+    flags: MS.BIND,
+    propagation: 0,
+    attrClr: 0,
+    attrSet: 0,
+    data: '',
+  } as const;
+  p.mounts.push(
+    { ...m },
+    {
+      ...m,
+      idmap: {
+        recursive: true,
+        uid: [{ containerID: 1, hostID: 2, size: 3 }],
+        gid: [
+          { containerID: 4, hostID: 5, size: 6 },
+          { containerID: 7, hostID: 8, size: 9 },
+        ],
+      },
+    },
+  );
   const recs = records(encodePlan(p));
   const at = recs.findIndex(([tag]) => tag === 60);
   t.ok(at > recs.map(([tag]) => tag).lastIndexOf(9), 'after every T_MOUNT');
   const body = recs[at]?.[1] ?? Buffer.alloc(0);
-  t.same(Array.from({ length: body.length / 4 }, (_, i) => body.readUInt32LE(i * 4)), [1, 1, 1, 1, 2, 3, 2, 4, 5, 6, 7, 8, 9]);
+  t.same(
+    Array.from({ length: body.length / 4 }, (_, i) => body.readUInt32LE(i * 4)),
+    [1, 1, 1, 1, 2, 3, 2, 4, 5, 6, 7, 8, 9],
+  );
   t.equal(recs.filter(([tag]) => tag === 60).length, 1, 'only the id-mapped mount gets one');
 });
 
 t.test('network devices and process attributes (tags 61-64)', async (t) => {
   const p = minimalPlan();
   p.netDevices = [{ host: 'veth0', name: 'eth0' }];
-  p.attrs = { personality: 8, ioPriority: (3 << 13) | 0, scheduler: { policy: 3, flags: 1n, nice: -5, priority: 0, runtime: 0n, deadline: 0n, period: 0n } };
+  p.attrs = {
+    personality: 8,
+    ioPriority: (3 << 13) | 0,
+    scheduler: { policy: 3, flags: 1n, nice: -5, priority: 0, runtime: 0n, deadline: 0n, period: 0n },
+  };
   const recs = new Map(records(encodePlan(p)).map(([tag, b]) => [tag, b]));
   t.same([...recs.get(61)!], [5, 0, 0, 0, ...Buffer.from('veth0'), ...Buffer.from('eth0')]);
   t.equal(recs.get(62)!.readUInt32LE(0), 8, 'PER_LINUX32');
@@ -80,7 +137,13 @@ t.test('network devices and process attributes (tags 61-64)', async (t) => {
   t.equal(s.readBigUInt64LE(4), 1n);
   t.equal(s.readInt32LE(12), -5);
   t.equal(recs.get(64)!.readUInt32LE(0), 3 << 13);
-  t.same(records(encodePlan(minimalPlan())).filter(([tag]) => tag >= 60).map(([tag]) => tag), [66], 'absent fields, no records but the host facts');
+  t.same(
+    records(encodePlan(minimalPlan()))
+      .filter(([tag]) => tag >= 60)
+      .map(([tag]) => tag),
+    [66],
+    'absent fields, no records but the host facts',
+  );
 });
 
 t.test('host facts (tag 66): read in the runtime namespace, always in the plan, exactly once', async (t) => {
@@ -90,10 +153,17 @@ t.test('host facts (tag 66): read in the runtime namespace, always in the plan, 
   t.equal(recs.length, 1);
   t.same([...(recs[0]?.[1] ?? [])], [40, 0, 0, 0, 1, 0, 0, 0], 'u32 last cap | u32 setgroups');
   const h = hostFacts('none');
-  t.ok(Number.isInteger(h.lastCap) && h.lastCap >= 37 && h.lastCap < 64, 'a kernel\'s last cap (CAP_AUDIT_READ, Linux 3.16, or later)');
+  t.ok(
+    Number.isInteger(h.lastCap) && h.lastCap >= 37 && h.lastCap < 64,
+    "a kernel's last cap (CAP_AUDIT_READ, Linux 3.16, or later)",
+  );
   t.equal(h.setgroups, Setgroups.Allow, 'no user namespace: allow');
   t.equal(hostFacts('joined').setgroups, Setgroups.Ask, 'a joined user namespace: init reads it after setns(user)');
-  t.equal(hostFacts('new').setgroups, process.geteuid!() === 0 ? Setgroups.Allow : Setgroups.Deny, 'a new one: deny unless root');
+  t.equal(
+    hostFacts('new').setgroups,
+    process.geteuid!() === 0 ? Setgroups.Allow : Setgroups.Deny,
+    'a new one: deny unless root',
+  );
 });
 
 t.test('a NUL byte in a string is refused with the field named', async (t) => {
@@ -112,7 +182,11 @@ t.test('mount options', async (t) => {
   t.equal(parseOptions(['bind', 'idmap']).idmap, 'idmap', 'idmap is not a mount(2) option');
   t.equal(parseOptions(['ridmap', 'idmap']).idmap, 'ridmap', 'ridmap wins');
   t.same(parseOptions(['idmap']).data, []);
-  t.same(parseOptions(['tmpcopyup', 'mode=755']), { ...parseOptions(['mode=755']), copyup: true }, 'tmpcopyup is not a mount(2) option');
+  t.same(
+    parseOptions(['tmpcopyup', 'mode=755']),
+    { ...parseOptions(['mode=755']), copyup: true },
+    'tmpcopyup is not a mount(2) option',
+  );
 });
 
 t.test('signals: numbers, names, SIG-names, realtime', async (t) => {
@@ -136,7 +210,7 @@ t.test('capabilities', async (t) => {
   // runc: unknown names are dropped with one warning (stderr), not refused.
   const w = process.stderr.write.bind(process.stderr);
   let said = '';
-  process.stderr.write = ((s: string) => ((said += s), true));
+  process.stderr.write = (s: string) => ((said += s), true);
   try {
     const d = capsFromSpec({ bounding: ['CAP_KILL', 'CAP_ZZZ', 'CAP_BOGUS'], effective: ['CAP_BOGUS'] });
     t.equal(d.bounding, 1n << 5n);
@@ -157,11 +231,17 @@ t.test('cgroup mode from mountinfo', async (t) => {
   ].join('\n');
   const h = parseMountinfo(hybrid);
   t.equal(h.mode, 'hybrid');
-  t.same(h.v1.map((x) => x.controllers), [['cpu'], ['memory'], ['name=systemd']]);
+  t.same(
+    h.v1.map((x) => x.controllers),
+    [['cpu'], ['memory'], ['name=systemd']],
+  );
   t.equal(h.unified?.mountPoint, '/sys/fs/cgroup/unified');
   t.equal(parseMountinfo('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate').mode, 'v2');
   t.equal(parseMountinfo('32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct').mode, 'v1');
-  t.equal(parseMountinfo('32 31 0:29 /x /mnt/with\\040space rw - cgroup cgroup rw,pids').v1[0]?.mountPoint, '/mnt/with space');
+  t.equal(
+    parseMountinfo('32 31 0:29 /x /mnt/with\\040space rw - cgroup cgroup rw,pids').v1[0]?.mountPoint,
+    '/mnt/with space',
+  );
 });
 
 t.test('cpu shares to v2 weight, as runc converts', async (t) => {
@@ -170,10 +250,16 @@ t.test('cpu shares to v2 weight, as runc converts', async (t) => {
   t.equal(sharesToWeight(262144), 10000);
 });
 
-t.test('exec plan: joins the init\'s namespaces, T_EXEC instead of a rootfs, no fifo', async (t) => {
+t.test("exec plan: joins the init's namespaces, T_EXEC instead of a rootfs, no fifo", async (t) => {
   const { buildExecPlan } = require('../../src/plan/exec') as typeof import('../../src/plan/exec');
-  const p = buildExecPlan({ cwd: '/w', args: ['sh'], env: ['A=1'], capabilities: { inheritable: [] } }, { id: 'c1', initPid: 42, namespaces: ['user', 'mount', 'pid'], preserved: 1, console: true, where: 'exec' });
-  t.same(p.nsJoin.map((j) => j.path), ['/proc/42/ns/user', '/proc/42/ns/mnt', '/proc/42/ns/pid']);
+  const p = buildExecPlan(
+    { cwd: '/w', args: ['sh'], env: ['A=1'], capabilities: { inheritable: [] } },
+    { id: 'c1', initPid: 42, namespaces: ['user', 'mount', 'pid'], preserved: 1, console: true, where: 'exec' },
+  );
+  t.same(
+    p.nsJoin.map((j) => j.path),
+    ['/proc/42/ns/user', '/proc/42/ns/mnt', '/proc/42/ns/pid'],
+  );
   t.equal(p.nsNew, 0, 'creates no namespace');
   t.same(p.fds, { fifo: NO_FD, console: 4, sync: 6, firstOwn: 4 }, 'preserved 3, console 4, plan 5, sync 6');
   const recs = records(encodePlan(p));
@@ -188,35 +274,69 @@ t.test('hook records', async (t) => {
   p.hooksPause = true;
   p.hooks = [{ kind: 1, timeout: 5, path: '/h', args: ['h', 'x'], env: ['K=V'] }];
   const recs = records(encodePlan(p));
-  t.ok(recs.some(([tag, b]) => tag === 41 && b.length === 0), 'T_HOOKS_PAUSE');
+  t.ok(
+    recs.some(([tag, b]) => tag === 41 && b.length === 0),
+    'T_HOOKS_PAUSE',
+  );
   const h = recs.find(([tag]) => tag === 42)![1];
-  t.same([h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)], [1, 5, 2, 1], 'kind, timeout, nargs, nenv');
+  t.same(
+    [h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)],
+    [1, 5, 2, 1],
+    'kind, timeout, nargs, nenv',
+  );
   t.equal(h.subarray(16).toString('latin1'), '\x02\x00\x00\x00/h\x01\x00\x00\x00h\x01\x00\x00\x00x\x03\x00\x00\x00K=V');
 });
 
-t.test('seccomp: names mapped, errno packed, same-argument comparisons split, default-action rules dropped', async (t) => {
-  const { seccompFilter } = await import('../../src/plan/seccomp');
-  const f = seccompFilter({
-    defaultAction: 'SCMP_ACT_ERRNO',
-    defaultErrnoRet: 38,
-    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'],
-    syscalls: [
-      { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' },
-      { names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 1 }, { index: 1, op: 'SCMP_CMP_EQ', value: 2 }] },
-      { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
-      { names: ['tgkill'], action: 'SCMP_ACT_TRACE', args: [{ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: 3, valueTwo: 1 }, { index: 2, op: 'SCMP_CMP_NE', value: 9 }] },
-    ],
-  });
-  t.equal(f.defaultAction, 0x00050026, 'ERRNO|38');
-  t.same(f.arches, ['x86_64', 'aarch64']);
-  t.same(f.rules.map((r) => [r.name, r.action.toString(16), r.args.length]), [
-    ['read', '7fff0000', 0], ['write', '7fff0000', 0],
-    ['kill', '50001', 1], ['kill', '50001', 1],
-    ['tgkill', '7ff00001', 2],
-  ], 'mkdir = the default action, dropped; kill split into two rules');
-  t.same(f.rules[4]?.args[0], { index: 0, op: 7, a: 3n, b: 1n });
-  t.throws(() => seccompFilter({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_NOPE' }] }), /unknown seccomp action "SCMP_ACT_NOPE"/);
-});
+t.test(
+  'seccomp: names mapped, errno packed, same-argument comparisons split, default-action rules dropped',
+  async (t) => {
+    const { seccompFilter } = await import('../../src/plan/seccomp');
+    const f = seccompFilter({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 38,
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'],
+      syscalls: [
+        { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' },
+        {
+          names: ['kill'],
+          action: 'SCMP_ACT_ERRNO',
+          errnoRet: 1,
+          args: [
+            { index: 1, op: 'SCMP_CMP_EQ', value: 1 },
+            { index: 1, op: 'SCMP_CMP_EQ', value: 2 },
+          ],
+        },
+        { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
+        {
+          names: ['tgkill'],
+          action: 'SCMP_ACT_TRACE',
+          args: [
+            { index: 0, op: 'SCMP_CMP_MASKED_EQ', value: 3, valueTwo: 1 },
+            { index: 2, op: 'SCMP_CMP_NE', value: 9 },
+          ],
+        },
+      ],
+    });
+    t.equal(f.defaultAction, 0x00050026, 'ERRNO|38');
+    t.same(f.arches, ['x86_64', 'aarch64']);
+    t.same(
+      f.rules.map((r) => [r.name, r.action.toString(16), r.args.length]),
+      [
+        ['read', '7fff0000', 0],
+        ['write', '7fff0000', 0],
+        ['kill', '50001', 1],
+        ['kill', '50001', 1],
+        ['tgkill', '7ff00001', 2],
+      ],
+      'mkdir = the default action, dropped; kill split into two rules',
+    );
+    t.same(f.rules[4]?.args[0], { index: 0, op: 7, a: 3n, b: 1n });
+    t.throws(
+      () => seccompFilter({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_NOPE' }] }),
+      /unknown seccomp action "SCMP_ACT_NOPE"/,
+    );
+  },
+);
 
 t.test('seccomp record: flags, stage, binary program with NUL bytes', async (t) => {
   const p = minimalPlan();

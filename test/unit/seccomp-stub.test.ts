@@ -28,13 +28,25 @@ function run(prog: Buffer, nr: number, arch: number): number {
         if (k > 4) throw new Error(`load of offset ${k}: argument comparisons are not interpreted here`);
         a = data[k / 4] ?? NaN;
         break;
-      case 0x15: pc += a === k ? jt : jf; break; // jeq
-      case 0x25: pc += a > k ? jt : jf; break; // jgt
-      case 0x35: pc += a >= k ? jt : jf; break; // jge
-      case 0x45: pc += (a & k) !== 0 ? jt : jf; break; // jset
-      case 0x05: pc += k; break; // ja
-      case 0x06: return k; // ret
-      default: throw new Error(`opcode 0x${code.toString(16)} not interpreted`);
+      case 0x15:
+        pc += a === k ? jt : jf;
+        break; // jeq
+      case 0x25:
+        pc += a > k ? jt : jf;
+        break; // jgt
+      case 0x35:
+        pc += a >= k ? jt : jf;
+        break; // jge
+      case 0x45:
+        pc += (a & k) !== 0 ? jt : jf;
+        break; // jset
+      case 0x05:
+        pc += k;
+        break; // ja
+      case 0x06:
+        return k; // ret
+      default:
+        throw new Error(`opcode 0x${code.toString(16)} not interpreted`);
     }
   }
   throw new Error('fell off the program');
@@ -69,9 +81,16 @@ t.test('x86_64 alone: x32 syscalls go to the filter (bad architecture), not ENOS
   t.not(run(p, X32 | 600, AUDIT_X86_64), ALLOW);
 });
 
-t.test('no stub with an allowing default, with defaultErrnoRet ENOSYS, or without architectures (as runc)', async (t) => {
-  t.equal(run(compile(profile(['SCMP_ARCH_X86_64'], 'SCMP_ACT_ALLOW')), 500, AUDIT_X86_64), ALLOW);
-  t.equal(run(compile({ ...profile(['SCMP_ARCH_X86_64']), defaultErrnoRet: 38 }), 2, AUDIT_X86_64), ENOSYS, 'the default itself');
-  t.same(seccompFilter({ ...profile(['SCMP_ARCH_X86_64']), defaultErrnoRet: 38 }).enosysNames, undefined);
-  if (process.arch === 'x64') t.equal(run(compile(profile([])), 500, AUDIT_X86_64), EPERM, 'no listed architecture');
-});
+t.test(
+  'no stub with an allowing default, with defaultErrnoRet ENOSYS, or without architectures (as runc)',
+  async (t) => {
+    t.equal(run(compile(profile(['SCMP_ARCH_X86_64'], 'SCMP_ACT_ALLOW')), 500, AUDIT_X86_64), ALLOW);
+    t.equal(
+      run(compile({ ...profile(['SCMP_ARCH_X86_64']), defaultErrnoRet: 38 }), 2, AUDIT_X86_64),
+      ENOSYS,
+      'the default itself',
+    );
+    t.same(seccompFilter({ ...profile(['SCMP_ARCH_X86_64']), defaultErrnoRet: 38 }).enosysNames, undefined);
+    if (process.arch === 'x64') t.equal(run(compile(profile([])), 500, AUDIT_X86_64), EPERM, 'no listed architecture');
+  },
+);

@@ -65,13 +65,14 @@ export class DbusConnection {
   }
 
   private send(b: Buffer): void {
-    for (let off = 0; off < b.length; ) off += fs.writeSync(this.fd, b, off);
+    for (let off = 0; off < b.length;) off += fs.writeSync(this.fd, b, off);
   }
 
   /** Reads more bytes into `pending`, waiting at most until `deadline`. */
   private fill(deadline: number): void {
     const left = deadline - Date.now();
-    if (left <= 0 || !addon().pollIn(this.fd, left)) throw new CartonError('systemd did not answer in time', { kind: 'timeout' });
+    if (left <= 0 || !addon().pollIn(this.fd, left))
+      throw new CartonError('systemd did not answer in time', { kind: 'timeout' });
     const chunk = Buffer.alloc(65536);
     const n = fs.readSync(this.fd, chunk);
     if (n === 0) throw new CartonError('systemd closed the connection', { kind: 'failed' });
@@ -104,13 +105,24 @@ export class DbusConnection {
   }
 
   /** Calls a method on systemd's manager object (or `path`) and returns the reply body. */
-  call(iface: string, member: string, sig: string, body: Value[], opts: { path?: string; timeoutMs?: number } = {}): Value[] {
+  call(
+    iface: string,
+    member: string,
+    sig: string,
+    body: Value[],
+    opts: { path?: string; timeoutMs?: number } = {},
+  ): Value[] {
     const serial = ++this.serial;
     this.send(
       encodeMessage({
         type: MsgType.METHOD_CALL,
         serial,
-        fields: { [Field.PATH]: opts.path ?? '/org/freedesktop/systemd1', [Field.INTERFACE]: iface, [Field.MEMBER]: member, [Field.DESTINATION]: 'org.freedesktop.systemd1' },
+        fields: {
+          [Field.PATH]: opts.path ?? '/org/freedesktop/systemd1',
+          [Field.INTERFACE]: iface,
+          [Field.MEMBER]: member,
+          [Field.DESTINATION]: 'org.freedesktop.systemd1',
+        },
         sig,
         body,
       }),
@@ -126,7 +138,10 @@ export class DbusConnection {
       if (m.type === MsgType.ERROR) {
         const name = m.fields[Field.ERROR_NAME];
         const text = m.body[0];
-        throw new DbusError(typeof name === 'string' ? name : 'org.freedesktop.DBus.Error.Failed', typeof text === 'string' ? text : 'D-Bus error without a message');
+        throw new DbusError(
+          typeof name === 'string' ? name : 'org.freedesktop.DBus.Error.Failed',
+          typeof text === 'string' ? text : 'D-Bus error without a message',
+        );
       }
       return m.body;
     }

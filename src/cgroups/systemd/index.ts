@@ -28,7 +28,8 @@ export function unavailable(): string | undefined {
   if (!fs.existsSync('/run/systemd/system')) {
     return '--systemd-cgroup: systemd is not running as PID 1 on this host (no /run/systemd/system); use the cgroupfs driver';
   }
-  if (!fs.existsSync(PRIVATE_SOCKET)) return `--systemd-cgroup: systemd's private D-Bus socket ${PRIVATE_SOCKET} is missing`;
+  if (!fs.existsSync(PRIVATE_SOCKET))
+    return `--systemd-cgroup: systemd's private D-Bus socket ${PRIVATE_SOCKET} is missing`;
   return undefined;
 }
 
@@ -56,12 +57,19 @@ function runJob(conn: DbusConnection, member: string, sig: string, body: Value[]
 export function startUnit(unit: Unit, pid: number, r: Resources | undefined, layout: CgroupLayout): void {
   const conn = connect(`start ${unit.name}`);
   try {
-    const result = runJob(conn, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', [unit.name, 'replace', scopeProperties(unit, pid, r, layout), []]);
+    const result = runJob(conn, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', [
+      unit.name,
+      'replace',
+      scopeProperties(unit, pid, r, layout),
+      [],
+    ]);
     if (result !== 'done') throw new SetupError(`systemd: start ${unit.name}: job ${result}`);
   } catch (e) {
     if (e instanceof DbusError) {
       if (e.name === 'org.freedesktop.systemd1.UnitExists') {
-        throw new UnitExistsError(`systemd: start ${unit.name} in ${unit.slice}: the unit already exists (another container with this cgroupsPath?)`);
+        throw new UnitExistsError(
+          `systemd: start ${unit.name} in ${unit.slice}: the unit already exists (another container with this cgroupsPath?)`,
+        );
       }
       throw new SetupError(`systemd: start ${unit.name} in ${unit.slice}: ${e.message}`);
     }

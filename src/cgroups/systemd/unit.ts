@@ -24,7 +24,8 @@ const INFINITY = 18446744073709551615n;
 
 /** "a-b.slice" -> "/a.slice/a-b.slice", as systemd nests slices (runc's ExpandSlice). */
 export function expandSlice(slice: string): string {
-  const bad = () => new SetupError(`linux.cgroupsPath: invalid systemd slice name "${slice}"`, { kind: 'invalid-config' });
+  const bad = () =>
+    new SetupError(`linux.cgroupsPath: invalid systemd slice name "${slice}"`, { kind: 'invalid-config' });
   if (!slice.endsWith('.slice') || slice.includes('/')) throw bad();
   const base = slice.slice(0, -'.slice'.length);
   if (base === '-') return '/';
@@ -47,14 +48,21 @@ export function unitFor(cgroupsPath: string | undefined, id: string): Unit {
   const spec = cgroupsPath || `:carton:${id}`;
   const parts = spec.split(':');
   if (parts.length !== 3) {
-    throw new SetupError(`linux.cgroupsPath: expected "slice:prefix:name" for the systemd cgroup driver, got "${spec}"`, { kind: 'invalid-config' });
+    throw new SetupError(
+      `linux.cgroupsPath: expected "slice:prefix:name" for the systemd cgroup driver, got "${spec}"`,
+      { kind: 'invalid-config' },
+    );
   }
   const [slice0, prefix = '', name] = parts;
   if (!name) throw new SetupError(`linux.cgroupsPath "${spec}": the unit name is empty`, { kind: 'invalid-config' });
   if (name.endsWith('.slice')) {
-    throw new SetupError(`linux.cgroupsPath "${spec}": a slice as the container's own unit is not supported; name a scope`, { kind: 'unsupported' });
+    throw new SetupError(
+      `linux.cgroupsPath "${spec}": a slice as the container's own unit is not supported; name a scope`,
+      { kind: 'unsupported' },
+    );
   }
-  if (/[/\\\s]/.test(name) || /[/\\\s]/.test(prefix)) throw new SetupError(`linux.cgroupsPath "${spec}": invalid character in the unit name`, { kind: 'invalid-config' });
+  if (/[/\\\s]/.test(name) || /[/\\\s]/.test(prefix))
+    throw new SetupError(`linux.cgroupsPath "${spec}": invalid character in the unit name`, { kind: 'invalid-config' });
   const slice = slice0 || 'system.slice';
   const unit = `${prefix ? `${prefix}-` : ''}${name}.scope`;
   const dir = expandSlice(slice);
@@ -86,9 +94,11 @@ export function resourceProperties(r: Resources | undefined, layout: CgroupLayou
   }
   const c = r?.cpu;
   if (c?.shares) out.push(v2 ? t('CPUWeight', sharesToWeight(c.shares)) : t('CPUShares', c.shares));
-  if (c?.quota !== undefined && c.quota !== 0) out.push(t('CPUQuotaPerSecUSec', quotaPerSec(c.quota, c.period || 100_000)));
+  if (c?.quota !== undefined && c.quota !== 0)
+    out.push(t('CPUQuotaPerSecUSec', quotaPerSec(c.quota, c.period || 100_000)));
   if (r?.pids?.limit !== undefined) out.push(t('TasksMax', r.pids.limit > 0 ? r.pids.limit : INFINITY));
-  if (r?.blockIO?.weight) out.push(v2 ? t('IOWeight', blkioToIOWeight(r.blockIO.weight)) : t('BlockIOWeight', r.blockIO.weight));
+  if (r?.blockIO?.weight)
+    out.push(v2 ? t('IOWeight', blkioToIOWeight(r.blockIO.weight)) : t('BlockIOWeight', r.blockIO.weight));
   return out;
 }
 

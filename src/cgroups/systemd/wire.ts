@@ -8,7 +8,12 @@ import { CartonError } from '../../errors';
 export type Value = number | bigint | string | boolean | Value[] | Variant;
 export type Variant = { sig: string; value: Value };
 
-export enum MsgType { METHOD_CALL = 1, METHOD_RETURN = 2, ERROR = 3, SIGNAL = 4 }
+export enum MsgType {
+  METHOD_CALL = 1,
+  METHOD_RETURN = 2,
+  ERROR = 3,
+  SIGNAL = 4,
+}
 
 /** A D-Bus message carton cannot encode or systemd sent malformed. */
 export class WireError extends CartonError {
@@ -18,7 +23,25 @@ export class WireError extends CartonError {
   }
 }
 
-const ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4, x: 8, t: 8, d: 8, s: 4, o: 4, g: 1, a: 4, '(': 8, '{': 8, v: 1, h: 4 };
+const ALIGN: Record<string, number> = {
+  y: 1,
+  b: 4,
+  n: 2,
+  q: 2,
+  i: 4,
+  u: 4,
+  x: 8,
+  t: 8,
+  d: 8,
+  s: 4,
+  o: 4,
+  g: 1,
+  a: 4,
+  '(': 8,
+  '{': 8,
+  v: 1,
+  h: 4,
+};
 
 /** The alignment of the type that `sig` starts with. */
 function alignOf(sig: string): number {
@@ -43,7 +66,7 @@ function nth(vals: Value[], i: number, sig: string): Value {
 /** Splits a signature into its complete types: "sa(sv)u" -> ["s", "a(sv)", "u"]. */
 export function splitSig(sig: string): string[] {
   const out: string[] = [];
-  for (let i = 0; i < sig.length; ) {
+  for (let i = 0; i < sig.length;) {
     const end = typeEnd(sig, i);
     out.push(sig.slice(i, end));
     i = end;
@@ -277,7 +300,16 @@ export class Reader {
   }
 }
 
-export enum Field { PATH = 1, INTERFACE = 2, MEMBER = 3, ERROR_NAME = 4, REPLY_SERIAL = 5, DESTINATION = 6, SENDER = 7, SIGNATURE = 8 }
+export enum Field {
+  PATH = 1,
+  INTERFACE = 2,
+  MEMBER = 3,
+  ERROR_NAME = 4,
+  REPLY_SERIAL = 5,
+  DESTINATION = 6,
+  SENDER = 7,
+  SIGNATURE = 8,
+}
 
 export interface Message {
   type: MsgType;
@@ -289,10 +321,19 @@ export interface Message {
 
 const FIELD_SIG: Record<number, string> = { 1: 'o', 2: 's', 3: 's', 4: 's', 5: 'u', 6: 's', 7: 's', 8: 'g' };
 
-export function encodeMessage(m: { type: MsgType; serial: number; fields: Partial<Record<Field, Value>>; sig: string; body: Value[] }): Buffer {
+export function encodeMessage(m: {
+  type: MsgType;
+  serial: number;
+  fields: Partial<Record<Field, Value>>;
+  sig: string;
+  body: Value[];
+}): Buffer {
   const body = new Writer();
   splitSig(m.sig).forEach((t, i) => body.write(t, nth(m.body, i, m.sig)));
-  const fields: Value[] = Object.entries(m.fields).map(([k, v]) => [Number(k), { sig: FIELD_SIG[Number(k)] ?? 'v', value: v }]);
+  const fields: Value[] = Object.entries(m.fields).map(([k, v]) => [
+    Number(k),
+    { sig: FIELD_SIG[Number(k)] ?? 'v', value: v },
+  ]);
   if (m.sig) fields.push([Field.SIGNATURE, { sig: 'g', value: m.sig }]);
   const w = new Writer();
   w.write('y', 'l'.charCodeAt(0));

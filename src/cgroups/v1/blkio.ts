@@ -42,8 +42,18 @@ export const blkio: Controller = {
     if (b.weight) w.push({ field: `${F}.weight`, file: weightFile, value: String(b.weight) });
     if (b.leafWeight) w.push({ field: `${F}.leafWeight`, file: 'blkio.leaf_weight', value: String(b.leafWeight) });
     for (const [i, d] of (b.weightDevice ?? []).entries()) {
-      if (d.weight) w.push({ field: `${F}.weightDevice[${i}]`, file: `${weightFile}_device`, value: `${d.major}:${d.minor} ${d.weight}` });
-      if (d.leafWeight) w.push({ field: `${F}.weightDevice[${i}]`, file: 'blkio.leaf_weight_device', value: `${d.major}:${d.minor} ${d.leafWeight}` });
+      if (d.weight)
+        w.push({
+          field: `${F}.weightDevice[${i}]`,
+          file: `${weightFile}_device`,
+          value: `${d.major}:${d.minor} ${d.weight}`,
+        });
+      if (d.leafWeight)
+        w.push({
+          field: `${F}.weightDevice[${i}]`,
+          file: 'blkio.leaf_weight_device',
+          value: `${d.major}:${d.minor} ${d.leafWeight}`,
+        });
     }
     for (const [key, file] of THROTTLES) {
       for (const [i, d] of ((b[key] as ThrottleDevice[] | undefined) ?? []).entries()) {
@@ -57,7 +67,10 @@ export const blkio: Controller = {
     const pick = (a: string, b: string) => entries(read(a) ?? read(b));
     const s: Record<string, unknown> = {};
     const put = (k: string, v: Array<Record<string, unknown>>) => v.length && (s[k] = v);
-    put('ioServiceBytesRecursive', pick('blkio.io_service_bytes_recursive', 'blkio.throttle.io_service_bytes_recursive'));
+    put(
+      'ioServiceBytesRecursive',
+      pick('blkio.io_service_bytes_recursive', 'blkio.throttle.io_service_bytes_recursive'),
+    );
     put('ioServicedRecursive', pick('blkio.io_serviced_recursive', 'blkio.throttle.io_serviced_recursive'));
     put('ioQueueRecursive', entries(read('blkio.io_queued_recursive')));
     put('ioServiceTimeRecursive', entries(read('blkio.io_service_time_recursive')));

@@ -17,7 +17,11 @@ export const cpuacct: Controller = {
     const percpu = list(read('cpuacct.usage_percpu'));
     if (percpu.length) usage.percpu = percpu;
     // usage_all: "cpu user system" per line after a header
-    const all = (read('cpuacct.usage_all') ?? '').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).map(Number));
+    const all = (read('cpuacct.usage_all') ?? '')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/).map(Number));
     if (all[0]?.length === 3) {
       usage.percpu_kernel = all.map((r) => r[2]);
       usage.percpu_user = all.map((r) => r[1]);

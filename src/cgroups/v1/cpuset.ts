@@ -20,7 +20,17 @@ export const cpuset: Controller = {
     s.cpu_exclusive = n('cpu_exclusive');
     const mems = parseList(read('cpuset.mems'));
     if (mems.length) s.mems = mems;
-    for (const k of ['mem_hardwall', 'mem_exclusive', 'memory_migrate', 'memory_spread_page', 'memory_spread_slab', 'memory_pressure', 'sched_load_balance', 'sched_relax_domain_level']) s[k] = n(k);
+    for (const k of [
+      'mem_hardwall',
+      'mem_exclusive',
+      'memory_migrate',
+      'memory_spread_page',
+      'memory_spread_slab',
+      'memory_pressure',
+      'sched_load_balance',
+      'sched_relax_domain_level',
+    ])
+      s[k] = n(k);
     out.cpuset = s;
   },
 };

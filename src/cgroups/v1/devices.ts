@@ -13,7 +13,16 @@ import type { DeviceRule, Resources, Write } from '../types';
 export const DEFAULT_ALLOWED: DeviceRule[] = [
   { allow: true, type: 'c', access: 'm' },
   { allow: true, type: 'b', access: 'm' },
-  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  ...[
+    [1, 3],
+    [1, 5],
+    [1, 7],
+    [1, 8],
+    [1, 9],
+    [5, 0],
+    [5, 2],
+    [10, 200],
+  ].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
   { allow: true, type: 'c', major: 136, access: 'rwm' },
 ];
 

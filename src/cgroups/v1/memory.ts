@@ -28,8 +28,17 @@ export const memory: Controller = {
     // Unlimited memory with swap unset means unlimited memory+swap too (runc).
     const autoSwap = limit === -1 && swap === 0;
     if (autoSwap) swap = -1;
-    const lim: Write | undefined = limit !== 0 ? { field: `${F}.limit`, file: 'memory.limit_in_bytes', value: String(limit) } : undefined;
-    const sw: Write | undefined = swap !== 0 ? { field: autoSwap ? `${F}.limit` : `${F}.swap`, file: 'memory.memsw.limit_in_bytes', value: String(swap), optional: autoSwap } : undefined;
+    const lim: Write | undefined =
+      limit !== 0 ? { field: `${F}.limit`, file: 'memory.limit_in_bytes', value: String(limit) } : undefined;
+    const sw: Write | undefined =
+      swap !== 0
+        ? {
+            field: autoSwap ? `${F}.limit` : `${F}.swap`,
+            file: 'memory.memsw.limit_in_bytes',
+            value: String(swap),
+            optional: autoSwap,
+          }
+        : undefined;
     if (lim && sw) {
       // memsw must stay >= memory at every step: raise memsw first when it grows.
       const cur = Number(read('memory.limit_in_bytes') ?? 0);
@@ -39,15 +48,21 @@ export const memory: Controller = {
       if (lim) w.push(lim);
       if (sw) w.push(sw);
     }
-    if (m.reservation) w.push({ field: `${F}.reservation`, file: 'memory.soft_limit_in_bytes', value: String(m.reservation) });
+    if (m.reservation)
+      w.push({ field: `${F}.reservation`, file: 'memory.soft_limit_in_bytes', value: String(m.reservation) });
     if (m.kernel) w.push({ field: `${F}.kernel`, file: 'memory.kmem.limit_in_bytes', value: String(m.kernel) });
-    if (m.kernelTCP) w.push({ field: `${F}.kernelTCP`, file: 'memory.kmem.tcp.limit_in_bytes', value: String(m.kernelTCP) });
+    if (m.kernelTCP)
+      w.push({ field: `${F}.kernelTCP`, file: 'memory.kmem.tcp.limit_in_bytes', value: String(m.kernelTCP) });
     if (m.swappiness !== undefined && m.swappiness !== null) {
-      if (m.swappiness > 100) throw new SetupError(`${F}.swappiness: invalid value:${m.swappiness}. valid memory swappiness range is 0-100`, { kind: 'invalid-config' });
+      if (m.swappiness > 100)
+        throw new SetupError(`${F}.swappiness: invalid value:${m.swappiness}. valid memory swappiness range is 0-100`, {
+          kind: 'invalid-config',
+        });
       w.push({ field: `${F}.swappiness`, file: 'memory.swappiness', value: String(m.swappiness) });
     }
     if (m.disableOOMKiller) w.push({ field: `${F}.disableOOMKiller`, file: 'memory.oom_control', value: '1' });
-    if (m.useHierarchy !== undefined) w.push({ field: `${F}.useHierarchy`, file: 'memory.use_hierarchy', value: m.useHierarchy ? '1' : '0' });
+    if (m.useHierarchy !== undefined)
+      w.push({ field: `${F}.useHierarchy`, file: 'memory.use_hierarchy', value: m.useHierarchy ? '1' : '0' });
     // checkBeforeUpdate: on v1 the kernel itself refuses a limit below usage (EBUSY).
     return w;
   },

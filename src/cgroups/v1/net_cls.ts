@@ -4,5 +4,8 @@ import type { Controller } from '../driver';
 export const netCls: Controller = {
   name: 'net_cls',
   fields: (r) => (r.network?.classID !== undefined ? ['linux.resources.network.classID'] : []),
-  writes: (r) => (r.network?.classID !== undefined ? [{ field: 'linux.resources.network.classID', file: 'net_cls.classid', value: String(r.network.classID) }] : []),
+  writes: (r) =>
+    r.network?.classID !== undefined
+      ? [{ field: 'linux.resources.network.classID', file: 'net_cls.classid', value: String(r.network.classID) }]
+      : [],
 };

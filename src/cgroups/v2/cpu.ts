@@ -20,18 +20,24 @@ export const cpu: Controller = {
     const c = r.cpu;
     if (!c) return [];
     if (c.realtimeRuntime || c.realtimePeriod) {
-      throw new SetupError(`${F}.${c.realtimeRuntime ? 'realtimeRuntime' : 'realtimePeriod'}: cgroup v2 has no realtime group scheduling (cpu.rt_*)`, { kind: 'unsupported' });
+      throw new SetupError(
+        `${F}.${c.realtimeRuntime ? 'realtimeRuntime' : 'realtimePeriod'}: cgroup v2 has no realtime group scheduling (cpu.rt_*)`,
+        { kind: 'unsupported' },
+      );
     }
     const w: Write[] = [];
-    if (c.idle !== undefined && c.idle !== null) w.push({ field: `${F}.idle`, file: 'cpu.idle', value: String(c.idle) });
+    if (c.idle !== undefined && c.idle !== null)
+      w.push({ field: `${F}.idle`, file: 'cpu.idle', value: String(c.idle) });
     // A SCHED_IDLE group has no weight to set.
-    if (c.shares && c.idle !== 1) w.push({ field: `${F}.shares`, file: 'cpu.weight', value: String(sharesToWeight(c.shares)) });
+    if (c.shares && c.idle !== 1)
+      w.push({ field: `${F}.shares`, file: 'cpu.weight', value: String(sharesToWeight(c.shares)) });
     if (c.quota || c.period) {
       let value = c.quota && c.quota > 0 ? String(c.quota) : 'max';
       if (c.period) value += ` ${c.period}`;
       w.push({ field: c.quota ? `${F}.quota` : `${F}.period`, file: 'cpu.max', value });
     }
-    if (c.burst !== undefined && c.burst !== null) w.push({ field: `${F}.burst`, file: 'cpu.max.burst', value: String(c.burst) });
+    if (c.burst !== undefined && c.burst !== null)
+      w.push({ field: `${F}.burst`, file: 'cpu.max.burst', value: String(c.burst) });
     return w;
   },
   stats(read, out) {

@@ -59,7 +59,12 @@ export function compile(rules: DeviceRule[]): Insn[] {
     if (type === 'c' || type === 'b') jumps.push([2, type === 'c' ? DEV_CHAR : DEV_BLOCK, 0]);
     const acc = accessMask(r.access);
     const checks: Insn[][] = jumps.map(([reg, imm]) => [[JNEK, reg, 0, 0, imm]]);
-    if (acc !== 7) checks.push([[MOV32X, 6, 3, 0, 0], [AND32K, 6, 0, 0, ~acc & 7], [JNEK, 6, 0, 0, 0]]);
+    if (acc !== 7)
+      checks.push([
+        [MOV32X, 6, 3, 0, 0],
+        [AND32K, 6, 0, 0, ~acc & 7],
+        [JNEK, 6, 0, 0, 0],
+      ]);
     if ((r.major ?? -1) >= 0) checks.push([[JNEK, 4, 0, 0, r.major!]]);
     if ((r.minor ?? -1) >= 0) checks.push([[JNEK, 5, 0, 0, r.minor!]]);
     for (const c of checks) block.push(...c);

@@ -20,17 +20,35 @@ export const io: Controller = {
   writes(r, read) {
     const b = r.blockIO;
     if (!b) return [];
-    if (b.leafWeight || b.weightDevice?.some((d) => d.leafWeight)) throw new SetupError(`${F}.leafWeight: cgroup v2 io has no leaf weights`, { kind: 'unsupported' });
+    if (b.leafWeight || b.weightDevice?.some((d) => d.leafWeight))
+      throw new SetupError(`${F}.leafWeight: cgroup v2 io has no leaf weights`, { kind: 'unsupported' });
     const bfq = read('io.bfq.weight') !== undefined;
     const w: Write[] = [];
-    if (b.weight) w.push(bfq ? { field: `${F}.weight`, file: 'io.bfq.weight', value: String(b.weight) } : { field: `${F}.weight`, file: 'io.weight', value: String(blkioToIOWeight(b.weight)) });
+    if (b.weight)
+      w.push(
+        bfq
+          ? { field: `${F}.weight`, file: 'io.bfq.weight', value: String(b.weight) }
+          : { field: `${F}.weight`, file: 'io.weight', value: String(blkioToIOWeight(b.weight)) },
+      );
     for (const [i, d] of (b.weightDevice ?? []).entries()) {
       if (!d.weight) continue;
-      w.push(bfq ? { field: `${F}.weightDevice[${i}]`, file: 'io.bfq.weight', value: `${d.major}:${d.minor} ${d.weight}` } : { field: `${F}.weightDevice[${i}]`, file: 'io.weight', value: `${d.major}:${d.minor} ${blkioToIOWeight(d.weight)}` });
+      w.push(
+        bfq
+          ? { field: `${F}.weightDevice[${i}]`, file: 'io.bfq.weight', value: `${d.major}:${d.minor} ${d.weight}` }
+          : {
+              field: `${F}.weightDevice[${i}]`,
+              file: 'io.weight',
+              value: `${d.major}:${d.minor} ${blkioToIOWeight(d.weight)}`,
+            },
+      );
     }
     for (const [key, , v2key] of THROTTLES) {
       for (const [i, d] of ((b[key] as ThrottleDevice[] | undefined) ?? []).entries()) {
-        w.push({ field: `${F}.${key}[${i}]`, file: 'io.max', value: `${d.major}:${d.minor} ${v2key}=${d.rate ? d.rate : 'max'}` });
+        w.push({
+          field: `${F}.${key}[${i}]`,
+          file: 'io.max',
+          value: `${d.major}:${d.minor} ${v2key}=${d.rate ? d.rate : 'max'}`,
+        });
       }
     }
     return w;
@@ -44,8 +62,18 @@ export const io: Controller = {
       const [dev] = f;
       if (dev === undefined || f.length < 2) continue;
       const [major, minor] = dev.split(':').map(Number);
-      const kv = Object.fromEntries(f.slice(1).map((x): [string, number] => { const [k = '', val] = x.split('='); return [k, Number(val)]; }));
-      const e = (op: string, value: number) => ({ ...(major ? { major } : {}), ...(minor ? { minor } : {}), op, ...(value ? { value } : {}) });
+      const kv = Object.fromEntries(
+        f.slice(1).map((x): [string, number] => {
+          const [k = '', val] = x.split('=');
+          return [k, Number(val)];
+        }),
+      );
+      const e = (op: string, value: number) => ({
+        ...(major ? { major } : {}),
+        ...(minor ? { minor } : {}),
+        op,
+        ...(value ? { value } : {}),
+      });
       bytes.push(e('Read', kv.rbytes ?? 0), e('Write', kv.wbytes ?? 0));
       ios.push(e('Read', kv.rios ?? 0), e('Write', kv.wios ?? 0));
     }

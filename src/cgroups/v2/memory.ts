@@ -10,9 +10,11 @@ const F = 'linux.resources.memory';
 export function swapV2(swap: number, limit: number): number {
   if (limit === -1 && swap === 0) return -1;
   if (swap === -1 || swap === 0) return swap;
-  if (limit === 0 || limit === -1) throw new SetupError(`${F}.swap: unable to set swap limit without memory limit`, { kind: 'invalid-config' });
+  if (limit === 0 || limit === -1)
+    throw new SetupError(`${F}.swap: unable to set swap limit without memory limit`, { kind: 'invalid-config' });
   if (limit < 0) throw new SetupError(`${F}.limit: invalid memory value: ${limit}`, { kind: 'invalid-config' });
-  if (swap < limit) throw new SetupError(`${F}.swap: memory+swap limit should be >= memory limit`, { kind: 'invalid-config' });
+  if (swap < limit)
+    throw new SetupError(`${F}.swap: memory+swap limit should be >= memory limit`, { kind: 'invalid-config' });
   return swap - limit;
 }
 
@@ -25,19 +27,36 @@ export const memory: Controller = {
     const m = r.memory;
     if (!m) return [];
     for (const k of ['kernel', 'kernelTCP', 'swappiness'] as const) {
-      if (m[k] !== undefined && m[k] !== null) throw new SetupError(`${F}.${k}: not supported by the cgroup v2 memory controller`, { kind: 'invalid-config' });
+      if (m[k] !== undefined && m[k] !== null)
+        throw new SetupError(`${F}.${k}: not supported by the cgroup v2 memory controller`, { kind: 'invalid-config' });
     }
-    if (m.disableOOMKiller) throw new SetupError(`${F}.disableOOMKiller: not supported by the cgroup v2 memory controller`, { kind: 'invalid-config' });
-    if (m.useHierarchy === false) throw new SetupError(`${F}.useHierarchy: cgroup v2 memory accounting is always hierarchical`, { kind: 'unsupported' });
+    if (m.disableOOMKiller)
+      throw new SetupError(`${F}.disableOOMKiller: not supported by the cgroup v2 memory controller`, {
+        kind: 'invalid-config',
+      });
+    if (m.useHierarchy === false)
+      throw new SetupError(`${F}.useHierarchy: cgroup v2 memory accounting is always hierarchical`, {
+        kind: 'unsupported',
+      });
     const w: Write[] = [];
     const limit = m.limit ?? 0;
     const swap = swapV2(m.swap ?? 0, limit);
     // Swap accounting off: setting "no swap" or "unlimited" may be skipped, as runc does.
-    if (swap !== 0) w.push({ field: m.swap ? `${F}.swap` : `${F}.limit`, file: 'memory.swap.max', value: v(swap), optional: swap === -1 });
+    if (swap !== 0)
+      w.push({
+        field: m.swap ? `${F}.swap` : `${F}.limit`,
+        file: 'memory.swap.max',
+        value: v(swap),
+        optional: swap === -1,
+      });
     if (limit !== 0) {
       if (m.checkBeforeUpdate && limit > 0) {
         const cur = Number(read('memory.current') ?? 0);
-        if (cur > limit) throw new SetupError(`${F}.limit: rejecting memory limit ${limit} below current usage ${cur} (checkBeforeUpdate)`, { kind: 'invalid-config' });
+        if (cur > limit)
+          throw new SetupError(
+            `${F}.limit: rejecting memory limit ${limit} below current usage ${cur} (checkBeforeUpdate)`,
+            { kind: 'invalid-config' },
+          );
       }
       w.push({ field: `${F}.limit`, file: 'memory.max', value: v(limit) });
     }

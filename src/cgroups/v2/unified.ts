@@ -15,14 +15,25 @@ export function controllerOf(file: string): string {
   return dot < 0 ? file : file.slice(0, dot);
 }
 
-export function unifiedWrites(unified: Record<string, string> | undefined, available: string[], where: string): Write[] {
+export function unifiedWrites(
+  unified: Record<string, string> | undefined,
+  available: string[],
+  where: string,
+): Write[] {
   const w: Write[] = [];
   for (const [key, value] of Object.entries(unified ?? {})) {
     const field = `linux.resources.unified["${key}"]`;
-    if (key.includes('/') || key === '.' || key === '..' || !key) throw new SetupError(`${field}: must be a file name in the container's cgroup, without "/"`, { kind: 'invalid-config' });
+    if (key.includes('/') || key === '.' || key === '..' || !key)
+      throw new SetupError(`${field}: must be a file name in the container's cgroup, without "/"`, {
+        kind: 'invalid-config',
+      });
     const ctrl = controllerOf(key);
-    if (key.indexOf('.') <= 0) throw new SetupError(`${field}: not a cgroup v2 file name (<controller>.<file>)`, { kind: 'invalid-config' });
-    if (ctrl !== CORE && !available.includes(ctrl)) throw new SetupError(`${field}: the ${ctrl} controller is not enabled in the cgroup v2 hierarchy ${where}`, { kind: 'host-lacks' });
+    if (key.indexOf('.') <= 0)
+      throw new SetupError(`${field}: not a cgroup v2 file name (<controller>.<file>)`, { kind: 'invalid-config' });
+    if (ctrl !== CORE && !available.includes(ctrl))
+      throw new SetupError(`${field}: the ${ctrl} controller is not enabled in the cgroup v2 hierarchy ${where}`, {
+        kind: 'host-lacks',
+      });
     w.push({ field, file: key, value });
   }
   return w;

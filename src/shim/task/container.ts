@@ -13,7 +13,11 @@ export class Container {
   /** the cgroup dirs (by controller key) of a container sharing the host's pid namespace, to find its orphans */
   sharedPidCgroups?: Array<[string, string]>;
 
-  constructor(readonly id: string, readonly bundle: string, readonly init: Proc) {}
+  constructor(
+    readonly id: string,
+    readonly bundle: string,
+    readonly init: Proc,
+  ) {}
 
   get rootfs(): string {
     return path.join(this.bundle, 'rootfs');

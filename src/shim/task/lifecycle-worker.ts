@@ -32,7 +32,16 @@ const storeOf = (root: string) => {
 type Args = LifecycleArgs;
 const ops: { [K in LifecycleOp]: (s: Store, a: Args) => unknown } = {
   create: (s, a) => {
-    const c = create(s, { id: a.id, bundle: a.bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, systemdCgroup: Boolean(a.systemdCgroup), detach: false, stdio: a.stdio });
+    const c = create(s, {
+      id: a.id,
+      bundle: a.bundle,
+      noPivot: false,
+      noNewKeyring: false,
+      preserveFds: 0,
+      systemdCgroup: Boolean(a.systemdCgroup),
+      detach: false,
+      stdio: a.stdio,
+    });
     return { state: c.state, console: c.console };
   },
   start: (s, a) => start(s, a.id),

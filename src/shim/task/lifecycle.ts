@@ -65,7 +65,11 @@ export class LifecycleWorkers {
   private readonly queue: Array<() => void> = [];
   private seq = 0;
 
-  constructor(private readonly max = MAX_WORKERS, private readonly idleMs = IDLE_MS, private readonly script = SCRIPT) {}
+  constructor(
+    private readonly max = MAX_WORKERS,
+    private readonly idleMs = IDLE_MS,
+    private readonly script = SCRIPT,
+  ) {}
 
   /** Start the first worker now, so the first Create does not wait for its start-up. */
   warm(): void {

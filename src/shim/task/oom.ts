@@ -8,7 +8,11 @@ import type { CgroupRecord } from '../../cgroups/types';
 /** Matches carton events' OOM poll interval. */
 const POLL_MS = 100;
 
-interface Watch { rec: CgroupRecord; seen: number; onOOM: () => void }
+interface Watch {
+  rec: CgroupRecord;
+  seen: number;
+  onOOM: () => void;
+}
 const watches = new Set<Watch>();
 let timer: NodeJS.Timeout | undefined;
 

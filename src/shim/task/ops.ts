@@ -50,9 +50,13 @@ export async function updateTask(t: Tasks, r: Req): Promise<Req> {
   try {
     res = JSON.parse(Buffer.from(r.resources?.value ?? []).toString('utf8') || '{}') as Resources;
   } catch (e) {
-    throw new ShimError(Code.INVALID_ARGUMENT, `update ${c.id}: resources: not a JSON runtime-spec LinuxResources: ${(e as Error).message}`);
+    throw new ShimError(
+      Code.INVALID_ARGUMENT,
+      `update ${c.id}: resources: not a JSON runtime-spec LinuxResources: ${(e as Error).message}`,
+    );
   }
-  if (typeof res !== 'object' || res === null || Array.isArray(res)) throw new ShimError(Code.INVALID_ARGUMENT, `update ${c.id}: resources: not a JSON object`);
+  if (typeof res !== 'object' || res === null || Array.isArray(res))
+    throw new ShimError(Code.INVALID_ARGUMENT, `update ${c.id}: resources: not a JSON object`);
   await t.run('update', { id: c.id, resources: res });
   return {};
 }

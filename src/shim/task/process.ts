@@ -24,7 +24,12 @@ export class Proc {
   readonly exited: Promise<void>;
   private markExited!: () => void;
 
-  constructor(readonly containerId: string, readonly execId: string, readonly stdio: StdioPaths, readonly spec?: unknown) {
+  constructor(
+    readonly containerId: string,
+    readonly execId: string,
+    readonly stdio: StdioPaths,
+    readonly spec?: unknown,
+  ) {
     this.exited = new Promise((resolve) => (this.markExited = resolve));
   }
 

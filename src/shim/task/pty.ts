@@ -13,7 +13,11 @@ export class PtyRelay {
   /** resolves when the pty's output has all been copied (EIO once the last slave fd closes) */
   readonly done: Promise<void>;
 
-  constructor(readonly master: number, stdinFifo: string, outFd: number | undefined) {
+  constructor(
+    readonly master: number,
+    stdinFifo: string,
+    outFd: number | undefined,
+  ) {
     if (stdinFifo) {
       this.stdin = openStdinFifo(stdinFifo);
       this.stdin.on('data', (d: Buffer) => {
@@ -28,7 +32,10 @@ export class PtyRelay {
     if (outFd !== undefined) {
       // A fifo or a logger's socket is written asynchronously; a file:// log is a plain file.
       const st = fs.fstatSync(outFd);
-      this.out = st.isFIFO() || st.isSocket() ? new net.Socket({ fd: outFd, readable: false, writable: true }) : fs.createWriteStream('', { fd: outFd });
+      this.out =
+        st.isFIFO() || st.isSocket()
+          ? new net.Socket({ fd: outFd, readable: false, writable: true })
+          : fs.createWriteStream('', { fd: outFd });
       this.out.on('error', () => undefined);
     }
     // Loaded here: only a terminal needs tty.

@@ -35,7 +35,11 @@ export class Tasks {
   /** where the blocking library calls run: never on this event loop (lifecycle.ts) */
   readonly workers: LifecycleWorkers;
 
-  constructor(readonly ctx: ShimContext, root: string, workers = lifecycleWorkers()) {
+  constructor(
+    readonly ctx: ShimContext,
+    root: string,
+    workers = lifecycleWorkers(),
+  ) {
     this.store = new Store(root);
     this.workers = workers;
     workers.warm();
@@ -58,10 +62,20 @@ export class Tasks {
 
   async create(r: Req): Promise<Req> {
     const id = String(r.id);
-    if (r.checkpoint) throw new ShimError(Code.UNIMPLEMENTED, 'restore from a checkpoint needs CRIU: not supported by this version of carton');
-    if (this.containers.has(id) || this.creating.has(id)) throw new ShimError(Code.ALREADY_EXISTS, `container with id exists: ${id}`);
+    if (r.checkpoint)
+      throw new ShimError(
+        Code.UNIMPLEMENTED,
+        'restore from a checkpoint needs CRIU: not supported by this version of carton',
+      );
+    if (this.containers.has(id) || this.creating.has(id))
+      throw new ShimError(Code.ALREADY_EXISTS, `container with id exists: ${id}`);
     this.creating.add(id);
-    const stdio: StdioPaths = { stdin: r.stdin ?? '', stdout: r.stdout ?? '', stderr: r.stderr ?? '', terminal: Boolean(r.terminal) };
+    const stdio: StdioPaths = {
+      stdin: r.stdin ?? '',
+      stdout: r.stdout ?? '',
+      stderr: r.stderr ?? '',
+      terminal: Boolean(r.terminal),
+    };
     const init = new Proc(id, '', stdio);
     const c = new Container(id, String(r.bundle), init);
     const mounts = (r.rootfs ?? []) as ContainerdMount[];
@@ -94,7 +108,12 @@ export class Tasks {
       this.creating.delete(id);
     }
     this.publish('/tasks/create', 'TaskCreate', {
-      containerId: id, bundle: c.bundle, rootfs: mounts, io: { ...stdio }, checkpoint: r.checkpoint ?? '', pid: init.pid,
+      containerId: id,
+      bundle: c.bundle,
+      rootfs: mounts,
+      io: { ...stdio },
+      checkpoint: r.checkpoint ?? '',
+      pid: init.pid,
     });
     this.reaper.watch(init.pid, (st) => void this.exited(c, init, st));
     return { pid: init.pid };
@@ -108,7 +127,10 @@ export class Tasks {
     } catch {
       return false;
     }
-    const lines = text.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3 && f[2] !== '/');
+    const lines = text
+      .split('\n')
+      .map((l) => l.split(':'))
+      .filter((f) => f.length >= 3 && f[2] !== '/');
     for (const c of this.containers.values()) {
       for (const [key, dir] of c.sharedPidCgroups ?? []) {
         if (lines.some(([, ctrls, p]) => ctrls === key && p !== undefined && dir.endsWith(p))) return true;
@@ -167,22 +189,32 @@ export class Tasks {
     const c = this.container(r.id);
     const execId = String(r.execId ?? '');
     if (!execId) throw new ShimError(Code.INVALID_ARGUMENT, 'exec: execId must not be empty');
-    if (c.execs.has(execId)) throw new ShimError(Code.ALREADY_EXISTS, `process ${execId} of container ${c.id}: id already in use`);
+    if (c.execs.has(execId))
+      throw new ShimError(Code.ALREADY_EXISTS, `process ${execId} of container ${c.id}: id already in use`);
     if (c.init.exitedAt) throw new ShimError(Code.FAILED_PRECONDITION, 'cannot exec in a stopped container');
     let spec: unknown;
     try {
       spec = JSON.parse(Buffer.from(r.spec?.value ?? []).toString('utf8'));
     } catch (e) {
-      throw new ShimError(Code.INVALID_ARGUMENT, `exec ${execId}: spec: not a JSON runtime-spec process: ${(e as Error).message}`);
+      throw new ShimError(
+        Code.INVALID_ARGUMENT,
+        `exec ${execId}: spec: not a JSON runtime-spec process: ${(e as Error).message}`,
+      );
     }
-    const stdio: StdioPaths = { stdin: r.stdin ?? '', stdout: r.stdout ?? '', stderr: r.stderr ?? '', terminal: Boolean(r.terminal) };
+    const stdio: StdioPaths = {
+      stdin: r.stdin ?? '',
+      stdout: r.stdout ?? '',
+      stderr: r.stderr ?? '',
+      terminal: Boolean(r.terminal),
+    };
     c.execs.set(execId, new Proc(c.id, execId, stdio, spec));
     this.publish('/tasks/exec-added', 'TaskExecAdded', { containerId: c.id, execId });
     return {};
   }
 
   private async startExec(c: Container, p: Proc): Promise<Req> {
-    if (p.started || p.starting) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.execId} of container ${c.id}: already started`);
+    if (p.started || p.starting)
+      throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.execId} of container ${c.id}: already started`);
     p.starting = true;
     try {
       return await this.spawnExec(c, p);
@@ -197,8 +229,19 @@ export class Tasks {
       const started = await this.run<Started>('exec', {
         id: c.id,
         exec: {
-          id: c.id, process: p.spec, args: [], tty: p.stdio.terminal, detach: false, env: [], additionalGids: [], caps: [],
-          noNewPrivs: false, preserveFds: 0, ignorePaused: false, cgroups: [], stdio: p.io.fds,
+          id: c.id,
+          process: p.spec,
+          args: [],
+          tty: p.stdio.terminal,
+          detach: false,
+          env: [],
+          additionalGids: [],
+          caps: [],
+          noNewPrivs: false,
+          preserveFds: 0,
+          ignorePaused: false,
+          cgroups: [],
+          stdio: p.io.fds,
         },
       });
       p.pid = started.pid;
@@ -225,8 +268,16 @@ export class Tasks {
       status = { created: STATUS.CREATED, running: STATUS.RUNNING, paused: STATUS.PAUSED, stopped: STATUS.STOPPED }[s];
     }
     return {
-      id: p.id, bundle: c.bundle, pid: p.pid, status, stdin: p.stdio.stdin, stdout: p.stdio.stdout, stderr: p.stdio.stderr,
-      terminal: p.stdio.terminal, execId: p.execId, ...p.exitFields(),
+      id: p.id,
+      bundle: c.bundle,
+      pid: p.pid,
+      status,
+      stdin: p.stdio.stdin,
+      stdout: p.stdio.stdout,
+      stderr: p.stdio.stderr,
+      terminal: p.stdio.terminal,
+      execId: p.execId,
+      ...p.exitFields(),
     };
   }
 
@@ -259,7 +310,8 @@ export class Tasks {
     const c = this.container(r.id);
     const p = c.process(r.execId ?? '');
     if (p !== c.init) {
-      if (p.started && !p.exitedAt) throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.id}: cannot delete a running process`);
+      if (p.started && !p.exitedAt)
+        throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.id}: cannot delete a running process`);
       c.execs.delete(p.execId);
       p.io?.close();
       return { pid: p.pid, ...p.exitFields() };
@@ -274,7 +326,10 @@ export class Tasks {
     // delete killed everything in the cgroup: the execs' exits are reaped and
     // reported before TaskDelete (bounded, in case one escaped the cgroup).
     const running = [...c.execs.values()].filter((e) => e.started && !e.exitedAt);
-    await Promise.race([Promise.all(running.map((e) => e.exited)), new Promise((r) => setTimeout(r, EXEC_EXIT_MS).unref())]);
+    await Promise.race([
+      Promise.all(running.map((e) => e.exited)),
+      new Promise((r) => setTimeout(r, EXEC_EXIT_MS).unref()),
+    ]);
     for (const e of running) if (!e.exitedAt) this.reaper.unwatch(e.pid);
     c.release();
     this.containers.delete(c.id);

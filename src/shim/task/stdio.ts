@@ -59,7 +59,8 @@ export class ProcessIO {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         io.fds[1] = io.fds[2] = io.keep(openOrFail(file, O_WRONLY | O_CREAT | O_APPEND, 'open log file'));
       } else {
-        if (uri && uri !== 'fifo') throw new ShimError(Code.INVALID_ARGUMENT, `stdout: unsupported URI scheme "${uri}" in ${p.stdout}`);
+        if (uri && uri !== 'fifo')
+          throw new ShimError(Code.INVALID_ARGUMENT, `stdout: unsupported URI scheme "${uri}" in ${p.stdout}`);
         // O_RDWR never blocks waiting for containerd's reader.
         io.fds[1] = p.stdout ? io.keep(openOrFail(p.stdout, O_RDWR, 'open stdout')) : devnull();
         io.fds[2] = p.stderr ? io.keep(openOrFail(p.stderr, O_RDWR, 'open stderr')) : devnull();
@@ -115,12 +116,15 @@ export class ProcessIO {
     const ready = (logger.stdio as unknown as Array<net.Socket | null>)[5];
     if (!ready) throw new ShimError(Code.INTERNAL, `failed to start logging binary ${u.pathname}: no readiness pipe`);
     await new Promise<void>((resolve, reject) => {
-      const fail = (e: Error) => reject(new ShimError(Code.INTERNAL, `failed to start logging binary ${u.pathname}: ${errText(e)}`));
+      const fail = (e: Error) =>
+        reject(new ShimError(Code.INTERNAL, `failed to start logging binary ${u.pathname}: ${errText(e)}`));
       logger.once('error', fail);
       ready.once('data', () => resolve());
       ready.once('end', () => resolve());
       ready.once('error', fail);
-      logger.once('exit', (code) => (code ? fail(new CartonError(`exit status ${code}`, { kind: 'failed' })) : resolve()));
+      logger.once('exit', (code) =>
+        code ? fail(new CartonError(`exit status ${code}`, { kind: 'failed' })) : resolve(),
+      );
     });
     ready.destroy();
     logger.unref();

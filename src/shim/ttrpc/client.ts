@@ -106,7 +106,14 @@ export class TtrpcClient {
   }
 
   /** One unary call with protobuf types: request and response as plain objects. */
-  async call(service: string, method: string, requestType: string, responseType: string, req: Record<string, unknown>, timeoutMs = 0): Promise<Record<string, any>> {
+  async call(
+    service: string,
+    method: string,
+    requestType: string,
+    responseType: string,
+    req: Record<string, unknown>,
+    timeoutMs = 0,
+  ): Promise<Record<string, any>> {
     const out = await this.callRaw(service, method, encode(requestType, req), timeoutMs);
     return decode(responseType, out);
   }

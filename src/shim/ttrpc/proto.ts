@@ -11,7 +11,11 @@ import { TO_OBJECT } from '../types';
 // everything but the cgroup metrics first, those (the biggest part) when a
 // type under io.* is first looked up. gogoproto's extensions only annotate
 // the .proto files and are never needed to encode or decode.
-const { gogoproto: _annotations, io: metricsJson, ...baseJson } = (json as { nested: Record<string, protobuf.AnyNestedObject> }).nested;
+const {
+  gogoproto: _annotations,
+  io: metricsJson,
+  ...baseJson
+} = (json as { nested: Record<string, protobuf.AnyNestedObject> }).nested;
 let built: protobuf.Root | undefined;
 let withMetrics = false;
 export function root(forType = ''): protobuf.Root {
@@ -112,7 +116,10 @@ export function methods(service: string): Map<string, { request: string; respons
   const m = new Map<string, { request: string; response: string }>();
   for (const [name, method] of Object.entries(s.methods)) {
     method.resolve();
-    m.set(name, { request: method.resolvedRequestType!.fullName.slice(1), response: method.resolvedResponseType!.fullName.slice(1) });
+    m.set(name, {
+      request: method.resolvedRequestType!.fullName.slice(1),
+      response: method.resolvedResponseType!.fullName.slice(1),
+    });
   }
   return m;
 }

@@ -69,11 +69,21 @@ export class TtrpcServer {
       for (const f of reader.push(chunk)) {
         if (f.type !== REQUEST) continue; // ttrpc ignores what it does not expect
         if (f.oversize !== undefined) {
-          this.reply(sock, f.stream, RESOURCE_EXHAUSTED, `ttrpc: message length ${f.oversize} exceeds maximum message size of ${MAX_MESSAGE}`);
+          this.reply(
+            sock,
+            f.stream,
+            RESOURCE_EXHAUSTED,
+            `ttrpc: message length ${f.oversize} exceeds maximum message size of ${MAX_MESSAGE}`,
+          );
           continue;
         }
         if (inflight >= MAX_INFLIGHT_PER_CONNECTION) {
-          this.reply(sock, f.stream, RESOURCE_EXHAUSTED, `ttrpc: more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight on one connection`);
+          this.reply(
+            sock,
+            f.stream,
+            RESOURCE_EXHAUSTED,
+            `ttrpc: more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight on one connection`,
+          );
           continue;
         }
         inflight++;
@@ -103,13 +113,23 @@ export class TtrpcServer {
     }
   }
 
-  private reply(sock: net.Socket, stream: number, code: number, message: string, payload: Uint8Array = Buffer.alloc(0)): void {
+  private reply(
+    sock: net.Socket,
+    stream: number,
+    code: number,
+    message: string,
+    payload: Uint8Array = Buffer.alloc(0),
+  ): void {
     if (sock.destroyed) return;
     let frame: Buffer;
     try {
       frame = encodeFrame(stream, RESPONSE, encode('ttrpc.Response', { status: { code, message }, payload }));
     } catch (e) {
-      frame = encodeFrame(stream, RESPONSE, encode('ttrpc.Response', { status: { code: RESOURCE_EXHAUSTED, message: (e as Error).message } }));
+      frame = encodeFrame(
+        stream,
+        RESPONSE,
+        encode('ttrpc.Response', { status: { code: RESOURCE_EXHAUSTED, message: (e as Error).message } }),
+      );
     }
     sock.write(frame);
   }

@@ -13,7 +13,8 @@ export function registerTyped(server: TtrpcServer, service: string, impl: TypedI
   for (const [name, m] of methods(service)) {
     const fn = impl[name];
     if (typeof fn !== 'function') continue;
-    handlers[name] = async (payload) => encode(m.response, (await fn.call(impl, decodeWithAnys(m.request, payload))) ?? {});
+    handlers[name] = async (payload) =>
+      encode(m.response, (await fn.call(impl, decodeWithAnys(m.request, payload))) ?? {});
   }
   server.register(service, handlers);
 }
