@@ -87,12 +87,16 @@ function preexisting(id: string): Record<string, string> {
   }
   const cs = Object.keys(dirs).find((k) => k.split(',').includes('cpuset'));
   if (cs !== undefined) {
-    for (const f of ['cpuset.cpus', 'cpuset.mems'])
-      fs.writeFileSync(
-        path.join(dirOf(dirs, cs), f),
-        fs.readFileSync(path.join(path.dirname(dirOf(dirs, cs)), f), 'utf8').trim() ||
-          fs.readFileSync(path.join(path.dirname(path.dirname(dirOf(dirs, cs))), f), 'utf8').trim(),
-      );
+    // v1 cpuset: a child's cpus/mems must be a subset of its parent's (else
+    // EACCES), and a /carton this test just made is still empty: fill it
+    // from the root first, then the container's directory from it.
+    const child = dirOf(dirs, cs);
+    const parent = path.dirname(child);
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if (!fs.readFileSync(path.join(parent, f), 'utf8').trim())
+        fs.writeFileSync(path.join(parent, f), fs.readFileSync(path.join(path.dirname(parent), f), 'utf8').trim());
+      fs.writeFileSync(path.join(child, f), fs.readFileSync(path.join(parent, f), 'utf8').trim());
+    }
   }
   return dirs;
 }
