@@ -14,47 +14,19 @@ import * as os from 'os';
 import * as path from 'path';
 import t from 'tap';
 import { buildPlan } from '../../src/plan/build';
-import { encodePlan, NO_FD } from '../../src/plan/encode';
-import { buildExecPlan } from '../../src/plan/exec';
+import { encodePlan } from '../../src/plan/encode';
 import { MS, MOUNT_ATTR } from '../../src/plan/linux';
 import { SeccompStage } from '../../src/plan/seccomp';
-import { Setgroups } from '../../src/plan/host';
 import { HookKind, MountKind, type Plan } from '../../src/plan/types';
 import { exampleSpec } from '../../src/spec/defaults';
+import { execPlan, minimalPlan } from '../fixtures/plans';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ITERATIONS = Number(process.env.CARTON_FUZZ_ITERATIONS ?? 30000);
 
-function minimal(): Plan {
-  return {
-    nsJoin: [],
-    nsNew: 0x20000,
-    rootfs: '/r',
-    rootReadonly: false,
-    rootfsPropagation: 0,
-    noPivot: false,
-    mounts: [],
-    devices: [],
-    symlinks: [],
-    maskedPaths: [],
-    readonlyPaths: [],
-    sysctl: [],
-    cwd: '/',
-    args: ['sh'],
-    env: [],
-    user: { uid: 0, gid: 0, additionalGids: [] },
-    rlimits: [],
-    caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
-    noNewPrivileges: false,
-    fds: { sync: 6, fifo: 3, console: NO_FD, firstOwn: 3 },
-    timeOffsets: [],
-    host: { lastCap: 40, setgroups: Setgroups.Allow },
-  };
-}
-
 /** A plan that sets every field the format has. */
 function everything(): Plan {
-  const p = minimal();
+  const p = minimalPlan();
   // new mount, time, uts, user, pid and net namespaces; join an ipc one
   p.nsNew = 0x20000 | 0x80 | 0x4000000 | 0x10000000 | 0x20000000 | 0x40000000;
   p.nsJoin.push({ flag: 0x8000000, path: '/proc/1/ns/ipc' });
@@ -166,27 +138,6 @@ function fromExampleSpec(): Plan {
   );
 }
 
-function fromExec(): Plan {
-  return buildExecPlan(
-    {
-      cwd: '/w',
-      args: ['sh'],
-      env: ['A=1'],
-      user: { uid: 1, gid: 2 },
-      capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }],
-    },
-    {
-      id: 'c1',
-      initPid: 42,
-      namespaces: ['user', 'mount', 'pid', 'network'],
-      preserved: 1,
-      console: true,
-      where: 'exec',
-    },
-  );
-}
-
 t.test(
   'the plan decoder takes every plan the encoder writes and rejects mutated ones cleanly (ASan, UBSan)',
   async (t) => {
@@ -195,7 +146,12 @@ t.test(
     if (make.status !== 0) return;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carton-fuzz-'));
     t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const seeds = { minimal: minimal(), everything: everything(), exampleSpec: fromExampleSpec(), exec: fromExec() };
+    const seeds = {
+      minimal: minimalPlan(),
+      everything: everything(),
+      exampleSpec: fromExampleSpec(),
+      exec: execPlan(true),
+    };
     const files = Object.entries(seeds).map(([name, plan]) => {
       const f = path.join(dir, `${name}.plan`);
       fs.writeFileSync(f, encodePlan(plan));

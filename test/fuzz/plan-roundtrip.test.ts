@@ -13,11 +13,11 @@ import t from 'tap';
 import { planHooks } from '../../src/container/hooks';
 import { buildPlan } from '../../src/plan/build';
 import { encodePlan } from '../../src/plan/encode';
-import { buildExecPlan } from '../../src/plan/exec';
 import { NO_FD, NO_UMASK, TAG, TAGS } from '../../src/plan/format';
 import type { Plan } from '../../src/plan/types';
 import { exampleSpec } from '../../src/spec/defaults';
 import type { Spec } from '../../src/spec/types';
+import { execPlan } from '../fixtures/plans';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -116,27 +116,6 @@ function userNsSpec(bundle: string): Spec {
   spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
   spec.mounts = [...(spec.mounts ?? []), { destination: '/b', type: 'bind', source: bundle, options: ['rbind'] }];
   return spec;
-}
-
-function execPlan(): Plan {
-  return buildExecPlan(
-    {
-      cwd: '/w',
-      args: ['sh'],
-      env: ['A=1'],
-      user: { uid: 1, gid: 2 },
-      capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }],
-    },
-    {
-      id: 'c1',
-      initPid: 42,
-      namespaces: ['user', 'mount', 'pid', 'network'],
-      preserved: 1,
-      console: false,
-      where: 'exec',
-    },
-  );
 }
 
 /** What struct plan must hold after decoding p (the fields plan_dump prints). */
@@ -270,7 +249,7 @@ t.test("every tag the encoder writes is decoded by carton-init's decoder with it
     richNoPivot: createPlan(richSpec(dir), dir, true),
     exampleSpec: createPlan(exampleSpec(), dir, false),
     userNs: createPlan(userNsSpec(dir), dir, false),
-    exec: execPlan(),
+    exec: execPlan(false),
   };
   const files = Object.entries(plans).map(([name, p]) => {
     const f = path.join(dir, `${name}.plan`);
@@ -307,7 +286,7 @@ t.test('the decoder refuses a tag it does not know, and a single-record tag twic
   t.equal(make.status, 0, `make -C native/fuzz: ${make.stderr}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carton-planfmt-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const plan = encodePlan(execPlan());
+  const plan = encodePlan(execPlan(false));
   const withRecord = (tag: number, payload: Buffer) => {
     const h = Buffer.alloc(8);
     h.writeUInt16LE(tag, 0);

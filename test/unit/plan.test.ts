@@ -9,34 +9,8 @@ import { encodePlan, NO_FD } from '../../src/plan/encode';
 import { MS, MOUNT_ATTR } from '../../src/plan/linux';
 import { parseOptions } from '../../src/plan/mount-options';
 import { Setgroups, hostFacts } from '../../src/plan/host';
-import { MountKind, type Plan } from '../../src/plan/types';
-
-function minimalPlan(): Plan {
-  return {
-    nsJoin: [],
-    nsNew: 0x20000,
-    rootfs: '/r',
-    rootReadonly: false,
-    rootfsPropagation: 0,
-    noPivot: false,
-    mounts: [],
-    devices: [],
-    symlinks: [],
-    maskedPaths: [],
-    readonlyPaths: [],
-    sysctl: [],
-    cwd: '/',
-    args: ['sh'],
-    env: [],
-    user: { uid: 0, gid: 0, additionalGids: [] },
-    rlimits: [],
-    caps: { bounding: 0n, effective: 0n, inheritable: 0n, permitted: 0n, ambient: 0n },
-    noNewPrivileges: false,
-    fds: { sync: 6, fifo: 3, console: NO_FD, firstOwn: 3 },
-    timeOffsets: [],
-    host: { lastCap: 40, setgroups: Setgroups.Allow },
-  };
-}
+import { MountKind } from '../../src/plan/types';
+import { minimalPlan } from '../fixtures/plans';
 
 /** Walk the records of an encoded plan: [tag, payload][] */
 function records(b: Buffer): Array<[number, Buffer]> {
