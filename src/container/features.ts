@@ -4,7 +4,7 @@
 // "rro" in mountOptions), so claiming too much breaks them.
 import * as fs from 'fs';
 import { addon } from '../native';
-import { CAPABILITIES, NAMESPACES } from '../plan/linux';
+import { CAPABILITIES, NAMESPACES, NS_FILE } from '../plan/linux';
 import { KNOWN_OPTIONS } from '../plan/mount-options';
 import { SECCOMP_NAMES, seccompFilter } from '../plan/seccomp';
 import { apparmorEnabled, selinuxEnabled } from '../spec/checks-linux';
@@ -22,18 +22,8 @@ export interface Features {
 
 /** Namespace types this kernel has (e.g. "time" needs Linux 5.6). */
 function kernelNamespaces(): string[] {
-  const file: Record<string, string> = {
-    pid: 'pid',
-    network: 'net',
-    mount: 'mnt',
-    ipc: 'ipc',
-    uts: 'uts',
-    user: 'user',
-    cgroup: 'cgroup',
-    time: 'time',
-  };
   return Object.keys(NAMESPACES)
-    .filter((n) => fs.existsSync(`/proc/self/ns/${file[n]}`))
+    .filter((n) => fs.existsSync(`/proc/self/ns/${NS_FILE[n]}`))
     .sort();
 }
 

@@ -7,22 +7,10 @@ import type { Process, Seccomp, Spec } from '../spec/types';
 import { hostFacts } from './host';
 import { planProcess } from './process';
 import { NO_FD } from './format';
-import { NAMESPACES } from './linux';
+import { NAMESPACES, NS_FILE } from './linux';
 import { processAttrs } from './process-attrs';
 import { planSeccomp } from './seccomp';
 import type { Plan } from './types';
-
-/** runtime-spec namespace type -> its file in /proc/<pid>/ns */
-const NS_FILE: Record<string, string> = {
-  pid: 'pid',
-  network: 'net',
-  mount: 'mnt',
-  ipc: 'ipc',
-  uts: 'uts',
-  user: 'user',
-  cgroup: 'cgroup',
-  time: 'time',
-};
 
 export interface ExecPlanOptions {
   id: string;

@@ -24,6 +24,18 @@ export const NAMESPACES: Record<string, number> = {
   time: CLONE.NEWTIME,
 };
 
+/** runtime-spec namespace type -> its file in /proc/<pid>/ns */
+export const NS_FILE: Record<string, string> = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
 export const MS = {
   RDONLY: 0x1,
   NOSUID: 0x2,

@@ -5,6 +5,7 @@
 // (mount(2)), never by spawning /bin/mount.
 import { addon } from '../../native';
 import { errText } from '../../errors';
+import { MS } from '../../plan/linux';
 import { Code, ShimError } from '../types';
 
 export interface ContainerdMount {
@@ -13,27 +14,6 @@ export interface ContainerdMount {
   target?: string;
   options: string[];
 }
-
-const MS = {
-  RDONLY: 0x1,
-  NOSUID: 0x2,
-  NODEV: 0x4,
-  NOEXEC: 0x8,
-  SYNCHRONOUS: 0x10,
-  REMOUNT: 0x20,
-  MANDLOCK: 0x40,
-  DIRSYNC: 0x80,
-  NOATIME: 0x400,
-  NODIRATIME: 0x800,
-  BIND: 0x1000,
-  REC: 0x4000,
-  RELATIME: 0x200000,
-  STRICTATIME: 0x1000000,
-  PRIVATE: 0x40000,
-  SLAVE: 0x80000,
-  SHARED: 0x100000,
-  UNBINDABLE: 0x20000,
-};
 
 /** [clear, flag]: as containerd's mount_linux.go table; clear=true removes the flag. */
 const FLAGS: Record<string, [boolean, number]> = {
