@@ -52,7 +52,8 @@ const CLEAR: Record<string, number> = {
   nomand: MS.MANDLOCK,
 };
 
-const PROPAGATION: Record<string, number> = {
+/** Propagation words -> MS_* (shared with the shim's rootfs mounts, src/shim/task/mounts.ts). */
+export const PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE,
   rprivate: MS.PRIVATE | MS.REC,
   shared: MS.SHARED,

@@ -6,6 +6,7 @@
 import { addon } from '../../native';
 import { errText } from '../../errors';
 import { MS } from '../../plan/linux';
+import { PROPAGATION } from '../../plan/mount-options';
 import { Code, ShimError } from '../types';
 
 export interface ContainerdMount {
@@ -42,17 +43,6 @@ const FLAGS: Record<string, [boolean, number]> = {
   strictatime: [false, MS.STRICTATIME],
   suid: [true, MS.NOSUID],
   sync: [false, MS.SYNCHRONOUS],
-};
-
-const PROPAGATION: Record<string, number> = {
-  private: MS.PRIVATE,
-  rprivate: MS.PRIVATE | MS.REC,
-  shared: MS.SHARED,
-  rshared: MS.SHARED | MS.REC,
-  slave: MS.SLAVE,
-  rslave: MS.SLAVE | MS.REC,
-  unbindable: MS.UNBINDABLE,
-  runbindable: MS.UNBINDABLE | MS.REC,
 };
 
 export interface ParsedOptions {
