@@ -9,12 +9,14 @@
 // per-container memory low. The key contains a '/', which no container id
 // can, so it never collides with a container's own group.
 //
-// GROUP_ENV=namespace (in containerd's environment) puts CRI pods on the
-// namespace's one shim too: one Node process for every pod of the node, which
-// is what makes a pod cheaper than with runc's shim (bench/pods.sh), at the
-// price that a crash of that process takes every pod's task with it (issue
-// 16: containerd drops the tasks of a shim whose connection closes). The
-// default stays one shim per pod.
+// CRI pods share the namespace's one shim too (GROUP_ENV unset or
+// 'namespace'): one Node process serves every pod of the node, which is what
+// makes a pod cheaper than with runc's shim (bench/pods.sh, README "Pods";
+// one Node isolate per pod costs more than runc's Go shim). Pod-level
+// accounting does not move: the shim is not in any pod's cgroup (neither is
+// runc's, whose ShimCgroup option CRI leaves empty), and Stats reads each
+// container's own cgroup. GROUP_ENV=pod (containerd's environment) gives
+// each pod its own shim, as runc's shim does, e.g. to keep pods' shims apart.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -30,8 +32,17 @@ export const LIFECYCLE_SERVICE = 'carton.shim.v1.Lifecycle';
 export const SHARED_GROUP = 'carton/shared';
 /** the annotations containerd's runc shim groups by, in its order */
 export const GROUP_ANNOTATIONS = ['io.containerd.runc.v2.group', 'io.kubernetes.cri.sandbox-id'];
-/** 'namespace': CRI pods share the namespace's shim instead of one shim per pod */
+/** 'pod': one shim per CRI pod; 'namespace' (the default): pods share the namespace's shim */
 export const GROUP_ENV = 'CARTON_SHIM_GROUP';
+const GROUPINGS = ['namespace', 'pod'];
+
+/** Whether each CRI pod gets its own shim (GROUP_ENV=pod). */
+export function shimPerPod(): boolean {
+  const v = process.env[GROUP_ENV] || 'namespace';
+  if (!GROUPINGS.includes(v))
+    throw new CartonError(`${GROUP_ENV}=${v}: expected one of ${GROUPINGS.join(', ')}`, { kind: 'usage' });
+  return v === 'pod';
+}
 
 /** The group of the bundle in `bundleDir`: its annotation, or the shared key. */
 export function groupOf(bundleDir: string): string {
@@ -44,9 +55,9 @@ export function groupOf(bundleDir: string): string {
       cause: e,
     });
   }
-  const perNamespace = process.env[GROUP_ENV] === 'namespace';
+  const perPod = shimPerPod();
   for (const a of GROUP_ANNOTATIONS) {
-    if (perNamespace && a === 'io.kubernetes.cri.sandbox-id') continue;
+    if (!perPod && a === 'io.kubernetes.cri.sandbox-id') continue;
     const v = spec.annotations?.[a];
     if (typeof v === 'string' && v) return v;
   }

@@ -20,6 +20,7 @@ import {
   socketPath,
   writeAtomic,
 } from './address';
+import { SERVE_NODE_FLAGS } from './node-flags';
 import { secureSocketDir } from './peer';
 import { ClosedError, TtrpcClient } from './ttrpc/client';
 import { encode } from './ttrpc/proto';
@@ -114,7 +115,7 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
     ];
     if (f.debug) args.push('-debug');
     // setsid (detached): the shim outlives this process and containerd's process group.
-    const child = spawn(process.execPath, args, {
+    const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...args], {
       detached: true,
       stdio: ['ignore', 'ignore', logFd ?? 'ignore', fd],
       cwd: '/',

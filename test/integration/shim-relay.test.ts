@@ -29,7 +29,9 @@ function relay(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
     cwd,
     encoding: 'buffer',
     timeout: 20000,
-    env: { ...process.env, CARTON_SHIM_LINGER_MS: '600000', ...extraEnv },
+    // One shim per pod (not the default): the pods below need shims of their
+    // own, which only Node can start, to show where the relay falls back.
+    env: { ...process.env, CARTON_SHIM_LINGER_MS: '600000', CARTON_SHIM_GROUP: 'pod', ...extraEnv },
   });
   return { code: r.status, stdout: r.stdout, stderr: String(r.stderr) };
 }

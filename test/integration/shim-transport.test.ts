@@ -47,9 +47,10 @@ function shim(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
   return { code: r.status, stdout: r.stdout, stderr: String(r.stderr), error: r.error };
 }
 
-function start(id: string, bundle: string, lingerMs = 0) {
+function start(id: string, bundle: string, lingerMs = 0, extraEnv: NodeJS.ProcessEnv = {}) {
   const r = shim(['-namespace', ns, '-address', caddr, '-publish-binary', '/bin/false', '-id', id, 'start'], bundle, {
     CARTON_SHIM_LINGER_MS: String(lingerMs),
+    ...extraEnv,
   });
   const address = String(r.stdout);
   if (address.startsWith('unix://')) sockets.add(address.slice('unix://'.length));
@@ -166,10 +167,17 @@ t.test('start, serve, share, events, shutdown', async (t) => {
   t.equal(two.shimPid, one.shimPid);
   await call(two.client, 'Create', { id: 'c2', bundle: b2 }, 'CreateTaskRequest', 'CreateTaskResponse');
 
-  // A CRI sandbox's container: a shim of its own.
-  const s3 = start('c3', b3);
+  // A CRI sandbox's container: by default on the namespace's shim (one Node
+  // for every pod); with CARTON_SHIM_GROUP=pod, a shim of its own.
+  const joined = start('c4', b3);
+  t.equal(joined.code, 0, joined.stderr);
+  t.equal(joined.address, s1.address, "by default a pod joins the namespace's shim");
+  // (Created and deleted, so that start's Hold does not keep the shim past its last task below.)
+  await call(one.client, 'Create', { id: 'c4', bundle: b3 }, 'CreateTaskRequest', 'CreateTaskResponse');
+  await call(one.client, 'Delete', { id: 'c4' }, 'DeleteRequest', 'DeleteResponse');
+  const s3 = start('c3', b3, 0, { CARTON_SHIM_GROUP: 'pod' });
   t.equal(s3.code, 0, s3.stderr);
-  t.not(s3.address, s1.address, 'a pod gets its own shim');
+  t.not(s3.address, s1.address, 'CARTON_SHIM_GROUP=pod: a pod gets its own shim');
   const three = await connect(s3.address);
   t.not(three.shimPid, one.shimPid);
 

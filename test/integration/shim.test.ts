@@ -110,7 +110,11 @@ t.teardown(async () => {
   await until(() => cartonShims().length === 0, 50);
   killShims(SOCK, daemonPid ? [daemonPid] : []);
   if (daemonPid) await stopDaemon(daemonPid);
-  for (const [ns, group] of [[NS, SHARED_GROUP] as const, ...[...criIds].map((id) => [CRI_NS, id] as const)])
+  for (const [ns, group] of [
+    [NS, SHARED_GROUP] as const,
+    [CRI_NS, SHARED_GROUP] as const,
+    ...[...criIds].map((id) => [CRI_NS, id] as const),
+  ])
     fs.rmSync(socketPath(socketAddress(SOCK, ns, group)), { force: true });
   unmountUnder(dir);
   // carton state of containers a killed shim left behind: all of our own
@@ -345,7 +349,7 @@ if (!containerdBin || !ctrBin) {
     t.ok(await until(() => new RegExp(`/tasks/oom .*${id}`).test(eventsOut)), 'TaskOOM published');
   });
 
-  t.test('CRI through runtime_type io.containerd.carton.v2: pod flow, one shim per pod', async (t) => {
+  t.test('CRI through runtime_type io.containerd.carton.v2: pod flow, every pod on the namespace shim', async (t) => {
     const c = cri!;
     const name = `pod-${process.pid}`;
     const sbConfig: PodSandboxConfig = {
@@ -394,6 +398,39 @@ if (!containerdBin || !ctrBin) {
     for (const x of listed.filter((y) => [pod, main, side].includes(y.id)))
       t.equal(ppid(x.pid), podShims[0], `${x.id === pod ? 'sandbox' : 'container'} init is the pod shim's child`);
 
+    // A second pod: no new shim; the namespace's one serves it too (CARTON_SHIM_GROUP unset).
+    const name2 = `${name}-b`;
+    const sb2: PodSandboxConfig = {
+      ...sbConfig,
+      metadata: { ...sbConfig.metadata, name: name2, uid: `${name2}-uid` },
+      log_directory: path.join(dir, 'pods', name2),
+    };
+    fs.mkdirSync(sb2.log_directory!, { recursive: true });
+    const pod2 = await c.runPodSandbox(sb2, 'carton-shim');
+    pods.add(pod2);
+    criIds.add(pod2);
+    const other = await c.createContainer(pod2, cc('other', 'sleep 1000'), sb2);
+    criIds.add(other);
+    await c.startContainer(other);
+    t.same(
+      cartonShims().filter((p) => !before.has(p)),
+      podShims,
+      'the second pod adds no shim',
+    );
+    const listed2 = JSON.parse(
+      spawnSync(CARTON, ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' }).stdout || '[]',
+    ) as Array<{ id: string; pid: number }>;
+    for (const x of listed2.filter((y) => [pod2, other].includes(y.id)))
+      t.equal(ppid(x.pid), podShims[0], `the second pod's ${x.id === pod2 ? 'sandbox' : 'container'} init too`);
+    // Pod accounting: the shim sits in no pod's cgroup (as runc's shim, whose ShimCgroup CRI leaves empty).
+    t.notMatch(fs.readFileSync(`/proc/${podShims[0]}/cgroup`, 'utf8'), CG_PARENT, "the shim is in no pod's cgroup");
+    await c.stopContainer(other, 1);
+    await c.removeContainer(other);
+    await c.stopPodSandbox(pod2);
+    await c.removePodSandbox(pod2);
+    pods.delete(pod2);
+    t.equal((await c.containerStatus(main)).status.state, 'CONTAINER_RUNNING', 'the first pod lives on');
+
     const ex = await c.execSync(main, ['sh', '-c', 'echo out; echo err >&2; exit 3']);
     t.same(ex, { stdout: 'out\n', stderr: 'err\n', exitCode: 3 }, 'ExecSync');
 
@@ -411,6 +448,6 @@ if (!containerdBin || !ctrBin) {
     await c.stopPodSandbox(pod);
     await c.removePodSandbox(pod);
     pods.delete(pod);
-    t.ok(await until(() => !podShims.some((p) => cartonShims().includes(p))), 'the pod shim exits with its pod');
+    t.ok(await until(() => !podShims.some((p) => cartonShims().includes(p))), 'the shim exits with its last pod');
   });
 }
