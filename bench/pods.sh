@@ -3,7 +3,7 @@
 # (bench/pods.ts: N pods of pause + one sleep container, N = 1, 10, 30; Pss
 # of every shim and container process per pod, start time per pod).
 # Usage: bash bench/pods.sh [--counts 1,10,30] [--reps R] [--group pod|namespace]   (as root; needs containerd, ctr, runc)
-# (--group namespace: every pod on the namespace's one carton shim, CARTON_SHIM_GROUP)
+# (CARTON_SHIM_GROUP: unset or namespace, every pod on the namespace's one carton shim; pod, one each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unset NODE_EXTRA_CA_CERTS

@@ -5,7 +5,8 @@
 // and the time inside containerd to bring one pod up (RunPodSandbox +
 // CreateContainer + StartContainer), run by bench/pods.sh.
 // Usage (via bench/pods.sh): node pods.js [--counts 1,10,30] [--reps R] [--group pod|namespace]
-// (--group namespace: CARTON_SHIM_GROUP=namespace, every pod on one carton shim)
+// (CARTON_SHIM_GROUP in containerd's environment; unset, every pod is on the
+// namespace's one carton shim; --group pod: a carton shim per pod)
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -54,6 +55,30 @@ function pss(pid: number): number {
   }
 }
 
+/**
+ * The Rss and Pss of `pid`'s executable's mappings (Node's ~40 MiB of text
+ * for carton's shim, the Go binary for runc's). Pss divides shared pages
+ * among every process that maps them, this bench's own Node and any other
+ * Node on the machine included; on a node where the shims are the only
+ * processes of that executable, their text costs its Rss once.
+ */
+function exeKiB(pid: number): { rss: number; pss: number } {
+  const r = { rss: 0, pss: 0 };
+  try {
+    const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+    let mine = false;
+    for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) mine = head[1] === exe;
+      else if (mine && line.startsWith('Rss:')) r.rss += Number(line.split(/\s+/)[1]);
+      else if (mine && line.startsWith('Pss:')) r.pss += Number(line.split(/\s+/)[1]);
+    }
+  } catch {
+    // gone
+  }
+  return r;
+}
+
 /** Pids in the cgroup tree CG (the pods' containers), from the pids hierarchy. */
 function containerPids(): number[] {
   const top = path.join('/sys/fs/cgroup/pids', CG);
@@ -82,6 +107,8 @@ interface Result {
   settledKiB: number;
   /** of settledKiB, the shims' own share */
   shimKiB: number;
+  /** settledKiB with the shims' executable text counted once and whole (exeKiB) */
+  aloneKiB: number;
   startMs: number[];
   shims: number;
   stopMs: number;
@@ -119,13 +146,16 @@ async function round(cri: CriClient, rt: Rt, n: number, rep: number): Promise<Re
     await sleep(SETTLE_MS);
     const settledKiB = total();
     const shimKiB = shims(rt).reduce((s, p) => s + pss(p), 0);
+    // The shims' executable text counted once and whole, as on a node where nothing else maps it.
+    const exe = shims(rt).map(exeKiB);
+    const aloneKiB = settledKiB - exe.reduce((s, x) => s + x.pss, 0) + Math.max(0, ...exe.map((x) => x.rss));
     const nShims = shims(rt).length;
     const t1 = performance.now();
     for (const p of pods.splice(0)) {
       await cri.stopPodSandbox(p);
       await cri.removePodSandbox(p);
     }
-    return { pssKiB, settledKiB, shimKiB, startMs, shims: nShims, stopMs: performance.now() - t1 };
+    return { pssKiB, settledKiB, shimKiB, aloneKiB, startMs, shims: nShims, stopMs: performance.now() - t1 };
   } finally {
     for (const p of pods) {
       await cri.stopPodSandbox(p).catch(() => undefined);
@@ -171,22 +201,22 @@ async function main(): Promise<void> {
           for (let i = 0; i < 50 && shims(rt).length; i++) await sleep(100);
         }
       }
-      const mib = (rt: Rt, k: 'pssKiB' | 'settledKiB' | 'shimKiB' = 'pssKiB') =>
+      const mib = (rt: Rt, k: 'pssKiB' | 'settledKiB' | 'shimKiB' | 'aloneKiB' = 'pssKiB') =>
         median(res[rt].map((r) => r[k])) / n / 1024;
       const ms = (rt: Rt) => median(res[rt].flatMap((r) => r.startMs));
       const stop = (rt: Rt) => median(res[rt].map((r) => r.stopMs)) / n;
       rows.push(
-        `| ${n} | ${mib('carton').toFixed(1)} MiB | ${mib('runc').toFixed(1)} MiB | **${(mib('carton') / mib('runc')).toFixed(2)}** | ${mib('carton', 'settledKiB').toFixed(1)} (${mib('carton', 'shimKiB').toFixed(1)}) MiB | ${mib('runc', 'settledKiB').toFixed(1)} (${mib('runc', 'shimKiB').toFixed(1)}) MiB | **${(mib('carton', 'settledKiB') / mib('runc', 'settledKiB')).toFixed(2)}** | ${ms('carton').toFixed(0)} ms | ${ms('runc').toFixed(0)} ms | **${(ms('carton') / ms('runc')).toFixed(2)}** | ${stop('carton').toFixed(0)} / ${stop('runc').toFixed(0)} ms | ${res.carton[0]?.shims ?? '?'} / ${res.runc[0]?.shims ?? '?'} |`,
+        `| ${n} | ${mib('carton').toFixed(1)} MiB | ${mib('runc').toFixed(1)} MiB | **${(mib('carton') / mib('runc')).toFixed(2)}** | ${mib('carton', 'settledKiB').toFixed(1)} (${mib('carton', 'shimKiB').toFixed(1)}) MiB | ${mib('runc', 'settledKiB').toFixed(1)} (${mib('runc', 'shimKiB').toFixed(1)}) MiB | **${(mib('carton', 'settledKiB') / mib('runc', 'settledKiB')).toFixed(2)}** | ${mib('carton', 'aloneKiB').toFixed(1)} / ${mib('runc', 'aloneKiB').toFixed(1)} MiB **${(mib('carton', 'aloneKiB') / mib('runc', 'aloneKiB')).toFixed(2)}** | ${ms('carton').toFixed(0)} ms | ${ms('runc').toFixed(0)} ms | **${(ms('carton') / ms('runc')).toFixed(2)}** | ${stop('carton').toFixed(0)} / ${stop('runc').toFixed(0)} ms | ${res.carton[0]?.shims ?? '?'} / ${res.runc[0]?.shims ?? '?'} |`,
       );
     }
     console.log(
-      `## CRI pods (pause + one sleep container): carton (CARTON_SHIM_GROUP=${GROUP || 'unset'}) vs runc, containerd's CRI plugin, ${os.cpus().length} cores, median of ${REPS}`,
+      `## CRI pods (pause + one sleep container): carton (CARTON_SHIM_GROUP=${GROUP || 'unset: namespace'}) vs runc, containerd's CRI plugin, ${os.cpus().length} cores, median of ${REPS}`,
     );
     console.log('');
     console.log(
-      '| pods | Pss per pod 1 s after the last start, carton | runc | carton / runc | settled (+6 s; of it the shims), carton | runc | carton / runc | start per pod, carton | runc | carton / runc | stop+remove per pod, carton / runc | shims, carton / runc |',
+      '| pods | Pss per pod 1 s after the last start, carton | runc | carton / runc | settled (+6 s; of it the shims), carton | runc | carton / runc | settled, shim binary text counted whole, carton / runc | start per pod, carton | runc | carton / runc | stop+remove per pod, carton / runc | shims, carton / runc |',
     );
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
   } finally {
     cri?.close();

@@ -177,24 +177,30 @@ try {
 // containerd-shim-carton-v2 (bin/containerd-shim-carton-v2.js loads it):
 // dist/shim.js with its protobuf types inlined, and a code cache warmed by a
 // `start` that fails early (no bundle), which still compiles flag parsing,
-// the protobuf root and the start path.
+// the protobuf root and the start path. The serving shim's lifecycle worker
+// threads load dist/shim-worker.js (bin/containerd-shim-carton-worker.js),
+// the library without the transport. Both are minified but for names (so
+// stack traces in the shim's log still name functions): every isolate keeps
+// its script's source as a string, one per live worker too (README "Pods").
 if (existsSync('src/shim/entry.ts')) {
-  await build({
-    entryPoints: ['src/shim/entry.ts'],
+  const shimBuild = {
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    outfile: 'dist/shim.js',
-    minify: false,
+    minifyWhitespace: true,
+    minifySyntax: true,
     sourcemap: false,
     legalComments: 'none',
     define: { CARTON_COMMIT: JSON.stringify(commit) },
     // the validators stay in dist/validators.js, loaded by the first Create only
     plugins: [generatedExternal],
     logLevel: 'warning',
-  });
+  };
+  await build({ ...shimBuild, entryPoints: ['src/shim/entry.ts'], outfile: 'dist/shim.js' });
+  await build({ ...shimBuild, entryPoints: ['src/shim/worker-entry.ts'], outfile: 'dist/shim-worker.js' });
   dropBuiltinInterop('dist/shim.js');
+  dropBuiltinInterop('dist/shim-worker.js');
   rmSync('dist/shim.js.cache', { force: true });
   try {
     execFileSync(

@@ -51,8 +51,8 @@ export interface LifecycleReply {
 export const MAX_WORKERS = 4;
 /** An idle worker ends after this long. */
 const IDLE_MS = 5000;
-/** The worker runs the shim's own Node entry (it sees workerData and serves instead); build/Release's package root holds it. */
-const SCRIPT = path.join(nativeDir, '..', '..', 'bin', 'containerd-shim-carton-v2.js');
+/** The worker's own entry (src/shim/worker-entry.ts, bundled as dist/shim-worker.js); build/Release's package root holds it. */
+const SCRIPT = path.join(nativeDir, '..', '..', 'bin', 'containerd-shim-carton-worker.js');
 
 interface Slot {
   w: Worker;
@@ -104,7 +104,7 @@ export class LifecycleWorkers {
   }
 
   private spawn(): Slot {
-    const w = new Worker(this.script, { workerData: { cartonLifecycle: true }, env: SHARE_ENV, argv: [] });
+    const w = new Worker(this.script, { env: SHARE_ENV, argv: [] });
     w.unref();
     const slot: Slot = { w };
     w.on('message', (m: LifecycleReply) => {
