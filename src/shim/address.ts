@@ -10,13 +10,14 @@
 // can, so it never collides with a container's own group.
 //
 // CRI pods share the namespace's one shim too (GROUP_ENV unset or
-// 'namespace'): one Node process serves every pod of the node, which is what
-// makes a pod cheaper than with runc's shim (bench/pods.sh, README "Pods";
-// one Node isolate per pod costs more than runc's Go shim). Pod-level
-// accounting does not move: the shim is not in any pod's cgroup (neither is
-// runc's, whose ShimCgroup option CRI leaves empty), and Stats reads each
-// container's own cgroup. GROUP_ENV=pod (containerd's environment) gives
-// each pod its own shim, as runc's shim does, e.g. to keep pods' shims apart.
+// 'namespace'): one Node process serves every pod of the node. A Node
+// process costs more than runc's Go shim however little it does, so one
+// per pod never beats runc; one for all of them does once there are enough
+// pods (bench/pods.sh, README "Pods"). Pod-level accounting does not move:
+// the shim is in no pod's cgroup (nor is runc's: its ShimCgroup option is
+// per runtime, empty by default), and Stats reads each container's own
+// cgroup. GROUP_ENV=pod (containerd's environment) gives each pod its own
+// shim, as runc's shim does.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';

@@ -422,7 +422,7 @@ if (!containerdBin || !ctrBin) {
     ) as Array<{ id: string; pid: number }>;
     for (const x of listed2.filter((y) => [pod2, other].includes(y.id)))
       t.equal(ppid(x.pid), podShims[0], `the second pod's ${x.id === pod2 ? 'sandbox' : 'container'} init too`);
-    // Pod accounting: the shim sits in no pod's cgroup (as runc's shim, whose ShimCgroup CRI leaves empty).
+    // Pod accounting: the shim sits in no pod's cgroup (nor does runc's: ShimCgroup is per runtime, empty by default).
     t.notMatch(fs.readFileSync(`/proc/${podShims[0]}/cgroup`, 'utf8'), CG_PARENT, "the shim is in no pod's cgroup");
     await c.stopContainer(other, 1);
     await c.removeContainer(other);
