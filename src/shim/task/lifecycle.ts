@@ -10,8 +10,9 @@
 // runc): a warm worker adds ~1 ms to an operation where a carton CLI
 // start-up adds tens of ms, and the inits a worker starts are children of
 // the shim's own thread group, so the shim reaps them directly. The price
-// is memory: a worker with the library loaded is ~9 MiB (~8 of it the empty isolate), so a worker
-// idle for IDLE_MS ends and the next operation starts a new one (~0.1 s).
+// is memory: a worker with the library loaded is ~9 MiB (~8 of it an empty
+// isolate), so a worker idle for IDLE_MS ends and the next operation starts
+// a new one (~0.1 s).
 // That is safe because the addon clones inits from a thread that lives as
 // long as the process (native/addon/spawn.cc OnLastingThread): a thread's
 // exit would otherwise fire the parent-death signal of the inits it cloned.
