@@ -20,12 +20,27 @@ export interface CallInfo {
 
 export type Handler = (payload: Buffer, info: CallInfo) => Promise<Uint8Array>;
 
+/**
+ * How connections and requests outlive this process (src/shim/keeper.ts):
+ * each connection is named (and its fd held elsewhere) when accepted and
+ * released when closed; a request `durable` says is recorded until answered,
+ * so that a successor process that adopts the connection answers it again.
+ */
+export interface ConnectionKeeper {
+  accepted(sock: net.Socket): string | undefined;
+  closed(label: string): void;
+  durable(info: CallInfo): boolean;
+  park(label: string, stream: number, payload: Buffer): void;
+  unpark(label: string, stream: number): void;
+}
+
 export class TtrpcServer {
   private readonly services = new Map<string, Map<string, Handler>>();
   private readonly sockets = new Set<net.Socket>();
   private server?: net.Server;
   /** called with each handler failure that was not a ShimError (for the log) */
   onError: (e: unknown, info: CallInfo) => void = () => {};
+  keeper?: ConnectionKeeper;
 
   register(service: string, handlers: Record<string, Handler>): void {
     const m = this.services.get(service) ?? new Map<string, Handler>();
@@ -36,7 +51,7 @@ export class TtrpcServer {
   /** Serves on a listening socket inherited as `fd`, or binds `path`. */
   listen(target: { fd: number } | { path: string }): Promise<void> {
     const server = net.createServer((sock) => {
-      if (!refuseStranger(sock)) this.serve(sock);
+      if (!refuseStranger(sock)) this.serve(sock, this.keeper?.accepted(sock));
     });
     server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
@@ -61,7 +76,18 @@ export class TtrpcServer {
     return this.sockets.size;
   }
 
-  private serve(sock: net.Socket): void {
+  /**
+   * Serves a connection a dead predecessor accepted (its fd kept for us),
+   * and answers again the durable requests it had not answered. A frame it
+   * had half read is lost with it.
+   */
+  adopt(fd: number, label: string, pending: Array<{ stream: number; payload: Buffer }>): void {
+    const sock = new net.Socket({ fd, readable: true, writable: true });
+    this.serve(sock, label);
+    for (const p of pending) void this.dispatch(sock, p.stream, p.payload, label);
+  }
+
+  private serve(sock: net.Socket, label?: string): void {
     this.sockets.add(sock);
     const reader = new FrameReader();
     let inflight = 0;
@@ -87,18 +113,26 @@ export class TtrpcServer {
           continue;
         }
         inflight++;
-        void this.dispatch(sock, f.stream, f.payload).finally(() => inflight--);
+        void this.dispatch(sock, f.stream, f.payload, label).finally(() => inflight--);
       }
     });
     sock.on('error', () => sock.destroy());
-    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('close', () => {
+      this.sockets.delete(sock);
+      if (label) this.keeper?.closed(label);
+    });
   }
 
-  private async dispatch(sock: net.Socket, stream: number, payload: Buffer): Promise<void> {
+  private async dispatch(sock: net.Socket, stream: number, payload: Buffer, label?: string): Promise<void> {
     let info: CallInfo = { service: '', method: '', timeoutNano: 0, metadata: [] };
+    let parked = false;
     try {
       const req = decode('ttrpc.Request', payload);
       info = { service: req.service, method: req.method, timeoutNano: req.timeoutNano, metadata: req.metadata };
+      if (label && this.keeper?.durable(info)) {
+        this.keeper.park(label, stream, payload);
+        parked = true;
+      }
       const service = this.services.get(req.service);
       if (!service) throw new ShimError(Code.UNIMPLEMENTED, `service ${String(req.service)}`);
       const handler = service.get(req.method);
@@ -110,6 +144,8 @@ export class TtrpcServer {
       const code = e instanceof ShimError ? e.code : Code.UNKNOWN;
       const message = firstLine(errMessage(e));
       this.reply(sock, stream, code, message);
+    } finally {
+      if (parked) this.keeper?.unpark(label!, stream);
     }
   }
 
