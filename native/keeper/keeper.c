@@ -190,7 +190,8 @@ static void spawn_node(void) {
   size_t cap = 64 + (size_t)nheld * (MAX_LABEL + 16);
   char* list = malloc(cap);
   if (!list) exit(1);
-  size_t off = (size_t)snprintf(list, cap, "CARTON_KEEPER_FDS=");
+  // "respawn" first when this Node replaces one that died (src/shim/keeper.ts).
+  size_t off = (size_t)snprintf(list, cap, "CARTON_KEEPER_FDS=%s", nrespawns ? "respawn\n" : "");
   for (int i = 0; i < nheld; i++) off += (size_t)snprintf(list + off, cap - off, "%d %s\n", held[i].fd, held[i].label);
   extern char** environ;
   size_t nenv = 0;

@@ -52,6 +52,7 @@ export class Keeper {
     delete process.env[KEEPER_FDS_ENV];
     if (!dir) return Keeper.none();
     const k = new Keeper(dir, CTL_FD);
+    k.respawned = list.startsWith('respawn\n');
     for (const line of list.split('\n')) {
       const m = /^(\d+) (.+)$/.exec(line);
       if (m) k.inherited.set(m[2]!, Number(m[1]));
@@ -133,6 +134,14 @@ export class Keeper {
   onExit(cb: (pid: number) => void): void {
     this.exitListeners.push(cb);
   }
+
+  offExit(cb: (pid: number) => void): void {
+    const i = this.exitListeners.indexOf(cb);
+    if (i >= 0) this.exitListeners.splice(i, 1);
+  }
+
+  /** This process replaces one that died (the keeper says so in CARTON_KEEPER_FDS's first line). */
+  respawned = false;
 
   /** Writes (or with undefined, removes) one record under <dir>/<kind>/<name>.json, atomically. */
   save(kind: 'tasks' | 'waits', name: string, value: unknown): void {

@@ -166,6 +166,9 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   log.info(`serving ${TASK_SERVICE} for namespace ${f.namespace}`);
   // After the Task service: a relayed `start` may send containerd here at once.
   await door.claim();
+  // A predecessor that died idle (or whose containers all ended): linger and go, as it would have.
+  const adopted = (service as Partial<{ tasks: { containers: Map<string, unknown> } }>).tasks?.containers.size ?? 0;
+  if (keeper.respawned && adopted === 0) ctx.exit();
 }
 
 /** The keeper got containerd's oom_score_adj + 1 from `start`, maybe after it had spawned us. */

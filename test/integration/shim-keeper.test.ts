@@ -31,7 +31,7 @@ async function keeper(name: string, script: string) {
     env: { PATH: '/usr/bin:/bin', STATE: state, OUT: path.join(env.dir, `${name}.out`) },
   });
   let log = '';
-  k.stderr.on('data', (d: Buffer) => (log += String(d)));
+  k.stderr!.on('data', (d: Buffer) => (log += String(d)));
   // Bounded: the longest case (five respawns) backs off 3.1 s in all.
   const timer = setTimeout(() => k.kill('SIGKILL'), 30000);
   const code = await new Promise<number | null>((r) => k.on('close', (c) => r(c)));

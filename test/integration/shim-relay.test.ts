@@ -50,10 +50,23 @@ function start(id: string, bundle: string, extraEnv: NodeJS.ProcessEnv = {}) {
  * `-namespace NS -id ID -address ...` (src/shim/start.ts), where a `start`
  * invocation has other flags between the two.
  */
+/** The serving shim (Node) started for container `id`; its carton-keeper parent is recorded for the teardown too. */
 function shimPid(id: string): number {
-  const pid = pidsMentioning(`\0-namespace\0${ns}\0-id\0${id}\0`)[0] ?? 0;
-  if (pid) shimPids.add(pid);
-  return pid;
+  const all = pidsMentioning(`\0-namespace\0${ns}\0-id\0${id}\0`);
+  for (const p of all) shimPids.add(p);
+  const isKeeper = (p: number) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0]!.endsWith('carton-keeper');
+    } catch {
+      return false;
+    }
+  };
+  return all.find((p) => !isKeeper(p)) ?? 0;
+}
+
+function ppidOf(pid: number): number {
+  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 function accepts(p: string): Promise<boolean> {
@@ -174,6 +187,8 @@ t.test('start and delete through a live shim, without Node', async (t) => {
   t.equal(p5.address, p2.address);
 
   // A dead front door (socket file, nobody listening): fall back, and a new shim takes it over.
+  // (The keeper first: it would respawn the serving shim, which claims the door again.)
+  process.kill(ppidOf(podPid), 'SIGKILL');
   process.kill(podPid, 'SIGKILL');
   t.ok(await until(() => !pidAlive(podPid)));
   t.ok(fs.existsSync(door), 'a killed shim leaves its front door behind');

@@ -97,7 +97,9 @@ async function measure(
 function cartonShims(): number[] {
   return pidsMentioning(SOCK).filter((p) => {
     try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('containerd-shim-carton-v2');
+      // the serving shims (Node), not the carton-keeper each runs under
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return argv.includes('containerd-shim-carton-v2') && !argv.split('\0')[0]!.endsWith('carton-keeper');
     } catch {
       return false;
     }

@@ -60,11 +60,15 @@ function ctr(args: string[], opts: { timeout?: number; ns?: string } = {}): Out 
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** Our shim processes: the carton shim, serving our containerd (its -address names our socket). */
+/**
+ * Our serving shims: the carton shim's Node processes serving our containerd
+ * (its -address names our socket), not the carton-keeper each runs under.
+ */
 function cartonShims(): number[] {
   return pidsMentioning(SOCK).filter((p) => {
     try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('containerd-shim-carton-v2');
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return argv.includes('containerd-shim-carton-v2') && !argv.split('\0')[0]!.endsWith('carton-keeper');
     } catch {
       return false;
     }

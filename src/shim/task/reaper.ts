@@ -101,6 +101,7 @@ export class Reaper {
 
   close(): void {
     process.off('SIGCHLD', this.onSignal);
+    this.keeper.offExit(this.onSignal);
     clearInterval(this.poll);
     clearInterval(this.alive);
   }
