@@ -11,7 +11,8 @@
 //          ─ CARTON_KEEPER_FDS: "<fd> <label>\n" for every held fd, which a
 //                  respawned Node inherits at that number
 //   <state>/exits/<pid>  the keeper's record of each exit it reaped
-//   <state>/tasks/<id>.json, <state>/waits/…  this process's own records
+//   <state>/tasks/<id>.json  this process's records of its containers
+//   <state>/waits/<conn>.<stream>.json  each Task request until answered
 //
 // Whatever containerd or a container would see close (a ttrpc connection, a
 // stdin fifo or socketpair, a pty master, a terminal's output fifo) is held;
@@ -21,7 +22,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { addon } from '../native';
-import type { CallInfo, ConnectionKeeper, TtrpcServer } from './ttrpc/server';
+import type { AfterCrash, CallInfo, ConnectionKeeper, TtrpcServer } from './ttrpc/server';
 
 export const KEEPER_ENV = 'CARTON_KEEPER';
 export const KEEPER_FDS_ENV = 'CARTON_KEEPER_FDS';
@@ -184,8 +185,8 @@ export class Keeper {
   }
 }
 
-/** The ttrpc server's side (ttrpc/server.ts): each connection held under a label, Waits recorded until answered. */
-export function connectionKeeper(k: Keeper, durable: (info: CallInfo) => boolean): ConnectionKeeper {
+/** The ttrpc server's side (ttrpc/server.ts): each connection held under a label, requests recorded until answered. */
+export function connectionKeeper(k: Keeper, afterCrash: (info: CallInfo) => AfterCrash): ConnectionKeeper {
   let n = 0;
   const name = (label: string, stream: number) => `${label}.${stream}`;
   return {
@@ -197,16 +198,16 @@ export function connectionKeeper(k: Keeper, durable: (info: CallInfo) => boolean
       return label;
     },
     closed: (label) => k.drop(label),
-    durable,
-    park: (label, stream, payload) =>
-      k.save('waits', name(label, stream), { label, stream, payload: payload.toString('base64') }),
+    afterCrash: (info) => (k.active ? afterCrash(info) : undefined),
+    park: (label, stream, payload, then) =>
+      k.save('waits', name(label, stream), { label, stream, then, payload: payload.toString('base64') }),
     unpark: (label, stream) => k.save('waits', name(label, stream), undefined),
   };
 }
 
-/** Adopts every connection the keeper held for us, with the Waits each had pending. */
+/** Adopts every connection the keeper held for us, with the requests each had pending. */
 export function adoptConnections(k: Keeper, server: TtrpcServer): void {
-  const waits = k.load<{ label: string; stream: number; payload: string }>('waits');
+  const waits = k.load<{ label: string; stream: number; then: 'redo' | 'fail'; payload: string }>('waits');
   const adopted = new Set<string>();
   for (const label of k.labels('conn:')) {
     const fd = k.take(label)!;
@@ -215,9 +216,9 @@ export function adoptConnections(k: Keeper, server: TtrpcServer): void {
     server.adopt(
       fd,
       label,
-      pending.map((w) => ({ stream: w.stream, payload: Buffer.from(w.payload, 'base64') })),
+      pending.map((w) => ({ stream: w.stream, then: w.then, payload: Buffer.from(w.payload, 'base64') })),
     );
   }
-  // Waits of connections that closed meanwhile have nobody to answer.
+  // Requests of connections that closed meanwhile have nobody to answer.
   for (const w of waits) if (!adopted.has(w.label)) k.save('waits', `${w.label}.${w.stream}`, undefined);
 }

@@ -60,8 +60,12 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   const server = new TtrpcServer();
   const door = frontDoor(f.address, f.namespace, log.info);
   server.onError = (e, info) => log.info(`${info.method}: ${(e as Error)?.stack ?? String(e)}`);
-  // Wait is the one request re-answered after a crash: containerd and `ctr run` park on it for a task's life.
-  server.keeper = connectionKeeper(keeper, (info) => info.service === TASK_SERVICE && info.method === 'Wait');
+  // After a crash, a Task request the dead process had not answered is answered
+  // again if it is Wait (containerd and `ctr run` wait on it for a task's life),
+  // otherwise with UNAVAILABLE (its effect is unknown), so no caller waits forever.
+  server.keeper = connectionKeeper(keeper, (info) =>
+    info.service !== TASK_SERVICE ? undefined : info.method === 'Wait' ? 'redo' : 'fail',
+  );
 
   let exiting = false;
   const exit = (why: string) => {

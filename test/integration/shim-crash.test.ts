@@ -26,7 +26,7 @@ import {
   stopDaemon,
   unmountUnder,
 } from '../engines';
-import { CARTON, Env, REPO } from '../helpers';
+import { CARTON, Env, REPO, testSpec } from '../helpers';
 import { keeperDir, SHARED_GROUP, socketAddress, socketPath, STATE_ROOT } from '../../src/shim/address';
 import { procStat } from '../../src/state/status';
 
@@ -212,5 +212,27 @@ if (!containerdBin || !ctrBin) {
     t.ok(await until(() => cartonShims().length === 0), 'keeper and Node exit');
     const sock = socketPath(socketAddress(SOCK, NS, SHARED_GROUP));
     t.notOk(fs.existsSync(keeperDir(sock)), "the shim's records are gone");
+  });
+
+  t.test('a request the dead Node was serving is answered with an error, not left hanging', async (t) => {
+    const id = `h${process.pid}`;
+    const started = path.join(dir, 'hook-started');
+    // A prestart hook that takes 3 s: Create is in flight in Node when it is killed.
+    const spec = testSpec(['sleep', '1000'], (s) => {
+      s.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${started}; sleep 3`] }] };
+      s.linux!.cgroupsPath = `/${NS}/${id}`;
+    });
+    const specFile = path.join(dir, `${id}.json`);
+    fs.writeFileSync(specFile, JSON.stringify(spec));
+    const r = run(id, ['-d', '--runtime', RT, '--config', specFile, id]);
+    t.ok(await until(() => fs.existsSync(started)), 'Create is in the hook');
+    const { node } = shimPids();
+    process.kill(node!, 'SIGKILL');
+    const code = await Promise.race([r.done, sleep(30000).then(() => 'hung')]);
+    t.not(code, 'hung', 'ctr run returned');
+    t.not(code, 0, 'with an error');
+    t.match(r.out.stderr, /shim restarted while serving this request/, `which says why: ${r.out.stderr.trim()}`);
+    ctr(['task', 'delete', '--force', id]);
+    ctr(['container', 'rm', id]);
   });
 }

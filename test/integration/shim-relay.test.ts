@@ -10,7 +10,8 @@ import * as net from 'net';
 import * as path from 'path';
 import t from 'tap';
 import { Env, pidAlive, REPO, testSpec } from '../helpers';
-import { pidsMentioning, sleep } from '../engines';
+import { pidsMentioning, rmdirIfEmpty, sleep } from '../engines';
+import { keeperDir } from '../../src/shim/address';
 import { decode } from '../../src/shim/ttrpc/proto';
 import { STATE_ROOT } from '../../src/shim/delete';
 import { fnv1a64, frontDoorPath } from '../../src/shim/frontdoor';
@@ -95,7 +96,12 @@ t.teardown(() => {
       // already gone
     }
   }
-  for (const s of sockets) fs.rmSync(s, { force: true });
+  // each socket, and the records of the carton-keeper that served it (killed above, it could not remove them)
+  for (const s of sockets) {
+    fs.rmSync(s, { force: true });
+    fs.rmSync(keeperDir(s), { recursive: true, force: true });
+  }
+  rmdirIfEmpty([path.join(STATE_ROOT, '.shim')]);
   fs.rmSync(path.join(STATE_ROOT, ns), { recursive: true, force: true });
   const leaks = env.cleanup();
   if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);

@@ -124,7 +124,13 @@ t.teardown(async () => {
   if (fs.existsSync(ours))
     for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
   fs.rmSync(ours, { recursive: true, force: true });
-  rmdirIfEmpty([STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
+  rmdirIfEmpty([
+    path.join(STATE_ROOT, '.shim'),
+    STATE_ROOT,
+    '/run/containerd/fifo',
+    '/run/containerd/s',
+    '/run/containerd',
+  ]);
   removeCgroupTrees([NS]);
   const leaks = env.cleanup();
   if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);

@@ -11,7 +11,8 @@ import * as path from 'path';
 import { build } from 'esbuild';
 import t from 'tap';
 import { Env, pidAlive, REPO, testSpec } from '../helpers';
-import { sleep } from '../engines';
+import { rmdirIfEmpty, sleep } from '../engines';
+import { keeperDir } from '../../src/shim/address';
 import { TtrpcClient } from '../../src/shim/ttrpc/client';
 import { decode } from '../../src/shim/ttrpc/proto';
 import { TtrpcServer } from '../../src/shim/ttrpc/server';
@@ -102,7 +103,12 @@ t.teardown(async () => {
       // already gone
     }
   }
-  for (const s of sockets) fs.rmSync(s, { force: true });
+  // each socket, and the records of the carton-keeper that served it (killed above, it could not remove them)
+  for (const s of sockets) {
+    fs.rmSync(s, { force: true });
+    fs.rmSync(keeperDir(s), { recursive: true, force: true });
+  }
+  rmdirIfEmpty([path.join(STATE_ROOT, '.shim')]);
   fs.rmSync(frontDoorPath(caddr, ns), { force: true });
   fs.rmSync(path.join(STATE_ROOT, ns), { recursive: true, force: true });
   fs.rmSync(outDir, { recursive: true, force: true });

@@ -126,7 +126,14 @@ t.teardown(async () => {
   const k8s = path.join(STATE_ROOT, CRI_NS);
   for (const id of criIds)
     if (fs.existsSync(path.join(k8s, id))) spawnSync(CARTON, ['--root', k8s, 'delete', '--force', id]);
-  rmdirIfEmpty([k8s, STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
+  rmdirIfEmpty([
+    k8s,
+    path.join(STATE_ROOT, '.shim'),
+    STATE_ROOT,
+    '/run/containerd/fifo',
+    '/run/containerd/s',
+    '/run/containerd',
+  ]);
   removeCgroupTrees([CG_PARENT, NS]);
   const leaks = env.cleanup();
   const left = fs

@@ -23,15 +23,25 @@ export type Handler = (payload: Buffer, info: CallInfo) => Promise<Uint8Array>;
 /**
  * How connections and requests outlive this process (src/shim/keeper.ts):
  * each connection is named (and its fd held elsewhere) when accepted and
- * released when closed; a request `durable` says is recorded until answered,
- * so that a successor process that adopts the connection answers it again.
+ * released when closed; a request is recorded until answered when
+ * `afterCrash` says what a successor that adopts the connection does with
+ * it: 'redo' it (idempotent, e.g. Wait) or 'fail' it (its effect unknown),
+ * so that no caller waits forever for an answer that died with us.
  */
+export type AfterCrash = 'redo' | 'fail' | undefined;
+
 export interface ConnectionKeeper {
   accepted(sock: net.Socket): string | undefined;
   closed(label: string): void;
-  durable(info: CallInfo): boolean;
-  park(label: string, stream: number, payload: Buffer): void;
+  afterCrash(info: CallInfo): AfterCrash;
+  park(label: string, stream: number, payload: Buffer, then: 'redo' | 'fail'): void;
   unpark(label: string, stream: number): void;
+}
+
+export interface Pending {
+  stream: number;
+  payload: Buffer;
+  then: 'redo' | 'fail';
 }
 
 export class TtrpcServer {
@@ -78,13 +88,24 @@ export class TtrpcServer {
 
   /**
    * Serves a connection a dead predecessor accepted (its fd kept for us),
-   * and answers again the durable requests it had not answered. A frame it
-   * had half read is lost with it.
+   * and answers the requests it had not answered: again, or with an
+   * error. A frame it had half read or half written is lost with it.
    */
-  adopt(fd: number, label: string, pending: Array<{ stream: number; payload: Buffer }>): void {
+  adopt(fd: number, label: string, pending: Pending[]): void {
     const sock = new net.Socket({ fd, readable: true, writable: true });
     this.serve(sock, label);
-    for (const p of pending) void this.dispatch(sock, p.stream, p.payload, label);
+    for (const p of pending) {
+      if (p.then === 'redo') void this.dispatch(sock, p.stream, p.payload, label);
+      else {
+        this.reply(
+          sock,
+          p.stream,
+          Code.UNAVAILABLE,
+          'the shim restarted while serving this request: its outcome is unknown',
+        );
+        this.keeper?.unpark(label, p.stream);
+      }
+    }
   }
 
   private serve(sock: net.Socket, label?: string): void {
@@ -129,8 +150,9 @@ export class TtrpcServer {
     try {
       const req = decode('ttrpc.Request', payload);
       info = { service: req.service, method: req.method, timeoutNano: req.timeoutNano, metadata: req.metadata };
-      if (label && this.keeper?.durable(info)) {
-        this.keeper.park(label, stream, payload);
+      const then = label ? this.keeper?.afterCrash(info) : undefined;
+      if (then) {
+        this.keeper!.park(label!, stream, payload, then);
         parked = true;
       }
       const service = this.services.get(req.service);
