@@ -9,6 +9,7 @@ import { LIFECYCLE_SERVICE, SOCKET_ENV } from './address';
 import { frontDoor } from './frontdoor';
 import { adoptConnections, connectionKeeper, Keeper } from './keeper';
 import { TtrpcServer } from './ttrpc/server';
+import { decode } from './ttrpc/proto';
 import { registerTyped } from './ttrpc/typed';
 import { Code, ShimError, type ShimContext, type TaskMethod, type TaskService, type TaskServiceFactory } from './types';
 
@@ -66,6 +67,12 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   server.keeper = connectionKeeper(keeper, (info) =>
     info.service !== TASK_SERVICE ? undefined : info.method === 'Wait' ? 'redo' : 'fail',
   );
+  // A Create cut short by the crash: its half-made container is removed (containerd was told it failed).
+  server.onAbandoned = (svc, method, payload) => {
+    if (svc !== TASK_SERVICE || method !== 'Create') return;
+    const tasks = (service as Partial<{ tasks: { abandonCreate(r: Record<string, any>): Promise<void> } }>).tasks;
+    void tasks?.abandonCreate(decode('containerd.task.v2.CreateTaskRequest', payload));
+  };
 
   let exiting = false;
   const exit = (why: string) => {

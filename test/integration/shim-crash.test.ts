@@ -232,6 +232,10 @@ if (!containerdBin || !ctrBin) {
     t.not(code, 'hung', 'ctr run returned');
     t.not(code, 0, 'with an error');
     t.match(r.out.stderr, /shim restarted while serving this request/, `which says why: ${r.out.stderr.trim()}`);
+    t.ok(
+      await until(() => !fs.existsSync(path.join(STATE_ROOT, NS, id))),
+      'the respawned shim removed the half-created container',
+    );
     ctr(['task', 'delete', '--force', id]);
     ctr(['container', 'rm', id]);
   });

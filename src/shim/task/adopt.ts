@@ -6,7 +6,8 @@
 // pty masters, terminal output), and learns each exit: a recorded one, the
 // keeper's record of a process it reaped while no shim ran, or a watch on a
 // process still running. Requests the dead process was in the middle of are
-// lost with it, except Wait (answered again, ttrpc/server.ts).
+// answered again (Wait) or with UNAVAILABLE (ttrpc/server.ts, serve.ts): a
+// Create cut short may leave its carton state behind, unadopted.
 import { procStat } from '../../state/status';
 import { Container } from './container';
 import { watchOOM } from './oom';

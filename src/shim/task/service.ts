@@ -2,6 +2,7 @@
 // namespace or a pod), each driven by carton's own library, the same code
 // the CLI runs for create, start, exec, kill and delete.
 import * as fs from 'fs';
+import * as path from 'path';
 import { errCode } from '../../errors';
 import { addon, type WaitStatus } from '../../native';
 import type { Created } from '../../container/create';
@@ -12,7 +13,7 @@ import { Code, ShimError, type ShimContext } from '../types';
 import { Container } from './container';
 import { lib } from './errors';
 import { lifecycleWorkers, type LifecycleArgs, type LifecycleOp, type LifecycleWorkers } from './lifecycle';
-import { mountAll, type ContainerdMount } from './mounts';
+import { mountAll, unmountAll, type ContainerdMount } from './mounts';
 import { watchOOM } from './oom';
 import { Proc, STATUS } from './process';
 import { PtyRelay } from './pty';
@@ -136,6 +137,23 @@ export class Tasks {
     });
     this.reaper.watch(init.pid, (st) => void this.exited(c, init, st));
     return { pid: init.pid };
+  }
+
+  /** A Create the crashed predecessor did not finish (serve.ts): remove what it made, unless it is ours now. */
+  async abandonCreate(r: Req): Promise<void> {
+    const id = String(r.id);
+    if (this.containers.has(id) || this.creating.has(id)) return;
+    // Cut short before its state was written (e.g. in a prestart hook): only the directory is left.
+    if (!fs.existsSync(path.join(this.store.dir(id), 'state.json')))
+      fs.rmSync(this.store.dir(id), { recursive: true, force: true });
+    else await this.run('delete', { id }).catch(() => undefined);
+    if ((r.rootfs ?? []).length) {
+      try {
+        unmountAll(path.join(String(r.bundle), 'rootfs'));
+      } catch {
+        // not mounted
+      }
+    }
   }
 
   /** Is `pid` in the cgroup of a container without its own pid namespace? (/proc/<pid>/cgroup: "id:controllers:path") */

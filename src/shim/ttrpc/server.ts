@@ -51,6 +51,8 @@ export class TtrpcServer {
   /** called with each handler failure that was not a ShimError (for the log) */
   onError: (e: unknown, info: CallInfo) => void = () => {};
   keeper?: ConnectionKeeper;
+  /** called with each request a dead predecessor left unanswered and that was failed, to undo what it may have done */
+  onAbandoned: (service: string, method: string, payload: Buffer) => void = () => {};
 
   register(service: string, handlers: Record<string, Handler>): void {
     const m = this.services.get(service) ?? new Map<string, Handler>();
@@ -104,6 +106,12 @@ export class TtrpcServer {
           'the shim restarted while serving this request: its outcome is unknown',
         );
         this.keeper?.unpark(label, p.stream);
+        try {
+          const req = decode('ttrpc.Request', p.payload);
+          this.onAbandoned(String(req.service), String(req.method), Buffer.from(req.payload ?? []));
+        } catch {
+          // not a request we can read: nothing to undo
+        }
       }
     }
   }
