@@ -5,8 +5,9 @@
 #  1. wall time of N short containers (`ctr run --rm IMG id /bin/true`),
 #     the two runtimes interleaved run by run, total and ratio;
 #  2. resident memory per running container: M detached `sleep` containers
-#     per runtime, VmRSS of every shim process serving them plus every
-#     container init, summed and divided by M;
+#     per runtime, VmRSS of every shim process serving them (carton's: the
+#     keeper and the serving Node) plus every container init, summed and
+#     divided by M; and carton-keeper's own Rss/Pss (smaps_rollup);
 #  3. stall (issue 16): container A (detached) and T (terminal) of one shim
 #     print a line every 50 ms while container B of the same shim is created
 #     with a 3 s prestart hook: the largest gap between T's lines as `ctr
@@ -121,7 +122,12 @@ for r in carton runc; do
     if [[ $c == *containerd-shim-$r-v2* && $c == *"$sock"* ]]; then p=${f#/proc/}; echo "${p%/cmdline}"; fi
   done)
   nshims=0
-  for p in $shims; do sum=$(( sum + $(rss_kib "$p") )); nshims=$((nshims + 1)); done
+  for p in $shims; do
+    sum=$(( sum + $(rss_kib "$p") )); nshims=$((nshims + 1))
+    if [[ $(head -c 200 "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ') == *carton-keeper* ]]; then
+      keeper_mem=$(awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} END {print r " KiB Rss, " p " KiB Pss"}' "/proc/$p/smaps_rollup")
+    fi
+  done
   for i in $(seq "$running"); do
     p=$(ctr_ task ls | awk -v id="m$i-$r" '$1 == id {print $2}')
     sum=$(( sum + $(rss_kib "$p") ))
@@ -201,6 +207,7 @@ printf '| RSS per running container (shims + init, %d running) | %s MiB | %s MiB
   "$(awk -v k="${mem[runc]}" -v n="$running" 'BEGIN { printf "%.1f", k / n / 1024 }')" \
   "$(awk -v a="${mem[carton]}" -v b="${mem[runc]}" 'BEGIN { printf "%.2f", a / b }')"
 echo "| shim processes for $running containers | $nshims_carton | $nshims_runc | |"
+echo "| of which carton-keeper (survives a crash of the serving shim) | ${keeper_mem:-?} | | |"
 if ((stall)); then
   read -r qg_c qp_c qn_c <<< "${quiet[carton]}"; read -r bg_c bp_c bn_c <<< "${busy[carton]}"
   read -r qg_r qp_r qn_r <<< "${quiet[runc]}"; read -r bg_r bp_r bn_r <<< "${busy[runc]}"

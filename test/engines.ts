@@ -249,6 +249,14 @@ export async function stopDaemon(pid: number): Promise<void> {
 export function killShims(sock: string, except: number[] = []): void {
   for (const pid of pidsMentioning(sock)) {
     if (!except.includes(pid)) {
+      // A killed carton-keeper cannot remove its state dir (its argv[1]): we do.
+      try {
+        const [argv0, stateDir] = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (argv0?.endsWith('carton-keeper') && stateDir?.startsWith('/run/containerd/carton/.shim/'))
+          fs.rmSync(stateDir, { recursive: true, force: true });
+      } catch {
+        // gone
+      }
       try {
         process.kill(pid, 'SIGKILL');
       } catch {

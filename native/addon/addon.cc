@@ -236,14 +236,16 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 }
 
 // sendFd(sock, fd, data: Buffer): one sendmsg carrying data and fd
-// (SCM_RIGHTS). Returns the bytes of data sent; the caller writes the rest.
+// (SCM_RIGHTS), or the data alone when fd < 0. Returns the bytes of data sent; the caller writes the rest.
 Napi::Value SendFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();
   int fd = info[1].As<Napi::Number>().Int32Value();
   Napi::Buffer<char> data = info[2].As<Napi::Buffer<char>>();
-  ssize_t n = scm_send_fd(sock, fd, data.Data(), data.Length());
-  if (n < 0) return Fail(env, "sendmsg", (int)-n);
+  // fd < 0: the data alone (the keeper's drop messages, src/shim/keeper.ts).
+  ssize_t n = fd >= 0 ? scm_send_fd(sock, fd, data.Data(), data.Length())
+                      : send(sock, data.Data(), data.Length(), MSG_NOSIGNAL);
+  if (n < 0) return Fail(env, "sendmsg", fd >= 0 ? (int)-n : errno);
   return Napi::Number::New(env, (double)n);
 }
 

@@ -26,6 +26,16 @@ import { CartonError, errMessage } from '../errors';
 import { MAX_CONNECTIONS, refuseStranger, withPrivateUmask } from './peer';
 
 export const SOCKET_DIR = '/run/containerd/s';
+/** carton's state roots, one per namespace (<STATE_ROOT>/<namespace>), for the shim's containers */
+export const STATE_ROOT = '/run/containerd/carton';
+/**
+ * The serving shims' own records (tasks, exits; src/shim/keeper.ts), one dir
+ * per shim socket. The dot keeps it apart from the namespaces (a containerd
+ * namespace cannot start with one).
+ */
+export function keeperDir(sock: string): string {
+  return path.join(STATE_ROOT, '.shim', path.basename(sock));
+}
 /** Serving shim env: the socket path to remove at exit (it gets the socket itself as fd 3). */
 export const SOCKET_ENV = 'CARTON_SHIM_SOCKET';
 /** carton's own service on the shim socket (src/shim/ttrpc/lifecycle.proto). */

@@ -7,7 +7,9 @@ import type { ShimFlags } from './flags';
 import { ShimPublisher } from './publisher';
 import { LIFECYCLE_SERVICE, SOCKET_ENV } from './address';
 import { frontDoor } from './frontdoor';
+import { adoptConnections, connectionKeeper, Keeper } from './keeper';
 import { TtrpcServer } from './ttrpc/server';
+import { decode } from './ttrpc/proto';
 import { registerTyped } from './ttrpc/typed';
 import { Code, ShimError, type ShimContext, type TaskMethod, type TaskService, type TaskServiceFactory } from './types';
 
@@ -43,6 +45,9 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   const log = shimLogger(f.debug);
   const sock = process.env[SOCKET_ENV] ?? '';
   delete process.env[SOCKET_ENV];
+  // Always there in production (start.ts spawns it); a respawned shim inherits what it held.
+  const keeper = Keeper.fromEnv();
+  if (keeper.active) inheritOomScore();
   // Container inits re-parent to the shim when their parent goes, so it can reap them.
   addon().setSubreaper(true);
   const ttrpcAddress = process.env.TTRPC_ADDRESS ?? '';
@@ -56,6 +61,18 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   const server = new TtrpcServer();
   const door = frontDoor(f.address, f.namespace, log.info);
   server.onError = (e, info) => log.info(`${info.method}: ${(e as Error)?.stack ?? String(e)}`);
+  // After a crash, a Task request the dead process had not answered is answered
+  // again if it is Wait (containerd and `ctr run` wait on it for a task's life),
+  // otherwise with UNAVAILABLE (its effect is unknown), so no caller waits forever.
+  server.keeper = connectionKeeper(keeper, (info) =>
+    info.service !== TASK_SERVICE ? undefined : info.method === 'Wait' ? 'redo' : 'fail',
+  );
+  // A Create cut short by the crash: its half-made container is removed (containerd was told it failed).
+  server.onAbandoned = (svc, method, payload) => {
+    if (svc !== TASK_SERVICE || method !== 'Create') return;
+    const tasks = (service as Partial<{ tasks: { abandonCreate(r: Record<string, any>): Promise<void> } }>).tasks;
+    void tasks?.abandonCreate(decode('containerd.task.v2.CreateTaskRequest', payload));
+  };
 
   let exiting = false;
   const exit = (why: string) => {
@@ -67,6 +84,7 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
     door.close();
     void server.close();
     if (sock) fs.rmSync(sock, { force: true });
+    keeper.removeRecords();
     void publisher.close().finally(() => {
       // one more turn of the loop so the reply to Shutdown gets written
       setTimeout(() => process.exit(0), 10);
@@ -107,6 +125,7 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
     publishBinary: f.publishBinary,
     debug: f.debug,
     publisher,
+    keeper,
     exit: () => {
       // The next request gets a fresh service; this one is finished.
       service = undefined;
@@ -151,8 +170,23 @@ export async function serve(f: ShimFlags, factory: TaskServiceFactory): Promise<
   // A shared shim serves many containers: one bad request must not take them all down.
   process.on('uncaughtException', (e) => log.info(`uncaught: ${e.stack ?? e}`));
   process.on('unhandledRejection', (e) => log.info(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`));
+  // After a crash: the predecessor's containers were adopted by factory(ctx) above, now its connections.
+  adoptConnections(keeper, server);
+  keeper.releaseUntaken();
   await server.listen(f.socket ? { path: f.socket } : { fd: 3 });
   log.info(`serving ${TASK_SERVICE} for namespace ${f.namespace}`);
   // After the Task service: a relayed `start` may send containerd here at once.
   await door.claim();
+  // A predecessor that died idle (or whose containers all ended): linger and go, as it would have.
+  const adopted = (service as Partial<{ tasks: { containers: Map<string, unknown> } }>).tasks?.containers.size ?? 0;
+  if (keeper.respawned && adopted === 0) ctx.exit();
+}
+
+/** The keeper got containerd's oom_score_adj + 1 from `start`, maybe after it had spawned us. */
+function inheritOomScore(): void {
+  try {
+    fs.writeFileSync('/proc/self/oom_score_adj', fs.readFileSync(`/proc/${process.ppid}/oom_score_adj`, 'utf8'));
+  } catch {
+    // not fatal, as in start.ts
+  }
 }

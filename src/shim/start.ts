@@ -3,7 +3,9 @@
 // stderr combined: the serving shim must hold neither, or containerd waits
 // for it). If a live shim already serves this bundle's group, its address
 // is the answer; otherwise the socket is bound here and handed to a new,
-// detached serving shim as fd 3, as containerd 1.6's runc shim does.
+// detached carton-keeper as fd 3 (as containerd 1.6's runc shim hands it
+// to the serving shim), which runs the serving shim as its child and
+// survives its crashes (src/shim/keeper.ts).
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -12,6 +14,7 @@ import { CartonError, errMessage } from '../errors';
 import type { ShimFlags } from './flags';
 import {
   groupOf,
+  keeperDir,
   LIFECYCLE_SERVICE,
   listenUnix,
   SOCKET_DIR,
@@ -21,6 +24,8 @@ import {
   writeAtomic,
 } from './address';
 import { SERVE_NODE_FLAGS } from './node-flags';
+import { nativeDir } from '../paths';
+import { KEEPER_ENV } from './keeper';
 import { secureSocketDir } from './peer';
 import { ClosedError, TtrpcClient } from './ttrpc/client';
 import { encode } from './ttrpc/proto';
@@ -114,13 +119,21 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
       f.publishBinary,
     ];
     if (f.debug) args.push('-debug');
+    // A dead shim's records (it had this socket) are not the new one's to adopt.
+    const stateDir = keeperDir(sock);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(stateDir), { recursive: true, mode: 0o700 });
     // setsid (detached): the shim outlives this process and containerd's process group.
-    const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...args], {
-      detached: true,
-      stdio: ['ignore', 'ignore', logFd ?? 'ignore', fd],
-      cwd: '/',
-      env: { ...process.env, [SOCKET_ENV]: sock },
-    });
+    const child = spawn(
+      path.join(nativeDir, 'carton-keeper'),
+      [stateDir, process.execPath, ...SERVE_NODE_FLAGS, ...args],
+      {
+        detached: true,
+        stdio: ['ignore', 'ignore', logFd ?? 'ignore', fd],
+        cwd: '/',
+        env: { ...process.env, [SOCKET_ENV]: sock, [KEEPER_ENV]: stateDir },
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', reject);

@@ -8,6 +8,7 @@
 // as number, enums as numbers, bytes as Buffer, defaults filled in), and
 // replies are plain objects that `Type.fromObject` accepts. So the service
 // never sees wire bytes and the transport never sees containers.
+import type { Keeper } from './keeper';
 import { CartonError, type ErrorKind } from '../errors';
 
 /** protobufjs `toObject` options used for every decoded request. */
@@ -101,6 +102,8 @@ export interface ShimContext {
   publishBinary: string;
   debug: boolean;
   publisher: Publisher;
+  /** the native parent holding our fds and exits across a crash (keeper.ts); absent in in-process tests */
+  keeper?: Keeper;
   /** the service calls this when its last task is gone and Shutdown was asked */
   exit(): void;
 }

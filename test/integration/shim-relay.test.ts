@@ -10,7 +10,8 @@ import * as net from 'net';
 import * as path from 'path';
 import t from 'tap';
 import { Env, pidAlive, REPO, testSpec } from '../helpers';
-import { pidsMentioning, sleep } from '../engines';
+import { pidsMentioning, rmdirIfEmpty, sleep } from '../engines';
+import { keeperDir } from '../../src/shim/address';
 import { decode } from '../../src/shim/ttrpc/proto';
 import { STATE_ROOT } from '../../src/shim/delete';
 import { fnv1a64, frontDoorPath } from '../../src/shim/frontdoor';
@@ -52,10 +53,23 @@ function start(id: string, bundle: string, extraEnv: NodeJS.ProcessEnv = {}) {
  * `-namespace NS -id ID -address ...` (src/shim/start.ts), where a `start`
  * invocation has other flags between the two.
  */
+/** The serving shim (Node) started for container `id`; its carton-keeper parent is recorded for the teardown too. */
 function shimPid(id: string): number {
-  const pid = pidsMentioning(`\0-namespace\0${ns}\0-id\0${id}\0`)[0] ?? 0;
-  if (pid) shimPids.add(pid);
-  return pid;
+  const all = pidsMentioning(`\0-namespace\0${ns}\0-id\0${id}\0`);
+  for (const p of all) shimPids.add(p);
+  const isKeeper = (p: number) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0]!.endsWith('carton-keeper');
+    } catch {
+      return false;
+    }
+  };
+  return all.find((p) => !isKeeper(p)) ?? 0;
+}
+
+function ppidOf(pid: number): number {
+  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 function accepts(p: string): Promise<boolean> {
@@ -84,7 +98,12 @@ t.teardown(() => {
       // already gone
     }
   }
-  for (const s of sockets) fs.rmSync(s, { force: true });
+  // each socket, and the records of the carton-keeper that served it (killed above, it could not remove them)
+  for (const s of sockets) {
+    fs.rmSync(s, { force: true });
+    fs.rmSync(keeperDir(s), { recursive: true, force: true });
+  }
+  rmdirIfEmpty([path.join(STATE_ROOT, '.shim')]);
   fs.rmSync(path.join(STATE_ROOT, ns), { recursive: true, force: true });
   const leaks = env.cleanup();
   if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
@@ -176,6 +195,8 @@ t.test('start and delete through a live shim, without Node', async (t) => {
   t.equal(p5.address, p2.address);
 
   // A dead front door (socket file, nobody listening): fall back, and a new shim takes it over.
+  // (The keeper first: it would respawn the serving shim, which claims the door again.)
+  process.kill(ppidOf(podPid), 'SIGKILL');
   process.kill(podPid, 'SIGKILL');
   t.ok(await until(() => !pidAlive(podPid)));
   t.ok(fs.existsSync(door), 'a killed shim leaves its front door behind');

@@ -97,7 +97,9 @@ async function measure(
 function cartonShims(): number[] {
   return pidsMentioning(SOCK).filter((p) => {
     try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('containerd-shim-carton-v2');
+      // the serving shims (Node), not the carton-keeper each runs under
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return argv.includes('containerd-shim-carton-v2') && !argv.split('\0')[0]!.endsWith('carton-keeper');
     } catch {
       return false;
     }
@@ -122,7 +124,13 @@ t.teardown(async () => {
   if (fs.existsSync(ours))
     for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
   fs.rmSync(ours, { recursive: true, force: true });
-  rmdirIfEmpty([STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
+  rmdirIfEmpty([
+    path.join(STATE_ROOT, '.shim'),
+    STATE_ROOT,
+    '/run/containerd/fifo',
+    '/run/containerd/s',
+    '/run/containerd',
+  ]);
   removeCgroupTrees([NS]);
   const leaks = env.cleanup();
   if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);

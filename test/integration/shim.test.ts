@@ -60,11 +60,15 @@ function ctr(args: string[], opts: { timeout?: number; ns?: string } = {}): Out 
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** Our shim processes: the carton shim, serving our containerd (its -address names our socket). */
+/**
+ * Our serving shims: the carton shim's Node processes serving our containerd
+ * (its -address names our socket), not the carton-keeper each runs under.
+ */
 function cartonShims(): number[] {
   return pidsMentioning(SOCK).filter((p) => {
     try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('containerd-shim-carton-v2');
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return argv.includes('containerd-shim-carton-v2') && !argv.split('\0')[0]!.endsWith('carton-keeper');
     } catch {
       return false;
     }
@@ -126,7 +130,14 @@ t.teardown(async () => {
   const k8s = path.join(STATE_ROOT, CRI_NS);
   for (const id of criIds)
     if (fs.existsSync(path.join(k8s, id))) spawnSync(CARTON, ['--root', k8s, 'delete', '--force', id]);
-  rmdirIfEmpty([k8s, STATE_ROOT, '/run/containerd/fifo', '/run/containerd/s', '/run/containerd']);
+  rmdirIfEmpty([
+    k8s,
+    path.join(STATE_ROOT, '.shim'),
+    STATE_ROOT,
+    '/run/containerd/fifo',
+    '/run/containerd/s',
+    '/run/containerd',
+  ]);
   removeCgroupTrees([CG_PARENT, NS]);
   const leaks = env.cleanup();
   const left = fs

@@ -4,13 +4,14 @@
 // under /run/containerd/carton/<namespace>, so `carton --root
 // /run/containerd/carton/<ns> list` shows the shim's containers.
 import * as path from 'path';
+import { STATE_ROOT } from '../address';
 import type { ShimContext, TaskService, TaskServiceFactory } from '../types';
 import { toShimError } from './errors';
 import type { LifecycleWorkers } from './lifecycle';
 import * as ops from './ops';
 import { Tasks } from './service';
 
-export const STATE_ROOT = '/run/containerd/carton';
+export { STATE_ROOT } from '../address';
 
 export interface TaskServiceOptions {
   /** carton's state root; default /run/containerd/carton/<namespace> */

@@ -83,7 +83,8 @@ export function closeIO(t: Tasks, r: Req): Req {
 
 export function connect(t: Tasks, r: Req): Req {
   const c = t.container(r.id);
-  return { shimPid: process.pid, taskPid: c.init.pid, version: '' };
+  // The keeper's pid: the process whose life is the shim's for containerd (Node may be respawned under it).
+  return { shimPid: t.ctx.keeper?.pid ?? process.pid, taskPid: c.init.pid, version: '' };
 }
 
 /** carton's own checkpoint answer: CRIU unusable here (FAILED_PRECONDITION) or not implemented. */

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import { addon } from '../../native';
-import { openStdinFifo } from './stdio';
+import { fdOf, openStdinFifo, type Held } from './stdio';
 
 export class PtyRelay {
   private stdin?: net.Socket;
@@ -13,13 +13,29 @@ export class PtyRelay {
   /** resolves when the pty's output has all been copied (EIO once the last slave fd closes) */
   readonly done: Promise<void>;
 
+  /**
+   * `stdinFifo`: its path, or after a crash the fd the keeper kept. With
+   * `held`, a fresh relay's fds are handed to the keeper; an adopted one's
+   * already are (`adopted`).
+   */
   constructor(
     readonly master: number,
-    stdinFifo: string,
+    stdinFifo: string | number | undefined,
     outFd: number | undefined,
+    private readonly held?: Held,
+    adopted = false,
   ) {
-    if (stdinFifo) {
-      this.stdin = openStdinFifo(stdinFifo);
+    if (held && !adopted) {
+      // Held, so our death hangs up neither the terminal nor containerd's fifo readers.
+      held.keeper.hold(`${held.prefix}pty`, master);
+      if (outFd !== undefined) held.keeper.hold(`${held.prefix}out`, outFd);
+    }
+    if (stdinFifo !== undefined && stdinFifo !== '') {
+      this.stdin =
+        typeof stdinFifo === 'number'
+          ? new net.Socket({ fd: stdinFifo, readable: true, writable: false })
+          : openStdinFifo(stdinFifo);
+      if (held && !adopted) held.keeper.hold(`${held.prefix}fifo`, fdOf(this.stdin));
       this.stdin.on('data', (d: Buffer) => {
         try {
           fs.writeSync(master, d);
@@ -59,10 +75,13 @@ export class PtyRelay {
   /** CloseIO: stop feeding input; the terminal stays (an EOF is ^D in the pty, as runc's shim sends none). */
   closeStdin(): void {
     this.stdin?.destroy();
+    this.held?.keeper.drop(`${this.held.prefix}fifo`);
   }
 
   close(): void {
     this.stdin?.destroy();
     this.out?.destroy();
+    // Our copies are closed: the keeper's go too, so containerd sees the EOF.
+    if (this.held) this.held.keeper.dropPrefix(this.held.prefix);
   }
 }

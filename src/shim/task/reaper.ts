@@ -4,14 +4,19 @@
 // waitpid(WNOHANG): no thread per process (waitPidAsync would hold one of
 // libuv's four pool threads for each), and pids the shim does not watch
 // (libuv's own children, e.g. a binary:// logger) are never reaped here.
+// After a crash of the serving shim its processes are the keeper's children
+// (src/shim/keeper.ts): their statuses come from the keeper's records.
 import * as fs from 'fs';
 import { addon, type WaitStatus } from '../../native';
 import { errCode } from '../../errors';
 import { procStat } from '../../state/status';
+import { Keeper } from '../keeper';
 
 export type OnExit = (st: WaitStatus) => void;
 
 const NOT_OURS_POLL_MS = 100;
+/** a process gone with no record yet: the keeper writes it just after its waitpid */
+const RECORD_GRACE_POLLS = 30;
 
 export class Reaper {
   private readonly watched = new Map<number, OnExit>();
@@ -19,9 +24,11 @@ export class Reaper {
   private poll?: NodeJS.Timeout;
   /** a SIGCHLD listener does not keep Node running: this does while a process is watched */
   private alive?: NodeJS.Timeout;
+  private readonly graces = new Map<number, number>();
 
-  constructor() {
+  constructor(private readonly keeper = Keeper.none()) {
     process.on('SIGCHLD', this.onSignal);
+    keeper.onExit(this.onSignal);
   }
 
   /** Call `cb` once `pid` has exited, with its status (128+N for a signal). */
@@ -51,13 +58,18 @@ export class Reaper {
         st = addon().waitPid(pid, true);
       } catch (e) {
         if (errCode(e) !== 'ECHILD') throw e;
-        // Not our child (the shim was not its parent): no status to collect,
-        // so it is polled until gone and reported as killed.
-        if (procStat(pid)) {
+        // Not our child: the keeper's (it re-parented there when a
+        // predecessor of this process died), which records its status; or
+        // nobody's we know, polled until gone and reported as killed.
+        const code = this.keeper.exitOf(pid);
+        const grace = this.graces.get(pid) ?? (this.keeper.active ? RECORD_GRACE_POLLS : 0);
+        if (code === undefined && (procStat(pid) || grace > 0)) {
+          if (!procStat(pid)) this.graces.set(pid, grace - 1);
           this.poll ??= setInterval(() => this.reap(), NOT_OURS_POLL_MS);
           continue;
         }
-        st = { code: 255, signal: 0 };
+        this.graces.delete(pid);
+        st = { code: code ?? 255, signal: 0 };
       }
       if (!st) continue;
       this.watched.delete(pid);
@@ -89,6 +101,7 @@ export class Reaper {
 
   close(): void {
     process.off('SIGCHLD', this.onSignal);
+    this.keeper.offExit(this.onSignal);
     clearInterval(this.poll);
     clearInterval(this.alive);
   }

@@ -2,6 +2,7 @@
 // namespace or a pod), each driven by carton's own library, the same code
 // the CLI runs for create, start, exec, kill and delete.
 import * as fs from 'fs';
+import * as path from 'path';
 import { errCode } from '../../errors';
 import { addon, type WaitStatus } from '../../native';
 import type { Created } from '../../container/create';
@@ -12,12 +13,14 @@ import { Code, ShimError, type ShimContext } from '../types';
 import { Container } from './container';
 import { lib } from './errors';
 import { lifecycleWorkers, type LifecycleArgs, type LifecycleOp, type LifecycleWorkers } from './lifecycle';
-import { mountAll, type ContainerdMount } from './mounts';
+import { mountAll, unmountAll, type ContainerdMount } from './mounts';
 import { watchOOM } from './oom';
 import { Proc, STATUS } from './process';
 import { PtyRelay } from './pty';
 import { Reaper } from './reaper';
-import { ProcessIO, type StdioPaths } from './stdio';
+import { ProcessIO, type Held, type StdioPaths } from './stdio';
+import { Keeper } from '../keeper';
+import { adoptTasks, saveTask } from './adopt';
 
 type Req = Record<string, any>;
 const SIGKILL = 9;
@@ -31,7 +34,9 @@ export class Tasks {
   /** ids whose Create is in flight */
   private readonly creating = new Set<string>();
   readonly store: Store;
-  readonly reaper = new Reaper();
+  readonly reaper: Reaper;
+  /** holds our fds and exits across a crash of this process (no-op without one) */
+  readonly keeper: Keeper;
   /** where the blocking library calls run: never on this event loop (lifecycle.ts) */
   readonly workers: LifecycleWorkers;
 
@@ -41,8 +46,17 @@ export class Tasks {
     workers = lifecycleWorkers(),
   ) {
     this.store = new Store(root);
+    this.keeper = ctx.keeper ?? Keeper.none();
+    this.reaper = new Reaper(this.keeper);
     this.workers = workers;
     workers.warm();
+    // A predecessor of this process crashed: its containers are ours now.
+    adoptTasks(this);
+  }
+
+  /** The labels the keeper holds a process's fds under. */
+  held(c: { id: string }, p: Proc): Held {
+    return { keeper: this.keeper, prefix: `io:${c.id}:${p.execId || '-'}:` };
   }
 
   /** One library operation on a lifecycle worker; its errors arrive as ShimErrors. */
@@ -87,11 +101,16 @@ export class Tasks {
         mountAll(mounts, c.rootfs);
         c.mountedRootfs = c.rootfs;
       }
-      init.io = await ProcessIO.open(stdio.terminal ? { ...stdio, stdin: '' } : stdio, id, this.ctx.namespace);
+      init.io = await ProcessIO.open(
+        stdio.terminal ? { ...stdio, stdin: '' } : stdio,
+        id,
+        this.ctx.namespace,
+        this.held(c, init),
+      );
       // detach: false = the pty master comes back to us, as for a foreground run.
       const created = await this.run<Created>('create', { id, bundle: c.bundle, systemdCgroup, stdio: init.io.fds });
       init.pid = created.state.pid;
-      this.attachTerminal(init, created.console);
+      this.attachTerminal(c, init, created.console);
       init.io.afterSpawn();
       this.containers.set(id, c);
       if (!created.state.namespaces.includes('pid')) {
@@ -99,6 +118,7 @@ export class Tasks {
         this.reaper.orphans = (pid) => this.inSharedPidContainer(pid);
       }
       c.stopOOM = watchOOM(created.state.cgroup, () => this.publish('/tasks/oom', 'TaskOOM', { containerId: id }));
+      saveTask(this, c);
     } catch (e) {
       // create() removed its own state, cgroup and process; the rest is ours.
       this.containers.delete(id);
@@ -119,8 +139,25 @@ export class Tasks {
     return { pid: init.pid };
   }
 
+  /** A Create the crashed predecessor did not finish (serve.ts): remove what it made, unless it is ours now. */
+  async abandonCreate(r: Req): Promise<void> {
+    const id = String(r.id);
+    if (this.containers.has(id) || this.creating.has(id)) return;
+    // Cut short before its state was written (e.g. in a prestart hook): only the directory is left.
+    if (!fs.existsSync(path.join(this.store.dir(id), 'state.json')))
+      fs.rmSync(this.store.dir(id), { recursive: true, force: true });
+    else await this.run('delete', { id }).catch(() => undefined);
+    if ((r.rootfs ?? []).length) {
+      try {
+        unmountAll(path.join(String(r.bundle), 'rootfs'));
+      } catch {
+        // not mounted
+      }
+    }
+  }
+
   /** Is `pid` in the cgroup of a container without its own pid namespace? (/proc/<pid>/cgroup: "id:controllers:path") */
-  private inSharedPidContainer(pid: number): boolean {
+  inSharedPidContainer(pid: number): boolean {
     let text: string;
     try {
       text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
@@ -140,7 +177,7 @@ export class Tasks {
   }
 
   /** With a terminal the pty master comes back on the console socket; the relay takes over stdin and stdout. */
-  private attachTerminal(p: Proc, consoleSock: number | undefined): void {
+  private attachTerminal(c: Container, p: Proc, consoleSock: number | undefined): void {
     if (consoleSock === undefined) return;
     let master: number;
     try {
@@ -148,10 +185,10 @@ export class Tasks {
     } finally {
       addon().close(consoleSock);
     }
-    p.pty = new PtyRelay(master, p.stdio.stdin, p.io?.takeStdout());
+    p.pty = new PtyRelay(master, p.stdio.stdin, p.io?.takeStdout(), this.held(c, p));
   }
 
-  private async exited(c: Container, p: Proc, st: WaitStatus): Promise<void> {
+  async exited(c: Container, p: Proc, st: WaitStatus): Promise<void> {
     if (p === c.init) {
       // A kill that raced the exit is reported before it.
       c.stopOOM?.();
@@ -160,6 +197,8 @@ export class Tasks {
     }
     if (p.pty) await Promise.race([p.pty.done, new Promise((r) => setTimeout(r, PTY_DRAIN_MS).unref())]);
     p.setExited(st.code);
+    if (this.containers.get(c.id) === c) saveTask(this, c);
+    this.keeper.forgetExit(p.pid);
     this.publish('/tasks/exit', 'TaskExit', { containerId: c.id, id: p.id, pid: p.pid, ...p.exitFields() });
   }
 
@@ -208,6 +247,7 @@ export class Tasks {
       terminal: Boolean(r.terminal),
     };
     c.execs.set(execId, new Proc(c.id, execId, stdio, spec));
+    saveTask(this, c);
     this.publish('/tasks/exec-added', 'TaskExecAdded', { containerId: c.id, execId });
     return {};
   }
@@ -224,7 +264,12 @@ export class Tasks {
   }
 
   private async spawnExec(c: Container, p: Proc): Promise<Req> {
-    p.io = await ProcessIO.open(p.stdio.terminal ? { ...p.stdio, stdin: '' } : p.stdio, c.id, this.ctx.namespace);
+    p.io = await ProcessIO.open(
+      p.stdio.terminal ? { ...p.stdio, stdin: '' } : p.stdio,
+      c.id,
+      this.ctx.namespace,
+      this.held(c, p),
+    );
     try {
       const started = await this.run<Started>('exec', {
         id: c.id,
@@ -245,8 +290,9 @@ export class Tasks {
         },
       });
       p.pid = started.pid;
-      this.attachTerminal(p, started.console);
+      this.attachTerminal(c, p, started.console);
       p.io.afterSpawn();
+      saveTask(this, c);
     } catch (e) {
       p.io.close();
       throw e;
@@ -314,6 +360,7 @@ export class Tasks {
         throw new ShimError(Code.FAILED_PRECONDITION, `process ${p.id}: cannot delete a running process`);
       c.execs.delete(p.execId);
       p.io?.close();
+      saveTask(this, c);
       return { pid: p.pid, ...p.exitFields() };
     }
     try {
@@ -333,6 +380,8 @@ export class Tasks {
     for (const e of running) if (!e.exitedAt) this.reaper.unwatch(e.pid);
     c.release();
     this.containers.delete(c.id);
+    this.keeper.save('tasks', c.id, undefined);
+    this.keeper.dropPrefix(`io:${c.id}:`);
     this.publish('/tasks/delete', 'TaskDelete', { containerId: c.id, pid: p.pid, ...p.exitFields() });
     return { pid: p.pid, ...p.exitFields() };
   }

@@ -9,7 +9,19 @@ import * as net from 'net';
 import * as path from 'path';
 import { CartonError, errText } from '../../errors';
 import { addon } from '../../native';
+import type { Keeper } from '../keeper';
 import { Code, ShimError } from '../types';
+
+/** Where a process's fds are held across a crash of this process: the keeper, under `<prefix><kind>` labels. */
+export interface Held {
+  keeper: Keeper;
+  prefix: string;
+}
+
+/** The fd under a net.Socket (to hand to the keeper). */
+export function fdOf(sock: net.Socket): number {
+  return (sock as unknown as { _handle: { fd: number } })._handle.fd;
+}
 
 export interface StdioPaths {
   stdin: string;
@@ -41,13 +53,16 @@ export class ProcessIO {
   private stdinSock?: net.Socket;
   private logger?: ChildProcess;
 
-  private constructor(fds: [number, number, number]) {
+  private constructor(
+    fds: [number, number, number],
+    private readonly held?: Held,
+  ) {
     this.fds = fds;
   }
 
   /** Without a terminal: the fds the process gets. `ready` resolves once a binary:// logger said so. */
-  static async open(p: StdioPaths, id: string, namespace: string): Promise<ProcessIO> {
-    const io = new ProcessIO([-1, -1, -1]);
+  static async open(p: StdioPaths, id: string, namespace: string, held?: Held): Promise<ProcessIO> {
+    const io = new ProcessIO([-1, -1, -1], held);
     try {
       const devnull = () => io.keep(openOrFail('/dev/null', O_RDWR, 'open'));
       io.fds[0] = p.stdin ? io.stdinPipe(p.stdin) : devnull();
@@ -80,12 +95,31 @@ export class ProcessIO {
   private stdinPipe(fifo: string): number {
     const [ours, theirs] = addon().socketPair(false);
     this.keep(theirs);
+    const fifoSock = openStdinFifo(fifo);
+    // Held, so our death is no EOF for the process nor EPIPE for containerd's writer.
+    this.held?.keeper.hold(`${this.held.prefix}stdin`, ours);
+    this.held?.keeper.hold(`${this.held.prefix}fifo`, fdOf(fifoSock));
+    this.pipeStdin(fifoSock, ours);
+    return theirs;
+  }
+
+  private pipeStdin(fifo: net.Socket, ours: number): void {
     this.stdinSock = new net.Socket({ fd: ours, readable: false, writable: true });
     this.stdinSock.on('error', () => undefined);
-    this.stdinFifo = openStdinFifo(fifo);
+    this.stdinFifo = fifo;
     this.stdinFifo.on('error', () => this.closeStdin());
     this.stdinFifo.pipe(this.stdinSock);
-    return theirs;
+  }
+
+  /** A crashed predecessor's process: its stdin relay again, from the fds the keeper kept. */
+  static adopt(held: Held): ProcessIO {
+    const io = new ProcessIO([-1, -1, -1], held);
+    const fifo = held.keeper.take(`${held.prefix}fifo`);
+    const ours = held.keeper.take(`${held.prefix}stdin`);
+    if (fifo !== undefined && ours !== undefined)
+      io.pipeStdin(new net.Socket({ fd: fifo, readable: true, writable: false }), ours);
+    else for (const fd of [fifo, ours]) if (fd !== undefined) addon().close(fd);
+    return io;
   }
 
   /**
@@ -153,6 +187,8 @@ export class ProcessIO {
     this.stdinFifo?.destroy();
     this.stdinSock?.end();
     this.stdinSock?.destroy();
+    if (this.stdinSock) this.held?.keeper.drop(`${this.held.prefix}stdin`);
+    if (this.stdinFifo) this.held?.keeper.drop(`${this.held.prefix}fifo`);
   }
 
   close(): void {
