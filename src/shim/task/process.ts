@@ -17,6 +17,8 @@ export class Proc {
   pid = 0;
   /** an exec's Start is opening its stdio (a binary:// logger may take a moment) */
   starting = false;
+  /** set while the init's Start runs: its exit is published after TaskStart */
+  startDone?: Promise<void>;
   exitStatus = 0;
   exitedAt?: Date;
   io?: ProcessIO;
@@ -40,6 +42,16 @@ export class Proc {
 
   get started(): boolean {
     return this.pid > 0;
+  }
+
+  /** Marks a Start in progress; call the returned function when it has replied or failed. */
+  beginStart(): () => void {
+    let done!: () => void;
+    this.startDone = new Promise((resolve) => (done = resolve));
+    return () => {
+      this.startDone = undefined;
+      done();
+    };
   }
 
   setExited(status: number): void {

@@ -196,6 +196,9 @@ export class Tasks {
       await this.killExecsWithInit(c);
     }
     if (p.pty) await Promise.race([p.pty.done, new Promise((r) => setTimeout(r, PTY_DRAIN_MS).unref())]);
+    // Start runs on a worker: an init that exits at once is reaped before Start
+    // returns, and containerd wants /tasks/start before /tasks/exit (runc's shim order).
+    if (p.startDone) await p.startDone;
     p.setExited(st.code);
     if (this.containers.get(c.id) === c) saveTask(this, c);
     this.keeper.forgetExit(p.pid);
@@ -217,8 +220,13 @@ export class Tasks {
     const p = c.process(r.execId ?? '');
     if (p === c.init) {
       if (p.exitedAt) throw new ShimError(Code.FAILED_PRECONDITION, 'cannot start a container that has stopped');
-      await this.run('start', { id: c.id });
-      this.publish('/tasks/start', 'TaskStart', { containerId: c.id, pid: p.pid });
+      const done = p.beginStart();
+      try {
+        await this.run('start', { id: c.id });
+        this.publish('/tasks/start', 'TaskStart', { containerId: c.id, pid: p.pid });
+      } finally {
+        done();
+      }
       return { pid: p.pid };
     }
     return this.startExec(c, p);
