@@ -22,13 +22,11 @@ function stdoutBroken(): boolean {
  * can see that a command loaded nothing it does not use.
  */
 function exit(code: number): never {
-  if (process.env.CARTON_DEBUG_MODULES)
-    fs.writeSync(
-      2,
-      Object.keys(require.cache)
-        .map((m) => `carton: module ${m}\n`)
-        .join(''),
-    );
+  if (process.env.CARTON_DEBUG_MODULES) {
+    const { addonFile } = require('./native') as typeof import('./native');
+    const files = [...Object.keys(require.cache ?? {}), ...(addonFile ? [addonFile] : [])];
+    fs.writeSync(2, files.map((m) => `carton: module ${m}\n`).join(''));
+  }
   process.exit(code);
 }
 
