@@ -7,6 +7,10 @@
       "sources": ["native/addon/addon.cc", "native/addon/spawn.cc", "native/addon/bpf.cc", "native/addon/seccomp.cc", "native/addon/spawn_cgroup.cc", "native/addon/shim.cc"],
       # libseccomp only here: carton-init stays static and receives BPF bytes.
       "libraries": ["-lseccomp"],
+      # libstdc++ linked in (only the parts the addon uses), not loaded as a
+      # shared library: loading libstdc++.so was most of what loading the
+      # addon cost a command (~2 M instructions of relocation and start-up).
+      "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,--gc-sections", "-Wl,--exclude-libs,ALL"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-O2"]

@@ -95,13 +95,18 @@ copyFileSync('src/generated/validators.js', 'dist/validators.js');
 // carries the Bun binary) into one executable with its code as precompiled
 // bytecode: no Node, no parse or compile at start (README "Start-up" has the
 // comparison with Node + code cache and a Node single-executable
-// application). Three modules inside it, so that a command loads only what
-// it runs (each costs start-up time in proportion to its size): the CLI,
-// the schema validators (create and run only) and yargs (anything the fast
-// path does not parse). It finds carton-init and carton.node in
-// ../build/Release from its own path (src/paths.ts). .env and bunfig.toml
-// are never read from the caller's directory (an engine runs carton in the
-// bundle directory).
+// application). Bun's start-up grows with the code a command loads (~2 ms
+// per 100 KiB here), so the executable holds several bundles and a command
+// loads only its own:
+//  - entry.js (src/standalone.ts): argv -> which bundle, a few KiB;
+//  - hot-<command>.js for each command the fast parser takes (state, kill,
+//    create, ...: src/hot.ts + that command's modules, nothing else);
+//  - carton.js: the full CLI (yargs, help, every command), for the rest;
+//  - yargs.js and validators.js (the schema validators: create, run,
+//    update -r), loaded by the bundles that use them.
+// It finds carton-init and carton.node in ../build/Release from its own path
+// (src/paths.ts). .env and bunfig.toml are never read from the caller's
+// directory (an engine runs carton in the bundle directory).
 const sa = 'build/standalone';
 rmSync(sa, { recursive: true, force: true });
 const standaloneSplit = {
@@ -120,26 +125,51 @@ const common = {
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
+  define: { CARTON_COMMIT: JSON.stringify(commit), CARTON_STANDALONE: 'true' },
+  alias: { assert: './scripts/assert-shim.cjs' },
 };
+await build({ ...common, entryPoints: ['src/main.ts'], outfile: `${sa}/carton.js`, plugins: [standaloneSplit] });
 await build({
   ...common,
-  entryPoints: ['src/main.ts'],
-  outfile: `${sa}/carton.js`,
-  define: { CARTON_COMMIT: JSON.stringify(commit), CARTON_STANDALONE: 'true' },
-  plugins: [standaloneSplit],
-  alias: { assert: './scripts/assert-shim.cjs' },
+  entryPoints: ['src/standalone.ts'],
+  outfile: `${sa}/entry.js`,
+  plugins: [
+    {
+      name: 'standalone-entry',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/(carton|hot-.*)\.js$/ }, (a) => ({ path: a.path, external: true }));
+      },
+    },
+  ],
 });
+// the hot commands' names, from the fast parser itself
+await build({ ...common, entryPoints: ['src/fastpath.ts'], outfile: `${sa}/fastpath.cjs` });
+const { FAST_COMMANDS } = createRequire(import.meta.url)(`../${sa}/fastpath.cjs`);
+rmSync(`${sa}/fastpath.cjs`);
+const hot = FAST_COMMANDS.map((name) => `hot-${name}.js`);
+for (const name of FAST_COMMANDS) {
+  await build({
+    ...common,
+    stdin: {
+      contents: `const { runHot } = require('./src/hot');\nconst { command } = require('./src/commands/${name}');\nmodule.exports = (args) => runHot(command, args);\n`,
+      resolveDir: process.cwd(),
+      loader: 'js',
+    },
+    outfile: `${sa}/hot-${name}.js`,
+    plugins: [standaloneSplit],
+  });
+}
 await build({
   ...common,
   stdin: { contents: "module.exports = require('yargs/yargs');", resolveDir: process.cwd(), loader: 'js' },
   outfile: `${sa}/yargs.js`,
   plugins: [yargsStartup],
-  alias: { assert: './scripts/assert-shim.cjs' },
 });
 copyFileSync('src/generated/validators.js', `${sa}/validators.js`);
-for (const f of ['carton.js', 'yargs.js']) dropBuiltinInterop(`${sa}/${f}`);
+for (const f of ['entry.js', 'carton.js', 'yargs.js', ...hot]) dropBuiltinInterop(`${sa}/${f}`);
 const require = createRequire(import.meta.url);
 const bun = join(dirname(require.resolve('@oven/bun-linux-x64/package.json')), 'bin', 'bun');
+const embedded = ['./carton.js', './validators.js', './yargs.js', ...hot.map((f) => `./${f}`)];
 rmSync('dist/carton', { force: true });
 execFileSync(
   bun,
@@ -150,13 +180,9 @@ execFileSync(
     '--minify',
     '--no-compile-autoload-dotenv',
     '--no-compile-autoload-bunfig',
-    '-e',
-    './validators.js',
-    '-e',
-    './yargs.js',
-    './carton.js',
-    './validators.js',
-    './yargs.js',
+    ...embedded.flatMap((f) => ['-e', f]),
+    './entry.js',
+    ...embedded,
     '--outfile',
     '../../dist/carton',
   ],

@@ -2,10 +2,11 @@
 // subcommand), then one file per subcommand in commands/. Subcommand bodies
 // are loaded only when run, so `state` never pays for the validator.
 import * as fs from 'fs';
-import { CartonError, UsageError, firstLine } from './errors';
-import { configureLog, fatal } from './log';
+import { CartonError, UsageError } from './errors';
+import { finish } from './finish';
+import { configureLog } from './log';
 import type { Args, Command } from './commands/types';
-import { fastParse } from './fastpath';
+import { defaultRoot, fastParse } from './fastpath';
 import { helpFor } from './help';
 import { splitExecArgv } from './commands/exec';
 
@@ -32,11 +33,6 @@ const COMMANDS: Record<string, () => Command> = {
   checkpoint: () => (require('./commands/checkpoint') as typeof import('./commands/checkpoint')).command,
   restore: () => (require('./commands/restore') as typeof import('./commands/restore')).command,
 };
-
-function defaultRoot(): string {
-  const xdg = process.env.XDG_RUNTIME_DIR;
-  return process.geteuid?.() !== 0 && xdg ? `${xdg}/carton` : '/run/carton';
-}
 
 function versionText(): string {
   const commit = typeof CARTON_COMMIT === 'string' ? CARTON_COMMIT : 'unknown';
@@ -196,34 +192,10 @@ function logFromArgv(argv: string[]): void {
   });
 }
 
-/** fd 1 is a pipe or socket whose reader is gone (poll reports POLLERR for it). */
-function stdoutBroken(): boolean {
-  try {
-    const { addon } = require('./native') as typeof import('./native');
-    return (addon().pollEvents(1, 4 /* POLLOUT */, 0) & (8 /* POLLERR */ | 16)) /* POLLHUP */ !== 0;
-  } catch {
-    return true;
-  }
-}
-
 export function run(argv: string[]): void {
   logFromArgv(argv);
   // Building the V8 code cache (scripts/bundle.mjs): compile the yargs path
   // too, so commands the fast path does not take start from cached code.
   const warm = process.env.CARTON_WRITE_CODE_CACHE ? warmCodeCache() : Promise.resolve();
-  warm
-    .then(() => main(argv))
-    .then(
-      (code) => process.exit(code),
-      (e: unknown) => {
-        // stdout closed under us (`carton list | head -1`): end as a process
-        // with the default SIGPIPE disposition would, without an error line.
-        // Only then: an EPIPE from anything else (a dead carton-init's socket)
-        // is an error with a message, never a silent 141.
-        if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && stdoutBroken()) process.exit(128 + 13);
-        const msg = e instanceof Error ? e.message : String(e);
-        fatal(firstLine(msg));
-        process.exit(e instanceof CartonError ? e.exitCode : 1);
-      },
-    );
+  finish(warm.then(() => main(argv)));
 }

@@ -85,6 +85,9 @@ const SHAPES: Record<string, CommandShape> = {
   ps: { flags: {}, defaults: {}, min: 0, max: Infinity },
 };
 
+/** The commands this parser can take (scripts/bundle.mjs gives each its own bundle in dist/carton). */
+export const FAST_COMMANDS = Object.keys(SHAPES);
+
 /** Reads `--name value` / `--name=value` / `--bool` at argv[i]; null if not this flag set's. */
 function take(
   argv: string[],
@@ -120,6 +123,12 @@ function take(
   }
   out[f.key] = value;
   return next;
+}
+
+/** runc's default --root: /run/<name> for root, $XDG_RUNTIME_DIR/<name> otherwise. */
+export function defaultRoot(): string {
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return process.geteuid?.() !== 0 && xdg ? `${xdg}/carton` : '/run/carton';
 }
 
 export function fastParse(argv: string[], defaultRoot: string): { command: string; args: Args } | null {

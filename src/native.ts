@@ -69,8 +69,19 @@ export interface SeccompFilter {
 }
 
 let loaded: Addon | undefined;
+/** where the addon was loaded from, if it was (CARTON_DEBUG_MODULES, finish.ts) */
+export let addonFile: string | undefined;
 
 export function addon(): Addon {
-  if (!loaded) loaded = require(path.join(nativeDir, 'carton.node')) as Addon;
+  if (!loaded) {
+    // process.dlopen, not require: Bun's require resolves the path through
+    // its module resolver first, which lists every directory from / down
+    // (and the caller's cwd): ~30 syscalls for nothing.
+    const file = path.join(nativeDir, 'carton.node');
+    const m = { exports: {} as Addon };
+    process.dlopen(m, file);
+    loaded = m.exports;
+    addonFile = file;
+  }
   return loaded;
 }
