@@ -8,7 +8,8 @@
 // run.sh's own "N passed, N failed" line never reaches stdout: CI reads any
 // such line as a verdict, and the raw count includes the expected failures.
 //
-// Env: CARTON_BIN (the runtime under test; default bin/carton of this tree),
+// Env: CARTON_BIN (the runtime under test; default dist/carton of this tree,
+// the shipped executable that setup puts on PATH; bin/carton is the Node entry),
 // TESTS="create delete ..." (a subset), TIMEOUT (seconds per test file,
 // default 180: linux_cgroups_cpus makes 17 containers), CONFORMANCE_OUT (where the .tap/.err files are kept),
 // CARTON_SHARED_DIR (the folder holding conformance/, default ../shared).
@@ -19,7 +20,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const runtime = path.resolve(process.env.CARTON_BIN ?? path.join(root, 'bin', 'carton'));
+const runtime = path.resolve(process.env.CARTON_BIN ?? path.join(root, 'dist', 'carton'));
 const expectedFile = path.join(root, 'test', 'conformance', 'expected.json');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // runtime-tools' fixed cgroup paths (cgroups/cgroups.go: AbsCgroupPath, RelCgroupPath)
