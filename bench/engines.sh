@@ -5,11 +5,19 @@
 # directories of its own under a temp dir, as in test/integration/{podman,
 # docker}.test.ts (host quirks: ../shared/reference/engines-on-this-host.md),
 # and is stopped by pid; the image is imported from the busybox rootfs.
-# Usage: bash bench/engines.sh [--runs N]   (as root; podman, docker.io, containerd, hyperfine)
+# Usage: bash bench/engines.sh [--runs N] [--out DIR]   (as root; podman, docker.io, containerd, hyperfine)
+# --out DIR keeps the raw figures for bench/all.sh: ENGINE.RUNTIME.json
+# (hyperfine's export) or ENGINE.RUNTIME.fail (the error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=10
-[[ ${1:-} == --runs ]] && runs=$2
+runs=10 out=
+while (($#)); do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "bench/engines.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
 unset NODE_EXTRA_CA_CERTS
 carton=$PWD/dist/carton
 runc=$(command -v runc)
@@ -47,14 +55,18 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+data=${out:-$work/data}
+mkdir -p "$data"
 
-rows=()
-row() { # json, label
-  rows+=("$(node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
-    const ms = (x) => (x.median * 1000).toFixed(0) + " ms";
-    console.log(`| ${process.argv[2]} | ${ms(r[0])} | ${ms(r[1])} | **${(r[0].median / r[1].median).toFixed(2)}×** |`);
-  ' "$1" "$2")")
+# time ENGINE RUNTIME COMMAND: one hyperfine session; a failure is kept as ENGINE.RUNTIME.fail
+time_it() {
+  if ! hyperfine -N --warmup 2 --runs "$runs" --style none --export-json "$data/$1.$2.json" -n "$2" "$3" >/dev/null 2>"$work/err"; then
+    grep -v '^\s*$' "$work/err" | head -1 | cut -c1-160 >"$data/$1.$2.fail"
+    echo "bench/engines.sh: $1 with $2 failed: $(cat "$data/$1.$2.fail")" >&2
+    rm -f "$data/$1.$2.json"
+  fi
 }
 
 # ---- podman (no daemon): containers.conf/storage.conf as the podman test writes them
@@ -82,10 +94,15 @@ EOF
       --runtime "$([[ $rt == carton ]] && echo "$carton" || echo "$runc")" --runtime-flag "root=$work/p/state-$rt" "$@"
   }
   echo "bench: podman" >&2
-  tar -C "$rootfs" -c . | P carton import - localhost/busybox:bench >/dev/null
+  tar -C "$rootfs" -c . | P carton import - localhost/busybox:bench >/dev/null ||
+    for r in carton runc; do echo "podman import failed" >"$data/podman.$r.fail"; done
   pr() { echo "env CONTAINERS_CONF=$work/p/containers.conf CONTAINERS_STORAGE_CONF=$work/p/storage.conf podman --root $work/p/graph --runroot $work/p/runroot --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --tmpdir $work/p/ptmp --runtime $1 --runtime-flag root=$work/p/state-$2 run --rm --network none localhost/busybox:bench /bin/true"; }
-  hyperfine -N --warmup 2 --runs "$runs" --style none --export-json "$work/podman.json" -n carton "$(pr "$carton" carton)" -n runc "$(pr "$runc" runc)" >/dev/null
-  row "$work/podman.json" 'podman run --rm /bin/true'
+  if [[ ! -e $data/podman.carton.fail ]]; then
+    time_it podman carton "$(pr "$carton" carton)"
+    time_it podman runc "$(pr "$runc" runc)"
+  fi
+else
+  for r in carton runc; do echo "podman is not installed" >"$data/podman.$r.fail"; done
 fi
 
 # ---- docker: its own containerd and dockerd, as the docker test starts them
@@ -118,12 +135,15 @@ EOF
   dpid=$!
   D() { /usr/bin/docker -H "unix://$d/docker.sock" "$@"; }
   for _ in $(seq 150); do D version >/dev/null 2>&1 && break; sleep 0.2; done
-  tar -C "$rootfs" -c . | D import - localhost/busybox:bench >/dev/null
+  tar -C "$rootfs" -c . | D import - localhost/busybox:bench >/dev/null ||
+    for r in carton runc; do echo "dockerd did not start or import failed: $(tail -1 "$d/dockerd.log" | cut -c1-120)" >"$data/docker.$r.fail"; done
   dr() { echo "/usr/bin/docker -H unix://$d/docker.sock run --rm --runtime $1 --network none localhost/busybox:bench /bin/true"; }
-  hyperfine -N --warmup 2 --runs "$runs" --style none --export-json "$work/docker.json" -n carton "$(dr carton)" -n runc "$(dr runc)" >/dev/null
-  row "$work/docker.json" 'docker run --rm /bin/true'
+  if [[ ! -e $data/docker.carton.fail ]]; then
+    time_it docker carton "$(dr carton)"
+    time_it docker runc "$(dr runc)"
+  fi
+else
+  for r in carton runc; do echo "docker.io or containerd is not installed" >"$data/docker.$r.fail"; done
 fi
 
-echo "| engine, $(date -u +%F) | with carton | with runc | carton / runc |"
-echo "|---|---|---|---|"
-printf '%s\n' "${rows[@]}"
+[[ -n $out ]] || node bench/report.mjs --only engines "$data"

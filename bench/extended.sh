@@ -1,98 +1,135 @@
 #!/usr/bin/env bash
-# The heavier side-by-side figures of issue 8, each carton vs runc in one run:
-#  - `list` with 1, 100 and 1000 containers (stopped ones: no memory held);
-#  - `kill` (SIGCONT to a running container);
-#  - the smallest linux.resources.memory.limit under which `run /bin/true` works;
-#  - 50 concurrent `create`s: wall time and the resident memory they leave.
-# Usage: bash bench/extended.sh [--max-list N]   (as root; needs hyperfine, runc)
+# The heavier side-by-side figures of issues 8 and 15, for the runtimes of
+# bench/lib.sh (carton, carton (Node), runc, crun and runc wrapped), in one run:
+#  - `list` with N containers (default 1000; stopped ones: no memory held).
+#    carton and carton (Node) list one root, runc and runc wrapped another;
+#    crun is left out (its own 1000 containers would cost minutes more);
+#  - `run /bin/true` under a 512 KiB memory limit (works or not, and the
+#    error), and the smallest limit of a ladder under which it works;
+#  - 50 concurrent `create`s (R times, interleaved): the wall time, and the
+#    memory the 50 created containers leave resident (the Rss and Pss of each
+#    container's process, from the runtime's `state` pid).
+# Usage: bash bench/extended.sh [--list N] [--list-runs N] [--reps R] [--out FILE]
+# (as root; hyperfine, runc; crun optional). --out FILE: the figures as JSON, for bench/all.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-maxlist=1000
-[[ ${1:-} == --max-list ]] && maxlist=$2
-unset NODE_EXTRA_CA_CERTS
-carton=$PWD/dist/carton # the shipped executable
+nlist=1000 listruns=10 reps=3 out=
+while (($#)); do
+  case $1 in
+    --list) nlist=$2; shift 2 ;;
+    --list-runs) listruns=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "bench/extended.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+command -v hyperfine >/dev/null && command -v runc >/dev/null || { echo "bench/extended.sh: needs hyperfine and runc" >&2; exit 1; }
+[[ -x dist/carton ]] || { echo "bench/extended.sh: dist/carton missing (npm run build:ts)" >&2; exit 1; }
 work=$(mktemp -d /tmp/carton-bench.XXXXXX)
-rt_bin() { [[ $1 == carton ]] && echo "$carton" || echo runc; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 cleanup() {
-  for rt in carton runc; do
-    for root in "$work"/root-"$rt"*; do
-      [[ -d $root ]] || continue
-      for id in $(ls "$root"); do "$(rt_bin "$rt")" --root "$root" delete --force "$id" >/dev/null 2>&1 || true; done
-    done
-  done
+  set +e
+  delete_all
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-mkbundle() { # dir, args-json, [memory-limit]
-  mkdir -p "$1"
-  node -e '
-    const [file, args, mem] = process.argv.slice(1);
-    const s = JSON.parse(require("fs").readFileSync("bundles/busybox/config.json", "utf8"));
-    s.process.args = JSON.parse(args);
-    s.root.path = require("path").resolve("bundles/busybox/rootfs");
-    if (mem) s.linux.resources.memory = { limit: Number(mem) };
-    require("fs").writeFileSync(file, JSON.stringify(s));
-  ' "$1/config.json" "$2" "${3:-}"
-}
+trap 'exit 130' INT
+trap 'exit 143' TERM
 mkbundle "$work/true" '["/bin/true"]'
 mkbundle "$work/sleep" '["sleep","1000"]'
+res=$work/res.jsonl # one JSON object per line: {"fig", "rt", ...}
+touch "$res"
+# put JSON-LINE: one figure more, and the JSON file (--out, else $work/extended.json)
+# rewritten, so that a run cut short keeps what it measured
+json=${out:-$work/extended.json}
+put() {
+  echo "$1" >>"$res"
+  node -e 'const fs = require("fs"); const lines = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean);
+    fs.writeFileSync(process.argv[2], JSON.stringify(lines.map((l) => JSON.parse(l)), null, 1) + "\n")' "$res" "$json"
+}
+jstr() { printf '%s' "$1" | node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0, "utf8")))'; }
+log() { echo "bench/extended.sh: $(date -u +%T) $*" >&2; }
 
-echo "## list with N containers (each created and run to completion)"
-for n in 1 100 $maxlist; do
-  for rt in carton runc; do
-    root=$work/root-$rt-list
-    have=$( (ls "$root" 2>/dev/null || true) | wc -l)
-    for ((i = have; i < n; i++)); do
-      "$(rt_bin $rt)" --root "$root" run -d -b "$work/true" "l$i" </dev/null >/dev/null 2>&1
-    done
+# ---- list of N
+# the root each runtime lists: carton (Node) lists carton's, runc wrapped lists runc's
+declare -A lroot=([carton]=carton [carton-node]=carton [runc]=runc [runc-w]=runc)
+log "list of $nlist: creating $nlist containers for carton and for runc"
+for owner in carton runc; do
+  root=$work/root-$owner-list
+  seq "$nlist" | xargs -P 4 -I{} ${cmd[$owner]} --root "$root" run -d -b "$work/true" "$tag-l{}" >/dev/null 2>"$work/err-$owner" || true
+  have=$( (ls "$root" 2>/dev/null || true) | wc -l)
+  [[ $have == "$nlist" ]] || log "$owner made $have of $nlist containers: $(first_err "$work/err-$owner")"
+done
+for n in carton carton-node runc runc-w crun-w; do
+  [[ -n ${cmd[$n]:-} ]] || continue
+  if [[ -z ${lroot[$n]:-} ]]; then
+    put "{\"fig\":\"list\",\"rt\":\"$n\",\"skip\":\"not run: $nlist crun containers of its own would cost minutes more\"}"
+    continue
+  fi
+  root=$work/root-${lroot[$n]}-list
+  have=$( (ls "$root" 2>/dev/null || true) | wc -l)
+  if [[ $have != "$nlist" ]]; then
+    put "{\"fig\":\"list\",\"rt\":\"$n\",\"fail\":\"only $have of $nlist containers could be made\"}"
+  elif hyperfine -N --warmup 2 --runs "$listruns" --style none --export-json "$work/list-$n.json" -n "$n" \
+    "${cmd[$n]} --root $root list" >/dev/null 2>"$work/err"; then
+    put "$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results[0];
+      console.log(JSON.stringify({ fig: "list", rt: process.argv[2], median: r.median, runs: r.times.length, n: +process.argv[3] }))' \
+      "$work/list-$n.json" "$n" "$nlist")"
+  else
+    put "{\"fig\":\"list\",\"rt\":\"$n\",\"fail\":$(jstr "$(first_err "$work/err")")}"
+  fi
+done
+log "list: deleting the $nlist containers"
+delete_all
+
+# ---- run /bin/true under a memory limit
+ladder=(512 768 1024 1536 2048 3072 4096 6144 8192 16384)
+for kib in "${ladder[@]}"; do mkbundle "$work/mem-$kib" '["/bin/true"]' $((kib * 1024)); done
+for n in "${names[@]}"; do
+  log "memory limit: $n"
+  smallest= err512=
+  for kib in "${ladder[@]}"; do
+    if $(rt "$n" -mem) run -b "$work/mem-$kib" "$tag-$n-m$kib" </dev/null >/dev/null 2>"$work/err"; then
+      smallest=$kib
+      break
+    fi
+    [[ $kib == 512 ]] && err512=$(first_err "$work/err")
+    $(rt "$n" -mem) delete --force "$tag-$n-m$kib" >/dev/null 2>&1 || true
   done
-  hyperfine -N --warmup 3 --runs 20 --export-json "$work/list-$n.json" \
-    -n "carton list ($n)" "$carton --root $work/root-carton-list list" \
-    -n "runc list ($n)" "runc --root $work/root-runc-list list" >/dev/null
-  node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
-    console.log(`| list, ${process.argv[2]} containers | ${(r[0].mean*1e3).toFixed(1)} ms | ${(r[1].mean*1e3).toFixed(1)} ms | **${(r[0].mean/r[1].mean).toFixed(2)}×** |`);
-  ' "$work/list-$n.json" "$n"
+  put "$(node -e 'const [rt, s, e] = process.argv.slice(1);
+    console.log(JSON.stringify({ fig: "memlimit", rt, works512: s === "512", smallest: s ? +s : null, error: e || undefined }))' \
+    "$n" "$smallest" "$err512")"
 done
 
-echo "## kill"
-"$carton" --root "$work/root-carton" run -d -b "$work/sleep" k1 </dev/null >/dev/null 2>&1
-runc --root "$work/root-runc" run -d -b "$work/sleep" k1 </dev/null >/dev/null 2>&1
-hyperfine -N --warmup 3 --runs 30 --export-json "$work/kill.json" \
-  -n 'carton kill' "$carton --root $work/root-carton kill k1 CONT" \
-  -n 'runc kill' "runc --root $work/root-runc kill k1 CONT" >/dev/null
-node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
-  console.log(`| kill | ${(r[0].mean*1e3).toFixed(1)} ms | ${(r[1].mean*1e3).toFixed(1)} ms | **${(r[0].mean/r[1].mean).toFixed(2)}×** |`);
-' "$work/kill.json"
-
-echo "## smallest memory limit for run /bin/true"
-smallest() { # runtime
-  local kib
-  for kib in 512 768 1024 1536 2048 3072 4096 6144 8192 16384; do
-    mkbundle "$work/mem-$kib" '["/bin/true"]' $((kib * 1024))
-    if "$(rt_bin "$1")" --root "$work/root-$1-mem" run -b "$work/mem-$kib" "m$kib" </dev/null >/dev/null 2>&1; then echo "$kib"; return; fi
-    "$(rt_bin "$1")" --root "$work/root-$1-mem" delete --force "m$kib" >/dev/null 2>&1 || true
-  done
-  echo ">16384"
-}
-mc=$(smallest carton); mr=$(smallest runc)
-echo "| smallest memory.limit for run /bin/true | ${mc} KiB | ${mr} KiB | |"
-
-echo "## 50 concurrent creates"
-conc() { # runtime -> "wall_ms rss_kib"
-  local root=$work/root-$1-conc t0 t1 rss=0 pid
+# ---- 50 concurrent creates
+# pid's Rss and Pss in KiB ("0 0" when it is gone)
+mem_of() { awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} END {print r + 0, p + 0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo "0 0"; }
+conc() { # runtime rep -> one JSON line
+  local n=$1 rep=$2 root=$work/root-$1-conc t0 t1 i pid ok=0 rss=0 pss=0 r p
   t0=$(date +%s%N)
-  for i in $(seq 50); do "$(rt_bin "$1")" --root "$root" create -b "$work/sleep" "p$i" </dev/null >/dev/null 2>&1 & done
+  for i in $(seq 50); do $(rt "$n" -conc) create -b "$work/sleep" "$tag-$n-c$rep-$i" </dev/null >/dev/null 2>"$work/cerr-$i" & done
   wait
   t1=$(date +%s%N)
-  for i in $(seq 50); do
-    pid=$("$(rt_bin "$1")" --root "$root" state "p$i" 2>/dev/null | node -pe 'JSON.parse(require("fs").readFileSync(0)).pid' 2>/dev/null || echo 0)
-    [[ $pid -gt 0 ]] && rss=$((rss + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")))
+  # every container's pid from one `list` (50 `state` calls would cost more than the creates)
+  for pid in $($(rt "$n" -conc) list --format json 2>/dev/null | node -e '
+    const l = JSON.parse(require("fs").readFileSync(0, "utf8") || "[]") ?? [];
+    for (const c of l) if (c.status === "created" && c.pid > 0) console.log(c.pid)' 2>/dev/null); do
+    ok=$((ok + 1))
+    read -r r p < <(mem_of "$pid")
+    rss=$((rss + r)) pss=$((pss + p))
   done
-  echo "$(((t1 - t0) / 1000000)) $rss"
+  local err=
+  ((ok == 50)) || err=$(cat "$work"/cerr-* | grep -v '^\s*$' | head -1 | cut -c1-160)
+  echo "{\"fig\":\"conc\",\"rt\":\"$n\",\"rep\":$rep,\"ms\":$(((t1 - t0) / 1000000)),\"ok\":$ok,\"rssKiB\":$rss,\"pssKiB\":$pss,\"error\":$(jstr "$err")}"
+  rm -f "$work"/cerr-*
+  ls "$root" 2>/dev/null | xargs -r -P 4 -I{} ${cmd[$n]} --root "$root" delete --force {} >/dev/null 2>&1 || true
 }
-read -r wc rc < <(conc carton); read -r wr rr < <(conc runc)
-echo "| 50 concurrent creates: wall time | ${wc} ms | ${wr} ms | **$(node -pe "($wc/$wr).toFixed(2)")×** |"
-echo "| 50 concurrent creates: resident memory left | $((rc / 1024)) MiB | $((rr / 1024)) MiB | **$(node -pe "($rc/$rr).toFixed(2)")×** |"
+for rep in $(seq "$reps"); do
+  for n in "${names[@]}"; do
+    log "50 concurrent creates: $n, $rep of $reps"
+    put "$(conc "$n" "$rep")"
+  done
+done
+
+[[ -n $out ]] || node bench/report.mjs --only extended "$work/extended.json"

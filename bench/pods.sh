@@ -13,6 +13,6 @@ out=$(mktemp -d /tmp/carton-podbench-js.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 # The TypeScript bench and the test helpers it uses, bundled; __dirname is
 # test/'s, as every module it uses is one directory below the checkout.
-npx esbuild bench/pods.ts --bundle --platform=node --log-level=warning --outfile="$out/pods.js" \
+node_modules/.bin/esbuild bench/pods.ts --bundle --platform=node --log-level=warning --outfile="$out/pods.js" \
   --external:@grpc/grpc-js --external:@grpc/proto-loader --define:__dirname="\"$PWD/test\""
 NODE_PATH=$PWD/node_modules node "$out/pods.js" "$@"

@@ -4,7 +4,9 @@
 // for N = 1, 10, 30: the Pss of every shim and container process per pod,
 // and the time inside containerd to bring one pod up (RunPodSandbox +
 // CreateContainer + StartContainer), run by bench/pods.sh.
-// Usage (via bench/pods.sh): node pods.js [--counts 1,10,30] [--reps R] [--group pod|namespace]
+// Usage (via bench/pods.sh): node pods.js [--counts 1,10,30] [--reps R] [--group pod|namespace] [--json FILE]
+// (--json FILE: the figures as JSON too, for bench/all.sh; a round that fails
+// is kept there and printed as FAILED, and the other rounds go on)
 // (CARTON_SHIM_GROUP in containerd's environment; unset, every pod is on the
 // namespace's one carton shim; --group pod: a carton shim per pod)
 import { spawnSync } from 'child_process';
@@ -37,6 +39,7 @@ const REPS = Number(arg('--reps', '1'));
 const GROUP = arg('--group', '');
 /** carton's lifecycle workers retire after 5 s idle (src/shim/task/lifecycle.ts); measure again after that */
 const SETTLE_MS = 6000;
+const JSON_OUT = arg('--json', '');
 const RUNTIMES = { carton: 'io.containerd.carton.v2', runc: 'io.containerd.runc.v2' } as const;
 type Rt = keyof typeof RUNTIMES;
 
@@ -114,6 +117,11 @@ interface Result {
   stopMs: number;
 }
 
+/** Pods made and not yet removed: what a teardown on a signal stops and removes. */
+const live = new Set<string>();
+let daemon = 0;
+let cri: CriClient | undefined;
+
 async function round(cri: CriClient, rt: Rt, n: number, rep: number): Promise<Result> {
   const pods: string[] = [];
   const startMs: number[] = [];
@@ -132,6 +140,7 @@ async function round(cri: CriClient, rt: Rt, n: number, rep: number): Promise<Re
       const t0 = performance.now();
       const pod = await cri.runPodSandbox(sb, rt);
       pods.push(pod);
+      live.add(pod);
       const c = await cri.createContainer(
         pod,
         { metadata: { name: 'main' }, image: { image: IMAGE }, command: ['sleep', '100000'], log_path: 'main.log' },
@@ -154,13 +163,11 @@ async function round(cri: CriClient, rt: Rt, n: number, rep: number): Promise<Re
     for (const p of pods.splice(0)) {
       await cri.stopPodSandbox(p);
       await cri.removePodSandbox(p);
+      live.delete(p);
     }
     return { pssKiB, settledKiB, shimKiB, aloneKiB, startMs, shims: nShims, stopMs: performance.now() - t1 };
   } finally {
-    for (const p of pods) {
-      await cri.stopPodSandbox(p).catch(() => undefined);
-      await cri.removePodSandbox(p).catch(() => undefined);
-    }
+    for (const p of pods) await removePod(cri, p);
   }
 }
 
@@ -170,9 +177,17 @@ const median = (xs: number[]) => {
   return s.length ? (s.length % 2 ? at((s.length - 1) / 2) : (at(s.length / 2 - 1) + at(s.length / 2)) / 2) : NaN;
 };
 
+/** Stops and removes a pod, at most 20 s, errors ignored (teardown). */
+async function removePod(c: CriClient, p: string): Promise<void> {
+  const both = async () => {
+    await c.stopPodSandbox(p).catch(() => undefined);
+    await c.removePodSandbox(p).catch(() => undefined);
+  };
+  await Promise.race([both(), sleep(20_000)]);
+  live.delete(p);
+}
+
 async function main(): Promise<void> {
-  let daemon = 0;
-  let cri: CriClient | undefined;
   try {
     const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
     // No linger: a shim goes with its last pod, as runc's does (the default 30 s would count idle shims of the previous round).
@@ -193,11 +208,31 @@ async function main(): Promise<void> {
     }
     cri = new CriClient(SOCK);
     const rows: string[] = [];
+    // every figure to come, as "not measured" until it is: a run cut short shows what it missed
+    const out: Record<string, unknown>[] = COUNTS.flatMap((n) =>
+      (Object.keys(RUNTIMES) as Rt[]).map((rt) => ({
+        n,
+        rt,
+        group: GROUP,
+        rounds: 0,
+        errors: ['not measured (the run stopped before it)'],
+        pssPerPodMiB: null,
+        startPerPodMs: null,
+      })),
+    );
+    if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify(out, null, 1) + '\n');
     for (const n of COUNTS) {
       const res: Record<Rt, Result[]> = { carton: [], runc: [] };
+      const errors: Record<Rt, string[]> = { carton: [], runc: [] };
       for (let rep = 0; rep < REPS; rep++) {
         for (const rt of Object.keys(RUNTIMES) as Rt[]) {
-          res[rt].push(await round(cri, rt, n, rep));
+          console.error(`bench/pods: ${n} pods with ${rt}, round ${rep + 1} of ${REPS}`);
+          try {
+            res[rt].push(await round(cri, rt, n, rep));
+          } catch (e) {
+            errors[rt].push((e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160));
+            console.error(`bench/pods: ${n} pods with ${rt}, round ${rep + 1}: ${errors[rt].at(-1)}`);
+          }
           for (let i = 0; i < 50 && shims(rt).length; i++) await sleep(100);
         }
       }
@@ -205,8 +240,27 @@ async function main(): Promise<void> {
         median(res[rt].map((r) => r[k])) / n / 1024;
       const ms = (rt: Rt) => median(res[rt].flatMap((r) => r.startMs));
       const stop = (rt: Rt) => median(res[rt].map((r) => r.stopMs)) / n;
+      for (const rt of Object.keys(RUNTIMES) as Rt[])
+        out[out.findIndex((x) => x.n === n && x.rt === rt)] = {
+          n,
+          rt,
+          group: GROUP,
+          rounds: res[rt].length,
+          errors: errors[rt],
+          pssPerPodMiB: res[rt].length ? mib(rt) : null,
+          settledPerPodMiB: res[rt].length ? mib(rt, 'settledKiB') : null,
+          shimPerPodMiB: res[rt].length ? mib(rt, 'shimKiB') : null,
+          alonePerPodMiB: res[rt].length ? mib(rt, 'aloneKiB') : null,
+          startPerPodMs: res[rt].length ? ms(rt) : null,
+          starts: res[rt].flatMap((r) => r.startMs).length,
+          stopPerPodMs: res[rt].length ? stop(rt) : null,
+          shims: res[rt][0]?.shims ?? null,
+        };
+      // after each N, so that a run cut short keeps what it measured
+      if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify(out, null, 1) + '\n');
+      const f = (x: number, d: number, unit = '') => (Number.isFinite(x) ? `${x.toFixed(d)}${unit}` : 'FAILED');
       rows.push(
-        `| ${n} | ${mib('carton').toFixed(1)} MiB | ${mib('runc').toFixed(1)} MiB | **${(mib('carton') / mib('runc')).toFixed(2)}** | ${mib('carton', 'settledKiB').toFixed(1)} (${mib('carton', 'shimKiB').toFixed(1)}) MiB | ${mib('runc', 'settledKiB').toFixed(1)} (${mib('runc', 'shimKiB').toFixed(1)}) MiB | **${(mib('carton', 'settledKiB') / mib('runc', 'settledKiB')).toFixed(2)}** | ${mib('carton', 'aloneKiB').toFixed(1)} / ${mib('runc', 'aloneKiB').toFixed(1)} MiB **${(mib('carton', 'aloneKiB') / mib('runc', 'aloneKiB')).toFixed(2)}** | ${ms('carton').toFixed(0)} ms | ${ms('runc').toFixed(0)} ms | **${(ms('carton') / ms('runc')).toFixed(2)}** | ${stop('carton').toFixed(0)} / ${stop('runc').toFixed(0)} ms | ${res.carton[0]?.shims ?? '?'} / ${res.runc[0]?.shims ?? '?'} |`,
+        `| ${n} | ${f(mib('carton'), 1, ' MiB')} | ${f(mib('runc'), 1, ' MiB')} | **${f(mib('carton') / mib('runc'), 2)}** | ${f(mib('carton', 'settledKiB'), 1)} (${f(mib('carton', 'shimKiB'), 1)}) MiB | ${f(mib('runc', 'settledKiB'), 1)} (${f(mib('runc', 'shimKiB'), 1)}) MiB | **${f(mib('carton', 'settledKiB') / mib('runc', 'settledKiB'), 2)}** | ${f(mib('carton', 'aloneKiB'), 1)} / ${f(mib('runc', 'aloneKiB'), 1)} MiB **${f(mib('carton', 'aloneKiB') / mib('runc', 'aloneKiB'), 2)}** | ${f(ms('carton'), 0, ' ms')} | ${f(ms('runc'), 0, ' ms')} | **${f(ms('carton') / ms('runc'), 2)}** | ${f(stop('carton'), 0)} / ${f(stop('runc'), 0)} ms | ${res.carton[0]?.shims ?? '?'} / ${res.runc[0]?.shims ?? '?'} |`,
       );
     }
     console.log(
@@ -219,6 +273,15 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
   } finally {
+    await teardown();
+  }
+}
+
+let tornDown: Promise<void> | undefined;
+/** Everything this run made, once, whether it ends normally or on a signal. */
+function teardown(): Promise<void> {
+  tornDown ??= (async () => {
+    if (cri) for (const p of [...live]) await removePod(cri, p);
     cri?.close();
     for (const p of [...shims('carton'), ...shims('runc')]) {
       try {
@@ -243,7 +306,18 @@ async function main(): Promise<void> {
     removeCgroupTrees([CG]);
     rmdirIfEmpty([k8s, '/run/containerd/carton']);
     fs.rmSync(dir, { recursive: true, force: true });
-  }
+  })();
+  return tornDown;
+}
+
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(sig, () => {
+    console.error(`bench/pods: ${sig}, cleaning up`);
+    void teardown().finally(() => process.exit(code));
+  });
 }
 
 main().catch((e) => {

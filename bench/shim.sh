@@ -14,15 +14,18 @@
 #     run -t` prints them, and the slowest of `ctr task ps A` run again and
 #     again meanwhile; the same measures over 3 s without B, for the host's
 #     own noise.
-# Usage: bash bench/shim.sh [--runs N] [--running M] [--no-stall]   (as root; needs containerd, ctr, runc, script)
+# Usage: bash bench/shim.sh [--runs N] [--running M] [--no-stall] [--out FILE]   (as root; needs containerd, ctr, runc, script)
+# --out FILE: the figures as JSON too, for bench/all.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=50
 running=10
 stall=1
+out=
 while (($#)); do
   case $1 in
     --no-stall) stall=0; shift ;;
+    --out) out=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --running) running=$2; shift 2 ;;
     *) echo "bench/shim.sh: unknown argument $1" >&2; exit 2 ;;
@@ -68,6 +71,8 @@ cleanup() {
   for h in /sys/fs/cgroup/*; do rmdir "$h/$ns" 2>/dev/null; done
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The image: one layer, the busybox rootfs (no registry).
 mkdir -p "$work/img"
@@ -213,4 +218,19 @@ if ((stall)); then
   read -r qg_r qp_r qn_r <<< "${quiet[runc]}"; read -r bg_r bp_r bn_r <<< "${busy[runc]}"
   echo "| largest gap in a terminal container's output while another container's 3 s prestart hook runs (without it) | $bg_c ms ($qg_c ms) | $bg_r ms ($qg_r ms) | |"
   echo "| slowest ctr task ps A meanwhile, of $bn_c / $bn_r calls (without it) | $bp_c ms ($qp_c ms) | $bp_r ms ($qp_r ms) | |"
+fi
+
+if [[ -n $out ]]; then
+  node -e '
+    const a = process.argv.slice(1);
+    const [runs, running, tc, tr, mc, mr, nc, nr, stall, qc, bc, qr, br] = a;
+    const st = (q, b) => {
+      const [qg, qp, qn] = q.split(" ").map(Number), [bg, bp, bn] = b.split(" ").map(Number);
+      return { quietGapMs: qg, quietPsMs: qp, quietPsCalls: qn, busyGapMs: bg, busyPsMs: bp, busyPsCalls: bn };
+    };
+    const r = { runs: +runs, running: +running, totalNs: { carton: +tc, runc: +tr }, rssKiB: { carton: +mc, runc: +mr }, shims: { carton: +nc, runc: +nr } };
+    if (stall === "1") r.stall = { carton: st(qc, bc), runc: st(qr, br) };
+    require("fs").writeFileSync(a[a.length - 1], JSON.stringify(r, null, 1) + "\n");
+  ' "$runs" "$running" "${total[carton]}" "${total[runc]}" "${mem[carton]}" "${mem[runc]}" "$nshims_carton" "$nshims_runc" "$stall" \
+    "${quiet[carton]:-}" "${busy[carton]:-}" "${quiet[runc]:-}" "${busy[runc]:-}" "$out"
 fi
