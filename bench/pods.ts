@@ -304,7 +304,8 @@ function teardown(): Promise<void> {
       }
     }
     removeCgroupTrees([CG]);
-    rmdirIfEmpty([k8s, '/run/containerd/carton']);
+    // runc's shim leaves its state root for the namespace behind, empty
+    rmdirIfEmpty([k8s, '/run/containerd/carton', '/run/containerd/runc/k8s.io', '/run/containerd/runc']);
     fs.rmSync(dir, { recursive: true, force: true });
   })();
   return tornDown;

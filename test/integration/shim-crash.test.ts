@@ -9,51 +9,21 @@
 // 137 still reaches containerd once the keeper has respawned Node. Before
 // the keeper, containerd saw the ttrpc connection close and declared every
 // task of the shim dead (ctr run: exit 255, output cut off).
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import {
-  busyboxArchive,
-  IMAGE,
-  killShims,
-  pidsMentioning,
-  removeAllTasks,
-  removeCgroupTrees,
-  rmdirIfEmpty,
-  sleep,
-  startContainerd,
-  stopDaemon,
-  unmountUnder,
-} from '../engines';
-import { CARTON, Env, REPO, testSpec } from '../helpers';
+import { IMAGE, sleep } from '../engines';
+import { CtrHarness, RT, until } from '../ctr-harness';
+import { testSpec } from '../helpers';
 import { keeperDir, SHARED_GROUP, socketAddress, socketPath, STATE_ROOT } from '../../src/shim/address';
 import { procStat } from '../../src/state/status';
 
-const env = new Env('shimcrash');
-const dir = env.dir;
-const containerdBin = ['/usr/bin/containerd', '/usr/local/bin/containerd'].find((p) => fs.existsSync(p));
-const ctrBin = ['/usr/bin/ctr', '/usr/local/bin/ctr'].find((p) => fs.existsSync(p));
-const RT = 'io.containerd.carton.v2';
-const NS = `carton-crash-${process.pid}`;
-const SOCK = path.join(dir, 'containerd.sock');
-let daemonPid = 0;
+const h = new CtrHarness('shimcrash', `carton-crash-${process.pid}`);
+const { dir, sock: SOCK, ns: NS } = h;
+const ctr = (args: string[], timeout = 30000) => h.ctr(args, timeout);
 const runs: ChildProcess[] = [];
-
-function ctr(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(ctrBin!, ['--address', SOCK, '--namespace', NS, ...args], { encoding: 'utf8', timeout: 30000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-function cartonShims(): number[] {
-  return pidsMentioning(SOCK).filter((p) => {
-    try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('containerd-shim-carton-v2');
-    } catch {
-      return false;
-    }
-  });
-}
+const cartonShims = () => h.cartonShims(true);
 
 const argv0 = (pid: number) => {
   try {
@@ -74,14 +44,9 @@ function shimPids(): { keeper?: number; node?: number } {
   return { keeper, node };
 }
 
-async function until(what: () => boolean, tries = 100): Promise<boolean> {
-  for (let i = 0; i < tries && !what(); i++) await sleep(100);
-  return what();
-}
-
 /** `ctr run` in the foreground (its stdout is what containerd's fifos carry), with its lines counted. */
 function run(id: string, args: string[], viaScript = false) {
-  const cmd = [ctrBin!, '--address', SOCK, '--namespace', NS, 'run', ...args];
+  const cmd = h.ctrArgv(['run', ...args]);
   const c = viaScript
     ? spawn('script', ['-qfec', cmd.map((a) => `'${a}'`).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] })
     : spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -107,44 +72,14 @@ function status(id: string): string {
 
 t.teardown(async () => {
   for (const c of runs) c.kill('SIGKILL');
-  if (daemonPid) await removeAllTasks(ctr);
-  for (const p of cartonShims()) process.kill(p, 'SIGTERM');
-  await until(() => cartonShims().length === 0, 50);
-  killShims(SOCK, daemonPid ? [daemonPid] : []);
-  if (daemonPid) await stopDaemon(daemonPid);
-  const sock = socketPath(socketAddress(SOCK, NS, SHARED_GROUP));
-  fs.rmSync(sock, { force: true });
-  fs.rmSync(keeperDir(sock), { recursive: true, force: true });
-  unmountUnder(dir);
-  const ours = path.join(STATE_ROOT, NS);
-  if (fs.existsSync(ours))
-    for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
-  fs.rmSync(ours, { recursive: true, force: true });
-  rmdirIfEmpty([
-    path.join(STATE_ROOT, '.shim'),
-    STATE_ROOT,
-    '/run/containerd/fifo',
-    '/run/containerd/s',
-    '/run/containerd',
-  ]);
-  removeCgroupTrees([NS]);
-  const leaks = env.cleanup();
-  if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
+  await h.teardown();
 });
 
-if (!containerdBin || !ctrBin) {
-  t.test('shim crash', { skip: 'containerd is not installed (scripts/setup.sh installs it)' }, async () => {});
-} else if (!fs.existsSync(path.join(REPO, 'dist', 'shim.js'))) {
-  t.test('shim crash', { skip: 'dist/shim.js is not built (npm run build:ts)' }, async () => {});
+const skip = h.skipReason();
+if (skip) {
+  t.test('shim crash', { skip }, async () => {});
 } else {
-  t.before(async () => {
-    const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
-    daemonPid = (
-      await startContainerd(containerdBin, dir, { env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0' } })
-    ).pid;
-    const r = ctr(['image', 'import', busyboxArchive(dir)]);
-    if (r.code !== 0) throw new Error(`image import: ${r.stderr}`);
-  });
+  t.before(() => h.start());
 
   t.test('SIGKILL of the serving shim: its containers run on, their output flows, their exits arrive', async (t) => {
     const [a, b, term, d] = ['a', 'b', 't', 'd'].map((x) => `${x}${process.pid}`) as [string, string, string, string];

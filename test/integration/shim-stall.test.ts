@@ -8,50 +8,28 @@
 // on top of what this host shows with nothing going on (the same measures,
 // taken first in the same run): a shared 2-core CI machine alone can delay a
 // line or a `ctr` start-up by more than 100 ms, a stalled shim by seconds.
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import t from 'tap';
-import {
-  busyboxArchive,
-  IMAGE,
-  killShims,
-  pidsMentioning,
-  removeAllTasks,
-  removeCgroupTrees,
-  rmdirIfEmpty,
-  sleep,
-  startContainerd,
-  stopDaemon,
-  unmountUnder,
-} from '../engines';
-import { CARTON, Env, REPO, testSpec } from '../helpers';
-import { SHARED_GROUP, socketAddress, socketPath } from '../../src/shim/address';
-import { STATE_ROOT } from '../../src/shim/delete';
+import { IMAGE, sleep } from '../engines';
+import { CtrHarness, ctrBin, RT, until } from '../ctr-harness';
+import { testSpec } from '../helpers';
 
-const env = new Env('shimstall');
-const dir = env.dir;
-const containerdBin = ['/usr/bin/containerd', '/usr/local/bin/containerd'].find((p) => fs.existsSync(p));
-const ctrBin = ['/usr/bin/ctr', '/usr/local/bin/ctr'].find((p) => fs.existsSync(p));
-const RT = 'io.containerd.carton.v2';
-const NS = `carton-stall-${process.pid}`;
-const SOCK = path.join(dir, 'containerd.sock');
+const h = new CtrHarness('shimstall', `carton-stall-${process.pid}`);
+const { dir, sock: SOCK, ns: NS } = h;
+const ctr = (args: string[]) => h.ctr(args);
 /** the largest gap in a terminal container's output, and the slowest `ctr task ps`, while B's hook runs (issue 16) */
 const MAX_GAP_MS = 100;
 const MAX_PS_MS = 200;
 const HOOK_S = 3;
-let daemonPid = 0;
 let tty: ChildProcess | undefined;
-
-function ctr(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(ctrBin!, ['--address', SOCK, '--namespace', NS, ...args], { encoding: 'utf8', timeout: 60000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
 
 /** ctr without blocking this process (its own loop timestamps T's output). */
 function ctrAsync(args: string[]): Promise<{ code: number | null; ms: number; stderr: string }> {
   const t0 = performance.now();
-  const c = spawn(ctrBin!, ['--address', SOCK, '--namespace', NS, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [bin, ...rest] = h.ctrArgv(args);
+  const c = spawn(bin!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   c.stderr.on('data', (d) => (stderr += String(d)));
   return new Promise((resolve) => c.on('close', (code) => resolve({ code, ms: performance.now() - t0, stderr })));
@@ -94,61 +72,18 @@ async function measure(
   };
 }
 
-function cartonShims(): number[] {
-  return pidsMentioning(SOCK).filter((p) => {
-    try {
-      // the serving shims (Node), not the carton-keeper each runs under
-      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      return argv.includes('containerd-shim-carton-v2') && !argv.split('\0')[0]!.endsWith('carton-keeper');
-    } catch {
-      return false;
-    }
-  });
-}
-
-async function until(what: () => boolean, tries = 100): Promise<boolean> {
-  for (let i = 0; i < tries && !what(); i++) await sleep(100);
-  return what();
-}
+const cartonShims = () => h.cartonShims();
 
 t.teardown(async () => {
   tty?.kill('SIGKILL');
-  if (daemonPid) await removeAllTasks(ctr);
-  for (const p of cartonShims()) process.kill(p, 'SIGTERM');
-  await until(() => cartonShims().length === 0, 50);
-  killShims(SOCK, daemonPid ? [daemonPid] : []);
-  if (daemonPid) await stopDaemon(daemonPid);
-  fs.rmSync(socketPath(socketAddress(SOCK, NS, SHARED_GROUP)), { force: true });
-  unmountUnder(dir);
-  const ours = path.join(STATE_ROOT, NS);
-  if (fs.existsSync(ours))
-    for (const id of fs.readdirSync(ours)) spawnSync(CARTON, ['--root', ours, 'delete', '--force', id]);
-  fs.rmSync(ours, { recursive: true, force: true });
-  rmdirIfEmpty([
-    path.join(STATE_ROOT, '.shim'),
-    STATE_ROOT,
-    '/run/containerd/fifo',
-    '/run/containerd/s',
-    '/run/containerd',
-  ]);
-  removeCgroupTrees([NS]);
-  const leaks = env.cleanup();
-  if (leaks.length) throw new Error(`leaks: ${leaks.join('; ')}`);
+  await h.teardown();
 });
 
-if (!containerdBin || !ctrBin) {
-  t.test('shim stall', { skip: 'containerd is not installed (scripts/setup.sh installs it)' }, async () => {});
-} else if (!fs.existsSync(path.join(REPO, 'dist', 'shim.js'))) {
-  t.test('shim stall', { skip: 'dist/shim.js is not built (npm run build:ts)' }, async () => {});
+const skip = h.skipReason();
+if (skip) {
+  t.test('shim stall', { skip }, async () => {});
 } else {
-  t.before(async () => {
-    const envPath = `${path.join(REPO, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
-    daemonPid = (
-      await startContainerd(containerdBin, dir, { env: { ...process.env, PATH: envPath, CARTON_SHIM_LINGER_MS: '0' } })
-    ).pid;
-    const r = ctr(['image', 'import', busyboxArchive(dir)]);
-    if (r.code !== 0) throw new Error(`image import: ${r.stderr}`);
-  });
+  t.before(() => h.start());
 
   t.test("a container's 3 s prestart hook stalls no other container of its shim", async (t) => {
     const [a, b, term] = (['a', 'b', 't'] as const).map((x) => `${x}-${process.pid}`) as [string, string, string];
