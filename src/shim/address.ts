@@ -86,15 +86,6 @@ export function socketPath(address: string): string {
   return address.replace(/^unix:\/\//, '');
 }
 
-/** Writes a file as the Go shims do: a dot-named temp file renamed into place. */
-export function writeAtomic(file: string, data: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}`);
-  fs.rmSync(tmp, { force: true });
-  fs.writeFileSync(tmp, data, { flag: 'wx', mode: 0o666 });
-  fs.renameSync(tmp, file);
-}
-
-/** A server listening on the unix socket `p` (rejects with EADDRINUSE and the like). */
 /**
  * A server listening on the unix socket `p` (rejects with EADDRINUSE and the
  * like): bound under umask 077, peers checked, connections bounded (peer.ts).

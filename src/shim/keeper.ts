@@ -22,6 +22,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { addon } from '../native';
+import { atomicWrite } from '../state/store';
 import type { AfterCrash, CallInfo, ConnectionKeeper, TtrpcServer } from './ttrpc/server';
 
 export const KEEPER_ENV = 'CARTON_KEEPER';
@@ -149,9 +150,7 @@ export class Keeper {
     if (!this.dir) return;
     const file = path.join(this.dir, kind, `${name}.json`);
     if (value === undefined) return fs.rmSync(file, { force: true });
-    const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    atomicWrite(file, JSON.stringify(value), 0o600);
   }
 
   load<T>(kind: 'tasks' | 'waits'): T[] {

@@ -21,9 +21,9 @@ import {
   SOCKET_ENV,
   socketAddress,
   socketPath,
-  writeAtomic,
 } from './address';
 import { SERVE_NODE_FLAGS } from './node-flags';
+import { atomicWrite } from '../state/store';
 import { nativeDir } from '../paths';
 import { KEEPER_ENV } from './keeper';
 import { secureSocketDir } from './peer';
@@ -64,7 +64,7 @@ async function hold(address: string): Promise<'held' | 'exiting' | 'dead'> {
 export async function heldAddress(f: ShimFlags, bundle: string): Promise<string | undefined> {
   const address = socketAddress(f.address, f.namespace, groupOf(bundle));
   if (!fs.existsSync(socketPath(address)) || (await hold(address)) !== 'held') return undefined;
-  writeAtomic(path.join(bundle, 'address'), address);
+  atomicWrite(path.join(bundle, 'address'), address);
   return address;
 }
 
@@ -85,7 +85,7 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
         throw new CartonError(`create new shim socket: ${errMessage(e)}`, { cause: e });
       const live = await hold(address);
       if (live === 'held') {
-        writeAtomic(addressFile, address);
+        atomicWrite(addressFile, address);
         return address;
       }
       if (attempt >= 20)
@@ -98,7 +98,7 @@ export async function startShim(f: ShimFlags, self: string): Promise<string> {
   let logFd: number | undefined;
   try {
     fs.chmodSync(sock, 0o600);
-    writeAtomic(addressFile, address);
+    atomicWrite(addressFile, address);
     // containerd reads the bundle's `log` fifo into its own log; the serving
     // shim's stderr goes there (non-blocking: a shim must never stall on it).
     try {

@@ -139,12 +139,12 @@ function checkRootMode(root: string): void {
   }
 }
 
-/** Write via a temp file and rename, so readers see the old or the new file, never half of one. */
 /** --pid-file: bare digits, no newline, via rename (go-runc's ReadPidFile is strconv.Atoi). */
 export function writePidFile(file: string, pid: number): void {
   atomicWrite(path.resolve(file), String(pid));
 }
 
+/** Write via a temp file and rename, so readers see the old or the new file, never half of one. */
 export function atomicWrite(file: string, data: string, mode = 0o644): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, data, { mode });

@@ -63,8 +63,9 @@ export class Reaper {
         // nobody's we know, polled until gone and reported as killed.
         const code = this.keeper.exitOf(pid);
         const grace = this.graces.get(pid) ?? (this.keeper.active ? RECORD_GRACE_POLLS : 0);
-        if (code === undefined && (procStat(pid) || grace > 0)) {
-          if (!procStat(pid)) this.graces.set(pid, grace - 1);
+        const running = procStat(pid) !== null;
+        if (code === undefined && (running || grace > 0)) {
+          if (!running) this.graces.set(pid, grace - 1);
           this.poll ??= setInterval(() => this.reap(), NOT_OURS_POLL_MS);
           continue;
         }
