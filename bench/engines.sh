@@ -23,6 +23,8 @@ carton=$PWD/dist/carton
 runc=$(command -v runc)
 rootfs=$PWD/bundles/busybox/rootfs
 work=$(mktemp -d /tmp/carton-enginebench.XXXXXX)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 cpid= dpid=
 hostdirs=()
 for d in /run/docker/plugins /run/docker /run/containerd/fifo /run/containerd/s /run/containerd; do [[ -e $d ]] || hostdirs+=("$d"); done
@@ -53,6 +55,7 @@ cleanup() {
   for d in "${cgparents[@]}" "${hostdirs[@]}"; do rmdir "$d" 2>/dev/null; done
   [[ -z $hadcache ]] && rm -f "$blobcache" && rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null
   rm -rf "$work"
+  rmdir_containerd_run
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -110,18 +113,7 @@ if command -v dockerd >/dev/null && [[ -x /usr/bin/docker ]] && command -v conta
   echo "bench: docker" >&2
   d=$work/d
   mkdir -p "$d"
-  cat >"$d/containerd.toml" <<EOF
-version = 2
-root = "$d/croot"
-state = "$d/cstate"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "$d/containerd.sock"
-[ttrpc]
-  address = "$d/containerd.sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$d/opt"
-EOF
+  containerd_toml "$d" "$d/containerd.sock" >"$d/containerd.toml"
   setsid containerd --config "$d/containerd.toml" >"$d/containerd.log" 2>&1 &
   cpid=$!
   for _ in $(seq 100); do [[ -S $d/containerd.sock ]] && break; sleep 0.1; done

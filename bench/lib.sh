@@ -53,6 +53,32 @@ delete_all() {
   return 0
 }
 
+# containerd_toml DIR SOCK: a containerd config with everything under DIR,
+# listening on SOCK (and SOCK.ttrpc), without the CRI plugin and the
+# snapshotters this host lacks (bench/engines.sh, bench/shim.sh).
+containerd_toml() {
+  cat <<EOF
+version = 2
+root = "$1/croot"
+state = "$1/cstate"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+[grpc]
+  address = "$2"
+[ttrpc]
+  address = "$2.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$1/opt"
+EOF
+}
+
+# The directories containerd and the shims make under /run/containerd,
+# removed once empty (rmdir: whatever another containerd keeps there stays).
+rmdir_containerd_run() {
+  rmdir /run/containerd/carton/.shim /run/containerd/carton /run/containerd/runc /run/containerd/fifo \
+    /run/containerd/s /run/containerd 2>/dev/null
+  return 0
+}
+
 # mkbundle DIR ARGS-JSON [MEMORY-LIMIT-BYTES]: the busybox bundle running ARGS.
 mkbundle() {
   mkdir -p "$1"

@@ -37,6 +37,8 @@ for b in containerd ctr runc; do command -v $b >/dev/null || { echo "bench/shim.
 [[ -f dist/shim.js ]] || { echo "bench/shim.sh: dist/shim.js missing (npm run build:ts)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/carton-shimbench.XXXXXX)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 ns=shimbench-$$
 sock=$work/containerd.sock
 img=localhost/busybox:latest
@@ -68,6 +70,7 @@ cleanup() {
   # The carton shim's socket, should it have been killed (src/shim/address.ts).
   rm -f "/run/containerd/s/$(printf '%s' "$sock/$ns/carton/shared" | sha256sum | cut -d' ' -f1)"
   rm -rf "$work" "/run/containerd/carton/$ns" "/run/containerd/runc/$ns"
+  rmdir_containerd_run
   for h in /sys/fs/cgroup/*; do rmdir "$h/$ns" 2>/dev/null; done
 }
 trap cleanup EXIT
@@ -84,18 +87,7 @@ mv "$work/img/config.json" "$work/img/$cfg.json"
 printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$cfg" "$img" > "$work/img/manifest.json"
 tar -C "$work/img" -cf "$work/busybox.tar" manifest.json "$cfg.json" layer.tar
 
-cat > "$work/containerd.toml" <<TOML
-version = 2
-root = "$work/croot"
-state = "$work/cstate"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$work/opt"
-TOML
+containerd_toml "$work" "$sock" >"$work/containerd.toml"
 PATH=$PWD/bin:$PATH setsid containerd --config "$work/containerd.toml" >"$work/containerd.log" 2>&1 </dev/null &
 cpid=$!
 for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.1; done
